@@ -1,0 +1,38 @@
+/** `npm run services -- up|down|status`: the local real Kafka and InfluxDB. */
+import { Command } from 'commander';
+import { down, serviceEnv, status, up } from './services.ts';
+
+const program = new Command('services').description('local real Kafka (KRaft) and InfluxDB on loopback');
+
+program
+  .command('up')
+  .description('install (once, cached) and start Kafka and InfluxDB, create the pipeline topics')
+  .option('--clean', 'start from empty data directories')
+  .action(async (opts: { clean?: boolean }) => {
+    const { started } = await up({ clean: opts.clean === true, log: (l) => console.error(l) });
+    console.error(started.length ? `started: ${started.join(', ')}` : 'already running');
+    await printStatus();
+  });
+
+program
+  .command('down')
+  .description('stop what `up` started (by pid)')
+  .action(async () => {
+    const stopped = await down();
+    console.log(stopped.length ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+  });
+
+program.command('status').description('versions, addresses and the environment for the services').action(printStatus);
+
+async function printStatus() {
+  for (const s of await status()) {
+    const state = s.running ? `running${s.pid ? ` (pid ${s.pid})` : ' (not started by `up`)'}` : 'stopped';
+    console.log(`# ${s.name} ${s.version} at ${s.address}: ${state}`);
+  }
+  for (const [k, v] of Object.entries(serviceEnv())) console.log(`${k}=${v}`);
+}
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+/**
+ * The project creates its own topics (broker auto-creation is off). Every service calls
+ * `ensureTopics` for the topics it touches at start-up, so production needs no manual step.
+ */
+import type { Kafka, ITopicConfig } from 'kafkajs';
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  configs?: Record<string, string>;
+}
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. */
+export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing: ITopicConfig[] = specs
+      .filter((s) => !existing.has(s.topic))
+      .map((s) => ({
+        topic: s.topic,
+        numPartitions: s.partitions,
+        replicationFactor: s.replicationFactor,
+        configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
+      }));
+    if (missing.length > 0) {
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+      } catch (err) {
+        // Another process may have created it between list and create: that is success.
+        if (!String((err as Error).message).includes('already exists')) throw err;
+      }
+    }
+    return missing.map((t) => t.topic);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The three pipeline topics with the configured names and partition count. */
+export function pipelineTopics(cfg: {
+  TOPIC_RAW: string;
+  TOPIC_NORMALIZED: string;
+  TOPIC_DEADLETTER: string;
+  KAFKA_PARTITIONS: number;
+  KAFKA_REPLICATION_FACTOR: number;
+}): TopicSpec[] {
+  const base = { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
+  return [
+    { topic: cfg.TOPIC_RAW, ...base },
+    { topic: cfg.TOPIC_NORMALIZED, ...base },
+    { topic: cfg.TOPIC_DEADLETTER, ...base },
+  ];
+}
