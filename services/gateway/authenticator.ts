@@ -1,0 +1,34 @@
+/**
+ * Checks a device's MQTT credentials against the registry: username = device id, password = its
+ * secret (scrypt-verified). A successful check is remembered (as a SHA-256 of the password, never
+ * the password) until the registry changes, so reconnect storms do not cost one scrypt each.
+ */
+import { createHash } from 'node:crypto';
+import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { verifySecret } from '../../shared/registry/secrets.ts';
+
+export type AuthResult = { ok: true; device: DeviceRecord } | { ok: false; reason: 'unknown_device' | 'revoked' | 'bad_secret' | 'no_credentials' };
+
+export class Authenticator {
+  private verified = new Map<string, string>();
+
+  constructor(private readonly registry: DeviceRegistry) {}
+
+  /** Forget cached checks: called whenever the registry file changed. */
+  invalidate(): void {
+    this.verified.clear();
+  }
+
+  async check(username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
+    if (!username || !password) return { ok: false, reason: 'no_credentials' };
+    const device = this.registry.get(username);
+    if (!device) return { ok: false, reason: 'unknown_device' };
+    if (device.revokedAt) return { ok: false, reason: 'revoked' };
+    const digest = createHash('sha256').update(password).digest('hex');
+    const cacheKey = `${device.id}\0${device.secretHash}`;
+    if (this.verified.get(cacheKey) === digest) return { ok: true, device };
+    if (!(await verifySecret(password.toString('utf8'), device.secretHash))) return { ok: false, reason: 'bad_secret' };
+    this.verified.set(cacheKey, digest);
+    return { ok: true, device };
+  }
+}

@@ -1,0 +1,32 @@
+/** The gateway's settings, from the environment (defaults documented in services/gateway/README.md). */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { bool, commonEnv, int, kafkaEnv, port } from '../../shared/config.ts';
+
+export const gatewayEnv = {
+  ...commonEnv,
+  ...kafkaEnv,
+  GATEWAY_ID: z.string().min(1).default(hostname()),
+  MQTT_PORT: port(1883),
+  MQTT_HOST: z.string().default('0.0.0.0'),
+  MQTTS_PORT: port(8883),
+  MQTT_TLS_CERT: z.string().optional(),
+  MQTT_TLS_KEY: z.string().optional(),
+  OPS_PORT: port(9101),
+  DEVICE_REGISTRY: z.string().optional(),
+  /** Refuse a client id that is neither the device id nor `deviceId:suffix`, so no device can take over another's session. */
+  MQTT_REQUIRE_CLIENT_ID_MATCH: bool(true),
+  MAX_PAYLOAD_BYTES: int(65_536, 16, 16 * 1024 * 1024),
+  DEVICE_RATE_LIMIT: int(50, 1),
+  DEVICE_RATE_BURST: int(200, 1),
+  KAFKA_LINGER_MS: int(2, 0, 1000),
+  KAFKA_BATCH_MAX: int(1000, 1, 100_000),
+  KAFKA_SEND_TIMEOUT_MS: int(5000, 100),
+  SPOOL_DIR: z.string().optional(),
+  SPOOL_MAX_BYTES: int(512 * 1024 * 1024, 1024),
+  SPOOL_SEGMENT_BYTES: int(16 * 1024 * 1024, 1024),
+  SPOOL_FSYNC_MAX_DELAY_MS: int(5, 0, 1000),
+  SHUTDOWN_TIMEOUT_MS: int(15_000, 100),
+};
+
+export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

@@ -1,0 +1,217 @@
+/**
+ * Carries accepted readings into Kafka and says when each one is durable.
+ *
+ *  direct: records are batched (linger / batch size) into one idempotent `acks=all` produce at a
+ *          time, so per-device order holds; each caller resolves when Kafka acknowledged.
+ *  spool:  after a produce fails or times out, that batch, everything queued behind it and every
+ *          new record go to the on-disk spool (durable after fsync). A replay loop sends the spool
+ *          to Kafka in order and switches back to direct once it is empty.
+ *
+ * The gateway starts in spool mode, so a spool left by a previous run is replayed before new
+ * records go direct.
+ */
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Logger } from '../../shared/logging.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { Spool, SpoolRecord } from './spool.ts';
+
+export interface ForwarderOptions {
+  topic: string;
+  lingerMs: number;
+  batchMax: number;
+  sendTimeoutMs: number;
+}
+
+interface Queued {
+  record: SpoolRecord;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export class Forwarder {
+  private mode: 'direct' | 'spool' = 'spool';
+  private queue: Queued[] = [];
+  private sending = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private producer: Producer | undefined;
+  private replaying: Promise<void> | undefined;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly spool: Spool,
+    private readonly opts: ForwarderOptions,
+    private readonly metrics: GatewayMetrics,
+    private readonly log: Logger,
+  ) {
+    metrics.kafkaUp.set(0);
+  }
+
+  get direct(): boolean {
+    return this.mode === 'direct';
+  }
+
+  /** Begins by replaying whatever the spool holds (nothing, on a clean start). */
+  start(): void {
+    this.enterSpool([]);
+  }
+
+  /** Resolves when the record is durable (Kafka ack or spool fsync); rejects when it cannot be (spool full). */
+  submit(record: SpoolRecord): Promise<void> {
+    if (this.stopped) return Promise.reject(new Error('gateway is shutting down'));
+    if (this.mode === 'spool') return this.toSpool([record]);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (this.queue.length >= this.opts.batchMax) void this.flush();
+      else this.lingerTimer ??= setTimeout(() => void this.flush(), this.opts.lingerMs);
+    });
+  }
+
+  /** Stops taking records and waits until every accepted one is in Kafka or the spool. */
+  async drain(): Promise<void> {
+    this.stopped = true;
+    while (this.sending || this.queue.length > 0) {
+      if (!this.sending) void this.flush();
+      await new Promise<void>((r) => this.idleWaiters.push(r));
+    }
+    await this.spool.close();
+    await this.producer?.disconnect().catch(() => undefined);
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded: a produce that cannot finish goes to the spool instead of retrying forever.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+  }
+
+  private async send(records: SpoolRecord[]): Promise<void> {
+    const producer = await this.connected();
+    const t0 = process.hrtime.bigint();
+    await withTimeout(
+      (async () => {
+        await producer.send({
+          topic: this.opts.topic,
+          acks: -1,
+          messages: records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) })),
+        });
+      })(),
+      this.opts.sendTimeoutMs,
+      'Kafka produce',
+    );
+    this.metrics.kafkaLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    this.metrics.kafkaBatchSize.observe(records.length);
+  }
+
+  private async connected(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.newProducer();
+    try {
+      await withTimeout(producer.connect(), this.opts.sendTimeoutMs, 'Kafka connect');
+    } catch (err) {
+      void producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.producer = producer;
+    return producer;
+  }
+
+  private abandonProducer() {
+    const p = this.producer;
+    this.producer = undefined;
+    void p?.disconnect().catch(() => undefined);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    if (this.sending || this.queue.length === 0) return this.notifyIdle();
+    this.sending = true;
+    const batch = this.queue.splice(0, this.opts.batchMax);
+    try {
+      await this.send(batch.map((q) => q.record));
+      this.metrics.forwarded.inc({ path: 'direct' }, batch.length);
+      for (const q of batch) q.resolve();
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, records: batch.length }, 'Kafka produce failed; spooling');
+      this.abandonProducer();
+      // This batch and everything behind it go to the spool, in order.
+      const rest = this.queue.splice(0);
+      this.enterSpool([...batch, ...rest]);
+    } finally {
+      this.sending = false;
+    }
+    if (this.mode === 'direct' && this.queue.length > 0) void this.flush();
+    else this.notifyIdle();
+  }
+
+  private notifyIdle() {
+    if (this.sending || this.queue.length > 0) return;
+    for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private toSpool(records: SpoolRecord[]): Promise<void> {
+    return this.spool.append(records).then(() => {
+      this.metrics.spooled.inc(records.length);
+    });
+  }
+
+  private enterSpool(items: Queued[]) {
+    this.mode = 'spool';
+    this.metrics.kafkaUp.set(0);
+    if (items.length > 0) {
+      this.toSpool(items.map((q) => q.record)).then(
+        () => items.forEach((q) => q.resolve()),
+        (err: Error) => items.forEach((q) => q.reject(err)),
+      );
+    }
+    this.replaying ??= this.replay().finally(() => (this.replaying = undefined));
+  }
+
+  /** Sends the spool to Kafka in order; back to direct mode once it is empty. */
+  private async replay(): Promise<void> {
+    let backoff = 250;
+    while (!this.stopped) {
+      const { records, commit } = this.spool.read(this.opts.batchMax);
+      try {
+        if (records.length === 0) {
+          if (this.spool.isEmpty) {
+            // Nothing spooled: prove Kafka answers before sending live traffic its way.
+            await this.connected();
+            this.mode = 'direct';
+            this.metrics.kafkaUp.set(1);
+            this.log.info('Kafka reachable; forwarding directly');
+            return;
+          }
+          await sleep(5); // appends are being synced
+          continue;
+        }
+        await this.send(records);
+        commit();
+        this.metrics.forwarded.inc({ path: 'replay' }, records.length);
+        backoff = 250;
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'Kafka unavailable; readings stay in the spool');
+        this.abandonProducer();
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 5000);
+      }
+    }
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * The edge gateway: an aedes broker whose hooks carry the project's rules.
+ *   connect:   authenticate (registry) → client id must belong to the device
+ *   publish:   own topic? → payload size → rate limit → telemetry: envelope → Kafka/spool → PUBACK
+ *   subscribe: only the device's own `cmd/#`
+ * Registry changes apply at once: revoked devices are disconnected.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { join } from 'node:path';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from '../../shared/logging.ts';
+import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
+import { encodePayload, type RawEnvelope } from '../../shared/schemas/envelope.ts';
+import type { DeviceAddress } from '../../shared/schemas/topics.ts';
+import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
+import { Authenticator } from './authenticator.ts';
+import type { GatewayConfig } from './config.ts';
+import { Forwarder } from './forwarder.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { Spool } from './spool.ts';
+
+export interface Gateway {
+  broker: Aedes;
+  forwarder: Forwarder;
+  spool: Spool;
+  registry: DeviceRegistry;
+  mqttPort: number;
+  mqttsPort: number | undefined;
+  /** Stop accepting, drain in-flight readings to Kafka or the spool, close. */
+  close(): Promise<void>;
+}
+
+const authError = (message: string, returnCode: 4 | 5): AuthenticateError =>
+  Object.assign(new Error(message), { returnCode });
+
+export async function startGateway(cfg: GatewayConfig, deps: { kafka: Kafka; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
+  const { kafka, log, metrics } = deps;
+  const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
+  const authenticator = new Authenticator(registry);
+  const limiter = new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST);
+  const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), {
+    maxBytes: cfg.SPOOL_MAX_BYTES,
+    segmentBytes: cfg.SPOOL_SEGMENT_BYTES,
+    fsyncDelayMs: cfg.SPOOL_FSYNC_MAX_DELAY_MS,
+  });
+  const forwarder = new Forwarder(
+    kafka,
+    spool,
+    { topic: cfg.TOPIC_RAW, lingerMs: cfg.KAFKA_LINGER_MS, batchMax: cfg.KAFKA_BATCH_MAX, sendTimeoutMs: cfg.KAFKA_SEND_TIMEOUT_MS },
+    metrics,
+    log.child({ component: 'forwarder' }),
+  );
+  metrics.spoolProbe.records = () => spool.depthRecords;
+  metrics.spoolProbe.bytes = () => spool.depthBytes;
+
+  /** The device behind each authenticated client. */
+  const devices = new WeakMap<Client, DeviceAddress>();
+  const clientsOf = new Map<string, Set<Client>>();
+
+  const broker = await Aedes.createBroker({
+    id: cfg.GATEWAY_ID,
+    authenticate: (client, username, password, done) => {
+      authenticator.check(username, password).then(
+        (r) => {
+          if (!r.ok) {
+            metrics.authFailures.inc({ reason: r.reason });
+            log.warn({ device: username, clientId: client.id, reason: r.reason, remote: remoteOf(client) }, 'connection refused');
+            return done(authError(r.reason, r.reason === 'revoked' ? 5 : 4), false);
+          }
+          if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, r.device.id)) {
+            metrics.authFailures.inc({ reason: 'client_id_mismatch' });
+            log.warn({ device: r.device.id, clientId: client.id }, 'connection refused: client id must be the device id or "deviceId:suffix"');
+            return done(authError('client_id_mismatch', 5), false);
+          }
+          devices.set(client, { municipality: r.device.municipality, kind: r.device.kind, deviceId: r.device.id });
+          done(null, true);
+        },
+        (err: Error) => {
+          log.error({ err: err.message, device: username }, 'authentication error');
+          done(authError('server error', 5), false);
+        },
+      );
+    },
+    authorizePublish: (client, packet, done) => {
+      const device = client ? devices.get(client) : undefined;
+      if (!client || !device) return done(); // the broker's own messages ($SYS etc.)
+      const refuse = (reason: string, extra: Record<string, unknown> = {}) => {
+        metrics.publishes.inc({ result: 'refused', reason, kind: device.kind });
+        log.warn({ device: device.deviceId, topic: packet.topic, qos: packet.qos, reason, ...extra }, 'publish refused');
+        done(new Error(reason));
+      };
+      const decision = decidePublish(device, packet.topic);
+      if (!decision.allowed) return refuse(decision.reason);
+      const size = packet.payload.length;
+      if (size > cfg.MAX_PAYLOAD_BYTES) return refuse('payload_too_large', { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
+      if (decision.channel === 'status') {
+        metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind });
+        return done();
+      }
+      if (!limiter.take(device.deviceId)) return refuse('rate_limited', { limit: cfg.DEVICE_RATE_LIMIT });
+      packet.retain = false; // telemetry is a stream, not state
+      forwardTelemetry(device, packet).then(
+        () => {
+          metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind });
+          done();
+        },
+        (err: Error) => {
+          if (packet.qos === 0) {
+            // No PUBACK to withhold: count the loss instead of closing the connection.
+            metrics.qos0Overflow.inc();
+            return done();
+          }
+          refuse('not_durable', { err: err.message });
+        },
+      );
+    },
+    authorizeSubscribe: (client, sub, done) => {
+      const device = devices.get(client);
+      if (device && decideSubscribe(device, sub.topic)) return done(null, sub);
+      metrics.subscribeRefused.inc();
+      log.warn({ device: device?.deviceId, topic: sub.topic }, 'subscription refused');
+      done(null, null); // SUBACK with the failure code; the connection stays up
+    },
+  });
+
+  function forwardTelemetry(device: DeviceAddress, packet: PublishPacket): Promise<void> {
+    const receivedAt = Date.now();
+    const envelope: RawEnvelope = {
+      gatewayId: cfg.GATEWAY_ID,
+      receivedAt,
+      municipality: device.municipality,
+      kind: device.kind,
+      deviceId: device.deviceId,
+      ...encodePayload(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)),
+    };
+    return forwarder.submit({ key: device.deviceId, timestamp: receivedAt, value: JSON.stringify(envelope) });
+  }
+
+  broker.on('clientReady', (client) => {
+    const device = devices.get(client);
+    if (!device) return;
+    let set = clientsOf.get(device.deviceId);
+    if (!set) clientsOf.set(device.deviceId, (set = new Set()));
+    set.add(client);
+    metrics.connectedDevices.inc();
+  });
+  broker.on('clientDisconnect', (client) => {
+    const device = devices.get(client);
+    if (!device) return;
+    const set = clientsOf.get(device.deviceId);
+    if (set?.delete(client)) metrics.connectedDevices.dec();
+    if (set?.size === 0) clientsOf.delete(device.deviceId);
+  });
+  broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
+  broker.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
+
+  const unwatch = registry.watch(() => {
+    authenticator.invalidate();
+    for (const [deviceId, clients] of clientsOf) {
+      if (registry.active(deviceId)) continue;
+      log.warn({ device: deviceId }, 'device revoked or removed: disconnecting');
+      for (const c of clients) c.close();
+    }
+  });
+
+  forwarder.start();
+
+  const tcp = createServer(broker.handle);
+  await listen(tcp, cfg.MQTT_PORT, cfg.MQTT_HOST);
+  let tls: Server | undefined;
+  if (cfg.MQTT_TLS_CERT && cfg.MQTT_TLS_KEY) {
+    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY) }, broker.handle);
+    await listen(tls, cfg.MQTTS_PORT, cfg.MQTT_HOST);
+  }
+  const mqttPort = (tcp.address() as { port: number }).port;
+  const mqttsPort = tls ? (tls.address() as { port: number }).port : undefined;
+  log.info({ mqttPort, mqttsPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir }, 'gateway listening');
+
+  return {
+    broker,
+    forwarder,
+    spool,
+    registry,
+    mqttPort,
+    mqttsPort,
+    async close() {
+      unwatch();
+      // Stop new connections, then let in-flight publishes finish before closing clients.
+      tcp.close();
+      tls?.close();
+      await forwarder.drain();
+      await new Promise<void>((r) => broker.close(() => r()));
+    },
+  };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function remoteOf(client: Client): string | undefined {
+  const conn = client.conn as { remoteAddress?: string };
+  return conn.remoteAddress;
+}

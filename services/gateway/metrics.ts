@@ -1,0 +1,63 @@
+/** The gateway's Prometheus metrics (documented in services/gateway/README.md). */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export function createGatewayMetrics(registry: Registry) {
+  /** Set by the gateway once its spool is open; read at scrape time. */
+  const spoolProbe = { records: () => 0, bytes: () => 0 };
+  return {
+    spoolProbe,
+    connectedDevices: new Gauge({ name: 'gateway_connected_devices', help: 'Authenticated MQTT connections', registers: [registry] }),
+    publishes: new Counter({
+      name: 'gateway_publishes_total',
+      help: 'Publishes by result (accepted|refused) and reason',
+      labelNames: ['result', 'reason', 'kind'] as const,
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'gateway_auth_failures_total',
+      help: 'Refused connections by reason',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    subscribeRefused: new Counter({ name: 'gateway_subscribe_refused_total', help: 'Refused subscriptions', registers: [registry] }),
+    kafkaLatency: new Histogram({
+      name: 'gateway_kafka_produce_seconds',
+      help: 'Time from accepting a batch to Kafka acknowledging it (acks=all)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    kafkaBatchSize: new Histogram({
+      name: 'gateway_kafka_batch_records',
+      help: 'Records per produce request',
+      buckets: [1, 5, 10, 50, 100, 500, 1000, 5000],
+      registers: [registry],
+    }),
+    forwarded: new Counter({
+      name: 'gateway_records_forwarded_total',
+      help: 'Records acknowledged by Kafka, by path (direct|replay)',
+      labelNames: ['path'] as const,
+      registers: [registry],
+    }),
+    spooled: new Counter({ name: 'gateway_records_spooled_total', help: 'Records written to the spool', registers: [registry] }),
+    spoolDepth: new Gauge({
+      name: 'gateway_spool_depth_records',
+      help: 'Records in the spool waiting for Kafka',
+      registers: [registry],
+      collect() {
+        this.set(spoolProbe.records());
+      },
+    }),
+    spoolBytes: new Gauge({
+      name: 'gateway_spool_bytes',
+      help: 'Bytes in the spool waiting for Kafka',
+      registers: [registry],
+      collect() {
+        this.set(spoolProbe.bytes());
+      },
+    }),
+    qos0Overflow: new Counter({ name: 'gateway_qos0_overflow_total', help: 'QoS 0 readings dropped because the spool was full', registers: [registry] }),
+    kafkaUp: new Gauge({ name: 'gateway_kafka_direct', help: '1 when records go straight to Kafka, 0 while spooling', registers: [registry] }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

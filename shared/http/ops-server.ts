@@ -1,0 +1,38 @@
+/**
+ * The operations endpoints every long-running service serves: `/healthz` (the process is alive),
+ * `/readyz` (its dependencies are usable; 503 with the reason when not) and Prometheus `/metrics`.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export interface Readiness {
+  ready: boolean;
+  detail: Record<string, unknown>;
+}
+
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export async function startOpsServer(opts: {
+  port: number;
+  host?: string;
+  registry: Registry;
+  readiness: () => Readiness | Promise<Readiness>;
+}): Promise<{ app: FastifyInstance; port: number }> {
+  const app = Fastify({ logger: false });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = await opts.readiness();
+    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', ...r.detail });
+  });
+  app.get('/metrics', async (_req, reply) =>
+    reply.header('content-type', opts.registry.contentType).send(await opts.registry.metrics()),
+  );
+  await app.listen({ port: opts.port, host: opts.host ?? '0.0.0.0' });
+  const address = app.server.address();
+  return { app, port: typeof address === 'object' && address ? address.port : opts.port };
+}

@@ -1,0 +1,168 @@
+/**
+ * The device registry: a JSON file (default `data/devices.json`) shared by the devices CLI, the
+ * gateway (authentication) and the workers (enrichment). Writes are atomic (temp file + rename)
+ * under a lock file, so concurrent CLIs and simulators cannot lose each other's updates.
+ * Readers poll the file's stat, so a running gateway sees new and revoked devices without a restart.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { identSchema, kindSchema, type DeviceAddress } from '../schemas/topics.ts';
+import { generateSecret, hashSecret } from './secrets.ts';
+
+/** Descriptive attributes used for enrichment (district, building, circuit, lot, vehicle type, capacity…). */
+export const deviceAttributesSchema = z.record(z.string(), z.union([z.string(), z.number()]));
+
+export const deviceRecordSchema = z.object({
+  id: identSchema,
+  municipality: identSchema,
+  kind: kindSchema,
+  secretHash: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+  attributes: deviceAttributesSchema.default({}),
+});
+export type DeviceRecord = z.infer<typeof deviceRecordSchema>;
+
+const registryFileSchema = z.object({ version: z.literal(1), devices: z.array(deviceRecordSchema) });
+
+export const defaultRegistryPath = (dataDir = process.env.DATA_DIR ?? 'data') =>
+  process.env.DEVICE_REGISTRY ?? join(dataDir, 'devices.json');
+
+export class RegistryError extends Error {}
+
+export class DeviceRegistry {
+  private devices = new Map<string, DeviceRecord>();
+  /** inode, mtime and size: a rename-replaced file always has a new inode, so no change is missed. */
+  private signature = '';
+
+  constructor(readonly path: string) {
+    this.reload();
+  }
+
+  /** Re-reads the file if it changed; returns true when it did. */
+  reload(): boolean {
+    const st = existsSync(this.path) ? statSync(this.path) : undefined;
+    const signature = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'absent';
+    if (signature === this.signature) return false;
+    this.signature = signature;
+    this.devices = new Map(readRegistryFile(this.path).devices.map((d) => [d.id, d]));
+    return true;
+  }
+
+  get(id: string): DeviceRecord | undefined {
+    return this.devices.get(id);
+  }
+
+  /** The device if it is registered and not revoked. */
+  active(id: string): DeviceRecord | undefined {
+    const d = this.devices.get(id);
+    return d && !d.revokedAt ? d : undefined;
+  }
+
+  list(): DeviceRecord[] {
+    return [...this.devices.values()];
+  }
+
+  /** Registers a device and returns its new secret (the only time it exists in clear). */
+  async add(address: DeviceAddress, attributes: Record<string, string | number> = {}): Promise<string> {
+    const secret = generateSecret();
+    const secretHash = await hashSecret(secret);
+    this.mutate((file) => {
+      const existing = file.devices.find((d) => d.id === address.deviceId);
+      if (existing && !existing.revokedAt) throw new RegistryError(`device '${address.deviceId}' is already registered`);
+      const record = deviceRecordSchema.parse({
+        id: address.deviceId,
+        municipality: address.municipality,
+        kind: address.kind,
+        secretHash,
+        createdAt: new Date().toISOString(),
+        attributes,
+      });
+      file.devices = [...file.devices.filter((d) => d.id !== address.deviceId), record];
+    });
+    return secret;
+  }
+
+  /** Issues a new secret for a registered device; the old one stops working at once. */
+  async rotate(id: string): Promise<string> {
+    const secret = generateSecret();
+    const secretHash = await hashSecret(secret);
+    this.mutate((file) => {
+      const d = file.devices.find((x) => x.id === id && !x.revokedAt);
+      if (!d) throw new RegistryError(`no active device '${id}'`);
+      d.secretHash = secretHash;
+    });
+    return secret;
+  }
+
+  revoke(id: string): void {
+    this.mutate((file) => {
+      const d = file.devices.find((x) => x.id === id);
+      if (!d) throw new RegistryError(`no device '${id}'`);
+      d.revokedAt ??= new Date().toISOString();
+    });
+  }
+
+  /** Calls `onChange` after the file changed on disk (another process added or revoked a device). */
+  watch(onChange: () => void, intervalMs = 500): () => void {
+    const listener = () => {
+      try {
+        if (this.reload()) onChange();
+      } catch {
+        // A half-written file cannot happen (atomic rename); an unreadable one keeps the last good state.
+      }
+    };
+    watchFile(this.path, { interval: intervalMs }, listener);
+    return () => unwatchFile(this.path, listener);
+  }
+
+  private mutate(change: (file: z.infer<typeof registryFileSchema>) => void): void {
+    withLock(this.path, () => {
+      const file = readRegistryFile(this.path);
+      change(file);
+      mkdirSync(dirname(this.path), { recursive: true });
+      const tmp = `${this.path}.${process.pid}.tmp`;
+      writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
+      renameSync(tmp, this.path);
+    });
+    this.reload();
+  }
+}
+
+function readRegistryFile(path: string): z.infer<typeof registryFileSchema> {
+  if (!existsSync(path)) return { version: 1, devices: [] };
+  const parsed = registryFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RegistryError(`device registry ${path} is invalid at ${issue?.path.join('.')}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+/** A lock file made with O_EXCL; a lock older than 10 s is taken to be left by a dead process. */
+function withLock(path: string, fn: () => void): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { force: true });
+      } catch {
+        /* lock vanished between calls: retry */
+      }
+      if (Date.now() > deadline) throw new RegistryError(`could not lock ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}

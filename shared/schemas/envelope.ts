@@ -1,0 +1,31 @@
+/**
+ * The value of a `telemetry.raw` record (DESIGN.md): who sent it, where it came in, and the
+ * payload exactly as received. The payload is kept as text (base64 when it is not UTF-8) so the
+ * normaliser can dead-letter the original bytes; the gateway does not parse it.
+ */
+import { z } from 'zod';
+import { identSchema, kindSchema } from './topics.ts';
+
+export const rawEnvelopeSchema = z.object({
+  gatewayId: z.string().min(1),
+  /** When the gateway accepted the publish, epoch milliseconds. */
+  receivedAt: z.number().int().nonnegative(),
+  municipality: identSchema,
+  kind: kindSchema,
+  deviceId: identSchema,
+  payload: z.string(),
+  payloadEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+});
+
+export type RawEnvelope = z.infer<typeof rawEnvelopeSchema>;
+
+export function encodePayload(bytes: Buffer): Pick<RawEnvelope, 'payload' | 'payloadEncoding'> {
+  const text = bytes.toString('utf8');
+  // A lossless round trip means the bytes were valid UTF-8.
+  return Buffer.from(text, 'utf8').equals(bytes)
+    ? { payload: text, payloadEncoding: 'utf8' }
+    : { payload: bytes.toString('base64'), payloadEncoding: 'base64' };
+}
+
+export const decodePayload = (e: Pick<RawEnvelope, 'payload' | 'payloadEncoding'>): Buffer =>
+  Buffer.from(e.payload, e.payloadEncoding === 'base64' ? 'base64' : 'utf8');
