@@ -1,0 +1,37 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DeviceRegistry } from './device-registry.ts';
+import { verifySecret } from './secrets.ts';
+
+describe('DeviceRegistry', () => {
+  it('stores only a salted hash that verifies the secret it printed', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'reg-')), 'devices.json');
+    const reg = new DeviceRegistry(path);
+    const secret = await reg.add({ municipality: 'petroupoli', kind: 'fleet', deviceId: 'pet-truck-1' }, { vehicleType: 'refuse-truck' });
+    const onDisk = readFileSync(path, 'utf8');
+    expect(onDisk).not.toContain(secret);
+    const rec = reg.get('pet-truck-1')!;
+    expect(rec.attributes).toEqual({ vehicleType: 'refuse-truck' });
+    expect(await verifySecret(secret, rec.secretHash)).toBe(true);
+    expect(await verifySecret(`${secret}x`, rec.secretHash)).toBe(false);
+    // The same secret hashed twice differs (salt).
+    const other = await new DeviceRegistry(path).rotate('pet-truck-1');
+    expect(await verifySecret(secret, new DeviceRegistry(path).get('pet-truck-1')!.secretHash)).toBe(false);
+    expect(await verifySecret(other, new DeviceRegistry(path).get('pet-truck-1')!.secretHash)).toBe(true);
+  });
+
+  it('refuses a duplicate id and sees another process’s revoke on reload', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'reg-')), 'devices.json');
+    const a = new DeviceRegistry(path);
+    const b = new DeviceRegistry(path);
+    await a.add({ municipality: 'mytilene', kind: 'parking', deviceId: 'myt-bay-1' });
+    await expect(a.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'myt-bay-1' })).rejects.toThrow(/already registered/);
+    expect(b.reload()).toBe(true);
+    expect(b.active('myt-bay-1')).toBeDefined();
+    a.revoke('myt-bay-1');
+    expect(b.reload()).toBe(true);
+    expect(b.active('myt-bay-1')).toBeUndefined();
+  });
+});
