@@ -21,6 +21,8 @@ export class Authenticator {
 
   async check(username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
     if (!username || !password) return { ok: false, reason: 'no_credentials' };
+    // A stat per connect: a device registered a moment ago is known without waiting for the poll.
+    this.registry.reload();
     const device = this.registry.get(username);
     if (!device) return { ok: false, reason: 'unknown_device' };
     if (device.revokedAt) return { ok: false, reason: 'revoked' };

@@ -35,6 +35,7 @@ export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
   /** inode, mtime and size: a rename-replaced file always has a new inode, so no change is missed. */
   private signature = '';
+  private listeners = new Set<() => void>();
 
   constructor(readonly path: string) {
     this.reload();
@@ -47,6 +48,7 @@ export class DeviceRegistry {
     if (signature === this.signature) return false;
     this.signature = signature;
     this.devices = new Map(readRegistryFile(this.path).devices.map((d) => [d.id, d]));
+    for (const l of this.listeners) l();
     return true;
   }
 
@@ -96,6 +98,37 @@ export class DeviceRegistry {
     return secret;
   }
 
+  /**
+   * Issues fresh secrets for many devices in one write: registers the missing (or revoked) ones
+   * and rotates the others. Used by simulators that provision their own fleet.
+   */
+  async provision(entries: { address: DeviceAddress; attributes?: Record<string, string | number> }[]): Promise<Map<string, string>> {
+    const issued = await Promise.all(
+      entries.map(async (e) => {
+        const secret = generateSecret();
+        return { e, secret, secretHash: await hashSecret(secret) };
+      }),
+    );
+    this.mutate((file) => {
+      const byId = new Map(file.devices.map((d) => [d.id, d]));
+      for (const { e, secretHash } of issued) {
+        byId.set(
+          e.address.deviceId,
+          deviceRecordSchema.parse({
+            id: e.address.deviceId,
+            municipality: e.address.municipality,
+            kind: e.address.kind,
+            secretHash,
+            createdAt: new Date().toISOString(),
+            attributes: e.attributes ?? {},
+          }),
+        );
+      }
+      file.devices = [...byId.values()];
+    });
+    return new Map(issued.map(({ e, secret }) => [e.address.deviceId, secret]));
+  }
+
   revoke(id: string): void {
     this.mutate((file) => {
       const d = file.devices.find((x) => x.id === id);
@@ -104,17 +137,24 @@ export class DeviceRegistry {
     });
   }
 
-  /** Calls `onChange` after the file changed on disk (another process added or revoked a device). */
+  /**
+   * Calls `onChange` whenever a reload finds the file changed (another process added or revoked a
+   * device): on the file's poll, or on an explicit `reload()`.
+   */
   watch(onChange: () => void, intervalMs = 500): () => void {
-    const listener = () => {
+    const poll = () => {
       try {
-        if (this.reload()) onChange();
+        this.reload();
       } catch {
         // A half-written file cannot happen (atomic rename); an unreadable one keeps the last good state.
       }
     };
-    watchFile(this.path, { interval: intervalMs }, listener);
-    return () => unwatchFile(this.path, listener);
+    this.listeners.add(onChange);
+    watchFile(this.path, { interval: intervalMs }, poll);
+    return () => {
+      this.listeners.delete(onChange);
+      unwatchFile(this.path, poll);
+    };
   }
 
   private mutate(change: (file: z.infer<typeof registryFileSchema>) => void): void {

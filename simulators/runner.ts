@@ -1,0 +1,267 @@
+/**
+ * Runs a simulation: provisions the devices, connects one MQTT client per device (client id =
+ * device id, username = device id, password = its secret), publishes their readings at the asked
+ * rate, counts what the gateway acknowledged, and writes the ground truth — every reading sent,
+ * with its outcome — as JSON lines, so tests can compare what arrived with what was sent.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { DeviceRegistry } from '../shared/registry/device-registry.ts';
+import { statusTopic, telemetryTopic, type Kind } from '../shared/schemas/topics.ts';
+import { ensureCredentials } from './credentials.ts';
+import { MALFORMATIONS, defaultFaults, type Fault, type FaultOptions } from './faults.ts';
+import { planDevices, type SimDevice } from './fleet-plan.ts';
+import { encode, type Format, type Reading } from './payload.ts';
+import { Rng } from './rng.ts';
+
+export interface SimulationOptions {
+  mqttUrl: string;
+  devices: number;
+  municipalities: string[];
+  /** Messages per second per device. */
+  rate: number;
+  /** Readings per message (an array payload when > 1). */
+  batch: number;
+  /** Messages per device; the run ends at `count` or `durationMs`, whichever comes first. */
+  count?: number;
+  durationMs?: number;
+  seed: number;
+  qos: 0 | 1;
+  format: Format;
+  /** Simulated clock: first reading's time (epoch ms) and step between readings. Live clock when absent. */
+  simStart?: number;
+  simStepMs: number;
+  faults: FaultOptions;
+  registryPath: string;
+  secretsPath: string;
+  groundTruthPath: string;
+  idPrefix?: string;
+  drainTimeoutMs: number;
+  /** Messages not yet acknowledged before publishing pauses. */
+  maxInflight: number;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  planned: number | undefined;
+  sent: number;
+  acked: number;
+  refused: number;
+}
+
+export interface SimulationSummary extends Progress {
+  devices: number;
+  devicesRefused: string[];
+  readingsSent: number;
+  readingsAcked: number;
+  unacked: number;
+  elapsedMs: number;
+  groundTruthPath: string;
+}
+
+export interface GroundTruthLine {
+  deviceId: string;
+  municipality: string;
+  kind: Kind;
+  /** The reading's index in its device's stream. */
+  seq: number;
+  /** Timestamp as sent (with clock skew, if any). */
+  ts: number;
+  /** Timestamp by the simulation's true clock. */
+  trueTs: number;
+  reading: Reading;
+  fault: Fault | null;
+  status: 'acked' | 'refused' | 'unacked' | 'sent';
+}
+
+export const simulationDefaults = (): Omit<SimulationOptions, 'registryPath' | 'secretsPath' | 'groundTruthPath'> => ({
+  mqttUrl: 'mqtt://127.0.0.1:1883',
+  devices: 12,
+  municipalities: ['petroupoli', 'mytilene', 'kalamata', 'orestiada'],
+  rate: 1,
+  batch: 1,
+  seed: 1,
+  qos: 1,
+  format: 'native',
+  simStepMs: 60_000,
+  faults: defaultFaults(),
+  drainTimeoutMs: 30_000,
+  maxInflight: 20_000,
+});
+
+interface Message {
+  payload: string;
+  lines: GroundTruthLine[];
+}
+
+interface DeviceRun {
+  device: SimDevice;
+  rng: Rng;
+  client: MqttClient | undefined;
+  skewMs: number;
+  nextSeq: number;
+  lastTs: number;
+  held: { due: number; msg: Message }[];
+  messages: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runSimulation(opts: SimulationOptions): Promise<SimulationSummary> {
+  const rng = new Rng(opts.seed);
+  const devices = planDevices({ count: opts.devices, municipalities: opts.municipalities, rng, idPrefix: opts.idPrefix });
+  const secrets = await ensureCredentials(new DeviceRegistry(opts.registryPath), devices, opts.secretsPath);
+  mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
+  const truth = createWriteStream(opts.groundTruthPath);
+  const f = opts.faults;
+  const progress: Progress = { planned: opts.count !== undefined ? opts.count * devices.length : undefined, sent: 0, acked: 0, refused: 0 };
+  let readingsSent = 0;
+  let readingsAcked = 0;
+  let inflight = 0;
+  let unacked = 0;
+  const devicesRefused: string[] = [];
+  /** QoS 1 messages waiting for their PUBACK. */
+  const pending = new Set<Message>();
+
+  const runs: DeviceRun[] = devices.map((device, i) => {
+    const drng = rng.fork(`run:${device.deviceId}`);
+    const skewed = f.enabled.has('clock-skew') && drng.chance(Math.max(f.rate, 0.1));
+    return { device, rng: drng, client: undefined, skewMs: skewed ? (i % 2 ? f.skewMs : -f.skewMs) : 0, nextSeq: 0, lastTs: 0, held: [], messages: 0 };
+  });
+
+  await Promise.all(runs.map((r) => connect(r)));
+
+  async function connect(r: DeviceRun) {
+    const id = r.device.deviceId;
+    try {
+      r.client = await mqtt.connectAsync(opts.mqttUrl, {
+        clientId: id,
+        username: id,
+        password: secrets.get(id),
+        clean: true,
+        reconnectPeriod: 500,
+        connectTimeout: 10_000,
+        will: { topic: statusTopic(r.device), payload: Buffer.from('offline'), qos: 1, retain: true },
+      });
+      r.client.on('error', () => undefined); // reconnects are handled by mqtt.js
+      r.client.publish(statusTopic(r.device), 'online', { qos: 1, retain: true });
+    } catch {
+      devicesRefused.push(id);
+    }
+  }
+
+  const publish = (r: DeviceRun, msg: Message) => {
+    const client = r.client;
+    if (!client) return;
+    progress.sent++;
+    readingsSent += msg.lines.length;
+    if (opts.qos === 0) {
+      client.publish(telemetryTopic(r.device), msg.payload, { qos: 0 });
+      writeTruth(truth, msg.lines, 'sent');
+      return;
+    }
+    inflight++;
+    pending.add(msg);
+    client.publish(telemetryTopic(r.device), msg.payload, { qos: 1 }, (err) => {
+      if (!pending.delete(msg)) return; // already written off as unacknowledged
+      inflight--;
+      if (err) {
+        progress.refused++;
+        writeTruth(truth, msg.lines, 'refused');
+      } else {
+        progress.acked++;
+        readingsAcked += msg.lines.length;
+        writeTruth(truth, msg.lines, 'acked');
+      }
+    });
+  };
+
+  const nextMessage = (r: DeviceRun, nowMs: number, intervalMs: number): Message => {
+    const lines: GroundTruthLine[] = [];
+    for (let j = 0; j < opts.batch; j++) {
+      const seq = r.nextSeq++;
+      let trueTs =
+        opts.simStart !== undefined
+          ? opts.simStart + seq * opts.simStepMs + (devices.indexOf(r.device) * 7919) % Math.max(1, Math.min(opts.simStepMs, 60_000))
+          : Math.round(nowMs - ((opts.batch - 1 - j) * intervalMs) / opts.batch);
+      trueTs = Math.max(trueTs, r.lastTs + 1); // strictly increasing per device
+      r.lastTs = trueTs;
+      const reading = r.device.model.next(trueTs);
+      lines.push({ deviceId: r.device.deviceId, municipality: r.device.municipality, kind: r.device.kind, seq, ts: trueTs + r.skewMs, trueTs, reading, fault: r.skewMs ? 'clock-skew' : null, status: 'unacked' });
+    }
+    let payload = encode(opts.format, r.device.deviceId, r.device.kind, lines.map((l) => ({ ts: l.ts, reading: l.reading })));
+    if (f.enabled.has('malformed') && r.rng.chance(f.rate)) {
+      payload = r.rng.pick(MALFORMATIONS)(payload);
+      for (const l of lines) l.fault = 'malformed';
+    }
+    return { payload, lines };
+  };
+
+  const storm = f.enabled.has('reconnect-storm')
+    ? setInterval(() => runs.forEach((r) => r.client?.stream?.destroy()), f.stormEverySec * 1000)
+    : undefined;
+
+  const t0 = performance.now();
+  const intervalMs = 1000 / opts.rate;
+  const live = runs.filter((r) => r.client);
+  for (let k = 0; ; k++) {
+    if (opts.count !== undefined && k >= opts.count) break;
+    if (opts.durationMs !== undefined && performance.now() - t0 >= opts.durationMs) break;
+    const wait = t0 + k * intervalMs - performance.now();
+    if (wait > 1) await sleep(wait);
+    while (inflight > opts.maxInflight) await sleep(2);
+    const now = Date.now();
+    for (const r of live) {
+      const msg = nextMessage(r, now, intervalMs);
+      r.messages++;
+      // Messages held back (out-of-order, late) go out once their turn comes.
+      for (const h of r.held.filter((x) => x.due <= r.messages)) publish(r, h.msg);
+      r.held = r.held.filter((x) => x.due > r.messages);
+      if (f.enabled.has('out-of-order') && r.rng.chance(f.rate)) {
+        for (const l of msg.lines) l.fault ??= 'out-of-order';
+        r.held.push({ due: r.messages + 1, msg });
+      } else if (f.enabled.has('late') && r.rng.chance(f.rate)) {
+        for (const l of msg.lines) l.fault ??= 'late';
+        r.held.push({ due: r.messages + f.lateBy, msg });
+      } else {
+        publish(r, msg);
+        if (f.enabled.has('duplicates') && r.rng.chance(f.rate)) publish(r, { payload: msg.payload, lines: msg.lines.map((l) => ({ ...l, fault: 'duplicates' })) });
+      }
+    }
+    opts.onProgress?.(progress);
+  }
+  for (const r of live) for (const h of r.held) publish(r, h.msg);
+  if (storm) clearInterval(storm);
+
+  const drainUntil = Date.now() + opts.drainTimeoutMs;
+  while (inflight > 0 && Date.now() < drainUntil) {
+    await sleep(20);
+    opts.onProgress?.(progress);
+  }
+  unacked = pending.size;
+  for (const msg of pending) writeTruth(truth, msg.lines, 'unacked');
+  pending.clear();
+  await Promise.all(
+    live.map(async (r) => {
+      await r.client!.publishAsync(statusTopic(r.device), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      await r.client!.endAsync(true);
+    }),
+  );
+  await new Promise<void>((resolve) => truth.end(resolve));
+  opts.onProgress?.(progress);
+  return {
+    ...progress,
+    devices: devices.length,
+    devicesRefused,
+    readingsSent,
+    readingsAcked,
+    unacked,
+    elapsedMs: Math.round(performance.now() - t0),
+    groundTruthPath: opts.groundTruthPath,
+  };
+}
+
+function writeTruth(out: WriteStream, lines: GroundTruthLine[], status: GroundTruthLine['status']) {
+  out.write(lines.map((l) => JSON.stringify({ ...l, status })).join('\n') + '\n');
+}
