@@ -1,0 +1,89 @@
+/** Starting a gateway for a test: in-process (most tests) or as a child process (kill tests). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../shared/config.ts';
+import { createKafka } from '../../shared/kafka/client.ts';
+import { ensureTopics } from '../../shared/kafka/topics.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
+import { gatewayEnv } from '../../services/gateway/config.ts';
+import { startGateway, type Gateway } from '../../services/gateway/gateway.ts';
+import { createGatewayMetrics } from '../../services/gateway/metrics.ts';
+import { servicesEnv, testKafka, unique } from './services.ts';
+
+export interface TestGateway {
+  gateway: Gateway;
+  url: string;
+  topic: string;
+  dataDir: string;
+  registryPath: string;
+  metrics: ReturnType<typeof createMetricsRegistry>;
+  close(): Promise<void>;
+}
+
+/** A gateway on a free port, with its own data dir, registry and raw topic. */
+export async function startTestGateway(env: Record<string, string> = {}, topicConfigs: Record<string, string> = {}): Promise<TestGateway> {
+  const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
+  const topic = env.TOPIC_RAW ?? unique('raw');
+  await ensureTopics(testKafka(), [{ topic, partitions: 3, replicationFactor: 1, configs: topicConfigs }]);
+  const cfg = parseConfig(gatewayEnv, {
+    KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS,
+    DATA_DIR: dataDir,
+    TOPIC_RAW: topic,
+    MQTT_PORT: '0',
+    MQTT_HOST: '127.0.0.1',
+    GATEWAY_ID: unique('gw'),
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const log = createLogger('gateway-test', cfg.LOG_LEVEL);
+  const registry = createMetricsRegistry('gateway');
+  const gateway = await startGateway(cfg, {
+    kafka: createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log }),
+    log,
+    metrics: createGatewayMetrics(registry),
+  });
+  await waitUntil(() => gateway.forwarder.direct, 20_000, 'gateway forwarding to Kafka');
+  return {
+    gateway,
+    url: `mqtt://127.0.0.1:${gateway.mqttPort}`,
+    topic,
+    dataDir,
+    registryPath: gateway.registry.path,
+    metrics: registry,
+    close: () => gateway.close(),
+  };
+}
+
+/** The gateway as its own process (`npm run service -- gateway`), for SIGKILL tests. */
+export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', 'gateway'], {
+    env: { ...process.env, KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS, LOG_LEVEL: 'info', OPS_PORT: '0', MQTT_HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log}`)), 30_000);
+    child.stdout.on('data', (d: Buffer) => {
+      log += d.toString();
+      const m = /"mqttPort":(\d+)/.exec(log);
+      if (m && log.includes('forwarding directly')) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
+  });
+  return { child, port };
+}
+
+export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
