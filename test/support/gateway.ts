@@ -58,7 +58,8 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
 }
 
 /** The gateway as its own process (`npm run service -- gateway`), for SIGKILL tests. */
-export async function spawnGateway(env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+export async function spawnGateway(env: Record<string, string>, opts: { ready?: string } = {}): Promise<{ child: ChildProcess; port: number }> {
+  const ready = opts.ready ?? 'forwarding directly';
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', 'gateway'], {
     env: { ...process.env, KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS, LOG_LEVEL: 'info', OPS_PORT: '0', MQTT_HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +71,7 @@ export async function spawnGateway(env: Record<string, string>): Promise<{ child
     child.stdout.on('data', (d: Buffer) => {
       log += d.toString();
       const m = /"mqttPort":(\d+)/.exec(log);
-      if (m && log.includes('forwarding directly')) {
+      if (m && log.includes(ready)) {
         clearTimeout(timer);
         resolve(Number(m[1]));
       }
