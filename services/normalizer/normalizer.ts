@@ -1,0 +1,86 @@
+/**
+ * The normaliser as a Kafka stage: `telemetry.raw` → `telemetry.normalized` | `telemetry.deadletter`.
+ * Per batch: normalise every record (pure core), drop exact duplicates, produce all outputs in one
+ * idempotent acks=all request, then commit — so a crash at any point replays, never loses.
+ * A bad record becomes a dead-letter record; it never stops the partition.
+ */
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '../../shared/logging.ts';
+import { createConsumerMetrics, nextOffset, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { deadLetter } from '../../shared/schemas/deadletter.ts';
+import type { NormalizerConfig } from './config.ts';
+import { Deduper } from './dedupe.ts';
+import { normalizeRecord } from './normalize.ts';
+
+export interface Normalizer {
+  consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
+export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; devices: DeviceRegistry }): Promise<Normalizer> {
+  const { kafka, log, registry, devices } = deps;
+  const out = new Counter({ name: 'normalizer_readings_out_total', help: 'Canonical readings produced', labelNames: ['kind'], registers: [registry] });
+  const dead = new Counter({ name: 'normalizer_deadletter_total', help: 'Dead-lettered records/readings by field or stage', labelNames: ['field'], registers: [registry] });
+  const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicates (device+ts) dropped', registers: [registry] });
+  const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+
+  const consumer = await runConsumer({
+    kafka,
+    groupId: cfg.KAFKA_GROUP_ID,
+    topic: cfg.TOPIC_RAW,
+    log,
+    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    concurrency: 2,
+    handle: async (batch) => {
+      const normalized: Message[] = [];
+      const deadletters: Message[] = [];
+      for (const m of batch.messages) {
+        const value = m.value?.toString('utf8') ?? '';
+        const result = normalizeRecord(value, { maxFutureMs: cfg.MAX_FUTURE_MS, attributesOf: (id) => devices.get(id)?.attributes });
+        for (const r of result.readings) {
+          if (deduper.isDuplicate(r.deviceId, r.ts)) {
+            dupes.inc();
+            continue;
+          }
+          normalized.push({ key: r.deviceId, value: JSON.stringify(r), timestamp: String(r.ts) });
+          out.inc({ kind: r.kind });
+        }
+        for (const rej of result.rejections) {
+          const field = rej.reason.split(':')[0]!.split('.')[0]!.slice(0, 40);
+          dead.inc({ field });
+          log.warn({ device: result.envelope?.deviceId, reason: rej.reason, index: rej.index, offset: m.offset, partition: batch.partition }, 'reading dead-lettered');
+          deadletters.push(
+            deadLetter({
+              stage: 'normalize',
+              reason: rej.reason,
+              index: rej.index,
+              deviceId: result.envelope?.deviceId,
+              municipality: result.envelope?.municipality,
+              kind: result.envelope?.kind,
+              source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+              original: value,
+            }),
+          );
+        }
+      }
+      const topicMessages = [
+        { topic: cfg.TOPIC_NORMALIZED, messages: normalized },
+        { topic: cfg.TOPIC_DEADLETTER, messages: deadletters },
+      ].filter((t) => t.messages.length > 0);
+      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      return { commit: { offset: nextOffset(batch) } };
+    },
+  });
+
+  return {
+    consumer,
+    async stop() {
+      await consumer.stop();
+      await producer.disconnect();
+    },
+  };
+}

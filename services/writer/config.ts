@@ -1,0 +1,15 @@
+/** The writer's settings (documented in services/writer/README.md). */
+import type { z } from 'zod';
+import { influxEnv, int } from '../../shared/config.ts';
+import { workerEnv } from '../../shared/worker-config.ts';
+
+export const writerEnv = {
+  ...workerEnv(9103, 'writer'),
+  ...influxEnv,
+  /** Points per InfluxDB write request. */
+  WRITE_BATCH_MAX: int(5000, 1),
+  /** Longest wait between retries of a failed write. */
+  WRITE_RETRY_MAX_MS: int(10_000, 100),
+};
+
+export type WriterConfig = z.infer<z.ZodObject<typeof writerEnv>>;

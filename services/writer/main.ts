@@ -1,0 +1,33 @@
+/** Writer process: wiring only. */
+import { loadConfig } from '../../shared/config.ts';
+import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { InfluxStore } from '../../shared/influx/client.ts';
+import { createKafka } from '../../shared/kafka/client.ts';
+import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { onShutdown } from '../../shared/shutdown.ts';
+import { writerEnv } from './config.ts';
+import { startWriter } from './writer.ts';
+
+const cfg = loadConfig(writerEnv);
+const log = createLogger('writer', cfg.LOG_LEVEL);
+const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'writer', log });
+const registry = createMetricsRegistry('writer');
+const store = new InfluxStore(cfg);
+
+await ensureTopics(kafka, pipelineTopics(cfg));
+const writer = await startWriter(cfg, { kafka, log, registry, store });
+const ops = await startOpsServer({
+  port: cfg.OPS_PORT,
+  registry,
+  readiness: async () => {
+    const influx = await store.healthy();
+    return { ready: writer.consumer.joined() && influx, detail: { influx: influx ? 'up' : 'down' } };
+  },
+});
+log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: cfg.INFLUX_BUCKET }, 'writer running');
+
+onShutdown(log, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
+  await writer.stop();
+  await ops.app.close();
+});

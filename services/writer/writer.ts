@@ -1,0 +1,76 @@
+/**
+ * The writer: `telemetry.normalized` → InfluxDB raw measurements.
+ * Per batch: points → one write per WRITE_BATCH_MAX points, retried with backoff for as long as
+ * InfluxDB refuses (the partition simply waits, so memory stays bounded by one fetch) → commit.
+ * Offsets move only after InfluxDB accepted everything before them.
+ */
+import type { Kafka } from 'kafkajs';
+import pRetry from 'p-retry';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../../shared/logging.ts';
+import { createConsumerMetrics, nextOffset, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import type { InfluxStore } from '../../shared/influx/client.ts';
+import { readingToPoint } from '../../shared/influx/points.ts';
+import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
+import type { WriterConfig } from './config.ts';
+
+export interface Writer {
+  consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
+export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; store: InfluxStore }): Promise<Writer> {
+  const { kafka, log, registry, store } = deps;
+  const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
+  const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (skipped)', registers: [registry] });
+  const latency = new Histogram({ name: 'writer_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const failures = new Counter({ name: 'writer_influx_write_failures_total', help: 'Failed InfluxDB write attempts (each is retried)', registers: [registry] });
+
+  const consumer = await runConsumer({
+    kafka,
+    groupId: cfg.KAFKA_GROUP_ID,
+    topic: cfg.TOPIC_NORMALIZED,
+    log,
+    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    concurrency: 2,
+    handle: async (batch, ctx) => {
+      const points = [];
+      const perMeasurement = new Map<string, number>();
+      for (const m of batch.messages) {
+        const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') ?? 'null'));
+        if (!parsed.success) {
+          // Only the normaliser writes this topic; a mismatch is a bug worth a metric, not a stuck partition.
+          invalid.inc();
+          log.error({ offset: m.offset, partition: batch.partition, err: parsed.error.issues[0]?.message }, 'invalid canonical reading skipped');
+          continue;
+        }
+        points.push(readingToPoint(parsed.data));
+        perMeasurement.set(parsed.data.kind, (perMeasurement.get(parsed.data.kind) ?? 0) + 1);
+      }
+      for (let i = 0; i < points.length; i += cfg.WRITE_BATCH_MAX) {
+        const chunk = points.slice(i, i + cfg.WRITE_BATCH_MAX);
+        await pRetry(
+          async () => {
+            const end = latency.startTimer();
+            await store.write(chunk);
+            end();
+          },
+          {
+            forever: true,
+            minTimeout: 200,
+            maxTimeout: cfg.WRITE_RETRY_MAX_MS,
+            onFailedAttempt: async (err) => {
+              failures.inc();
+              log.warn({ attempt: err.attemptNumber, err: err.message, points: chunk.length }, 'InfluxDB write failed; retrying');
+              await ctx.heartbeat().catch(() => undefined);
+              if (!ctx.stillOwned()) throw new Error('partition no longer owned; the next owner replays it');
+            },
+          },
+        );
+      }
+      for (const [m, n] of perMeasurement) written.inc({ measurement: m }, n);
+      return { commit: { offset: nextOffset(batch) } };
+    },
+  });
+  return { consumer, stop: () => consumer.stop() };
+}

@@ -1,0 +1,51 @@
+/**
+ * InfluxDB access through @influxdata/influxdb-client (the v2 HTTP API; InfluxDB 1.8 serves it
+ * too). Writes go out as one request per call with no client-side buffering or retries, so the
+ * caller knows exactly what was accepted and can retry or commit accordingly.
+ */
+import { InfluxDB, type Point, type QueryApi } from '@influxdata/influxdb-client';
+
+export interface InfluxSettings {
+  INFLUX_URL: string;
+  INFLUX_TOKEN: string;
+  INFLUX_ORG: string;
+  INFLUX_BUCKET: string;
+}
+
+export class InfluxStore {
+  private readonly influx: InfluxDB;
+
+  constructor(private readonly s: InfluxSettings) {
+    this.influx = new InfluxDB({ url: s.INFLUX_URL, token: s.INFLUX_TOKEN, timeout: 30_000 });
+  }
+
+  get bucket(): string {
+    return this.s.INFLUX_BUCKET;
+  }
+
+  /** Writes all points in one request; resolves once InfluxDB accepted them (HTTP 204). */
+  async write(points: Point[]): Promise<void> {
+    if (points.length === 0) return;
+    const api = this.influx.getWriteApi(this.s.INFLUX_ORG, this.s.INFLUX_BUCKET, 'ms', {
+      batchSize: points.length + 1,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: points.length + 1,
+      writeFailed: () => undefined, // the caller retries; stop the client from logging to the console
+    });
+    api.writePoints(points);
+    await api.close();
+  }
+
+  query(): QueryApi {
+    return this.influx.getQueryApi(this.s.INFLUX_ORG);
+  }
+
+  async healthy(): Promise<boolean> {
+    try {
+      return (await fetch(new URL('/health', this.s.INFLUX_URL))).ok;
+    } catch {
+      return false;
+    }
+  }
+}

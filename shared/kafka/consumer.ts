@@ -1,0 +1,96 @@
+/**
+ * A batch consumer for the stream workers: at-least-once by construction. Offsets are committed
+ * explicitly, only after the worker says the batch's results are safe downstream, and only up to
+ * the offset the worker names (the aggregator holds it back to its oldest open window). On a
+ * rebalance `onAssignmentChange` lets a worker drop state it will rebuild from the commit.
+ */
+import type { Batch, Consumer, Kafka } from 'kafkajs';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../logging.ts';
+
+export interface BatchContext {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch is stale after a rebalance. */
+  stillOwned(): boolean;
+}
+
+export interface BatchResult {
+  /** Commit this next-offset (with optional metadata) for the batch's partition; nothing when undefined. */
+  commit?: { offset: string; metadata?: string };
+}
+
+export interface ConsumerMetrics {
+  lag: Gauge<'topic' | 'partition'>;
+  records: Counter<'topic'>;
+}
+
+export function createConsumerMetrics(registry: Registry, group: string): ConsumerMetrics {
+  return {
+    lag: new Gauge({ name: 'worker_consumer_lag', help: `Records behind the partition end (${group})`, labelNames: ['topic', 'partition'], registers: [registry] }),
+    records: new Counter({ name: 'worker_records_in_total', help: 'Records consumed', labelNames: ['topic'], registers: [registry] }),
+  };
+}
+
+export interface RunConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  log: Logger;
+  metrics: ConsumerMetrics;
+  handle(batch: Batch, ctx: BatchContext): Promise<BatchResult>;
+  onAssignmentChange?(): void;
+  /** Partitions processed at once (each batch is still processed in order). */
+  concurrency?: number;
+  maxBytesPerPartition?: number;
+}
+
+export interface RunningConsumer {
+  consumer: Consumer;
+  /** Stop fetching, let the batch in progress finish (and commit), disconnect. */
+  stop(): Promise<void>;
+  /** True once the consumer has joined its group. */
+  joined(): boolean;
+}
+
+export async function runConsumer(o: RunConsumerOptions): Promise<RunningConsumer> {
+  const consumer = o.kafka.consumer({
+    groupId: o.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+    maxBytesPerPartition: o.maxBytesPerPartition ?? 2 * 1024 * 1024,
+    maxWaitTimeInMs: 100,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    joined = true;
+    o.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+    o.onAssignmentChange?.();
+  });
+  consumer.on(consumer.events.CRASH, (e) => o.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed'));
+  await consumer.connect();
+  await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: o.concurrency ?? 1,
+    eachBatch: async (payload) => {
+      const { batch } = payload;
+      if (batch.isEmpty()) return;
+      const stillOwned = () => payload.isRunning() && !payload.isStale();
+      const result = await o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned });
+      o.metrics.records.inc({ topic: batch.topic }, batch.messages.length);
+      // Advance the fetch position; what is committed is the worker's choice.
+      payload.resolveOffset(batch.lastOffset());
+      if (result.commit && stillOwned()) {
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, ...result.commit }]);
+      }
+      o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
+      await payload.heartbeat();
+    },
+  });
+  return { consumer, stop: () => consumer.disconnect(), joined: () => joined };
+}
+
+/** The offset to commit after a batch whose results are all safe: one past its last record. */
+export const nextOffset = (batch: Batch) => String(Number(batch.lastOffset()) + 1);
