@@ -54,7 +54,7 @@ function serverProperties(): string {
     'share.coordinator.state.topic.replication.factor=1',
     'share.coordinator.state.topic.min.isr=1',
     'group.initial.rebalance.delay.ms=0',
-    'log.retention.hours=24',
+    'log.retention.hours=168',
     '',
   ].join('\n');
 }

@@ -25,7 +25,13 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
   const dead = new Counter({ name: 'normalizer_deadletter_total', help: 'Dead-lettered records/readings by field or stage', labelNames: ['field'], registers: [registry] });
   const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicates (device+ts) dropped', registers: [registry] });
   const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  // Unbounded retries: while Kafka is away the batch waits (and is not committed) rather than failing.
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+  });
   await producer.connect();
 
   const consumer = await runConsumer({
@@ -46,7 +52,8 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
             dupes.inc();
             continue;
           }
-          normalized.push({ key: r.deviceId, value: JSON.stringify(r), timestamp: String(r.ts) });
+          // No event-time record timestamp: Kafka's time retention must not drop replayed history.
+          normalized.push({ key: r.deviceId, value: JSON.stringify(r) });
           out.inc({ kind: r.kind });
         }
         for (const rej of result.rejections) {

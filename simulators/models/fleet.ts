@@ -2,6 +2,7 @@
  * GPS tracker of a municipal vehicle (refuse truck, bus, service van) driving a loop through its
  * town: cruise, stops with idling (bins, bus stops), a depot break with ignition off, GPS jitter.
  */
+import { bearingDeg, haversineKm } from '../../shared/geo.ts';
 import type { Rng } from '../rng.ts';
 
 export const VEHICLE_TYPES = ['refuse-truck', 'bus', 'service-van'] as const;
@@ -12,22 +13,6 @@ const PROFILE: Record<VehicleType, { cruiseKmh: number; stopEveryKm: number; sto
   bus: { cruiseKmh: 32, stopEveryKm: 0.6, stopSec: [15, 45] },
   'service-van': { cruiseKmh: 42, stopEveryKm: 2, stopSec: [60, 600] },
 };
-
-const EARTH_KM = 6371.0088;
-const rad = (d: number) => (d * Math.PI) / 180;
-
-export function haversineKm(a: [number, number], b: [number, number]): number {
-  const dLat = rad(b[0] - a[0]);
-  const dLon = rad(b[1] - a[1]);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a[0])) * Math.cos(rad(b[0])) * Math.sin(dLon / 2) ** 2;
-  return 2 * EARTH_KM * Math.asin(Math.sqrt(h));
-}
-
-function bearingDeg(a: [number, number], b: [number, number]): number {
-  const y = Math.sin(rad(b[1] - a[1])) * Math.cos(rad(b[0]));
-  const x = Math.cos(rad(a[0])) * Math.sin(rad(b[0])) - Math.sin(rad(a[0])) * Math.cos(rad(b[0])) * Math.cos(rad(b[1] - a[1]));
-  return ((Math.atan2(y, x) * 180) / Math.PI + 360) % 360;
-}
 
 export interface FleetReading {
   lat: number;

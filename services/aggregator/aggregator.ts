@@ -1,0 +1,205 @@
+/**
+ * The aggregator as a Kafka stage: `telemetry.normalized` → InfluxDB aggregates.
+ *
+ * Per partition: readings go into event-time windows; windows the watermark has closed are
+ * computed (carry from the device's previous window), written to InfluxDB, and only then is the
+ * offset committed — held back to the first record of the oldest window still open, with the
+ * watermark in the commit's metadata. A worker killed at any moment, or a partition moved to
+ * another group member, resumes from there: the open windows are rebuilt by replay, closed ones
+ * are recognised by the restored watermark, and a rewritten window overwrites the same point.
+ */
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import pRetry from 'p-retry';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { InfluxStore } from '../../shared/influx/client.ts';
+import { createConsumerMetrics, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import type { Logger } from '../../shared/logging.ts';
+import { deadLetter } from '../../shared/schemas/deadletter.ts';
+import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
+import { aggregateWindow, type Carry } from './aggregate.ts';
+import { aggregatePoint, loadCarries } from './carry-store.ts';
+import type { AggregatorConfig } from './config.ts';
+import { PartitionWindows, WINDOWS, type OpenWindow } from './windows.ts';
+
+interface PartitionState {
+  windows: PartitionWindows;
+  /** The offset after the last record processed. */
+  next: number;
+  /**
+   * Records below this offset were processed before the last commit (it is held back to the
+   * oldest open window): on replay, one whose window is closed was already counted — not late.
+   */
+  replayedUntil: number;
+  lastActivity: number;
+  lock: Promise<unknown>;
+}
+
+export interface Aggregator {
+  consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
+export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; store: InfluxStore }): Promise<Aggregator> {
+  const { kafka, log, registry, store } = deps;
+  const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
+  const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });
+  const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
+  const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
+  const writeLatency = new Histogram({ name: 'aggregator_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const timing = { delayMs: cfg.WATERMARK_DELAY_MS, latenessMs: cfg.ALLOWED_LATENESS_MS };
+  const rules = { jitterM: cfg.FLEET_JITTER_M, movingKmh: cfg.FLEET_MOVING_KMH, speedLimitKmh: cfg.FLEET_SPEED_LIMIT_KMH, maxGapS: cfg.FLEET_MAX_GAP_S };
+
+  const partitions = new Map<number, PartitionState>();
+  /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
+  const carries = new Map<string, Carry | null>();
+  let committed: Promise<Map<number, { offset: string; metadata: string | null }>> | undefined;
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 } });
+  await producer.connect();
+  const admin = kafka.admin();
+  await admin.connect();
+
+  const loadCommitted = async () => {
+    const res = await admin.fetchOffsets({ groupId: cfg.KAFKA_GROUP_ID, topics: [cfg.TOPIC_NORMALIZED] });
+    const parts = res[0]?.partitions ?? [];
+    return new Map(parts.map((p) => [p.partition, { offset: p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null }]));
+  };
+
+  async function stateFor(partition: number): Promise<PartitionState> {
+    let st = partitions.get(partition);
+    if (st) return st;
+    committed ??= loadCommitted();
+    const c = (await committed).get(partition);
+    // JSON has no -Infinity: a partition with no watermark yet stores null.
+    const meta = c?.metadata ? (JSON.parse(c.metadata) as { wm: number | null; hi: number }) : { wm: null, hi: 0 };
+    st = { windows: new PartitionWindows(timing, meta.wm ?? -Infinity), next: Number(c?.offset ?? 0), replayedUntil: meta.hi, lastActivity: Date.now(), lock: Promise.resolve() };
+    partitions.set(partition, st);
+    log.info({ partition, resumeAt: c?.offset, replayUntil: meta.hi, watermark: meta.wm === null ? null : new Date(meta.wm).toISOString() }, 'partition state restored');
+    return st;
+  }
+
+  const withLock = <T>(st: PartitionState, fn: () => Promise<T>): Promise<T> => {
+    const run = st.lock.then(fn, fn);
+    st.lock = run.catch(() => undefined);
+    return run;
+  };
+
+  /** Computes and writes every closed window of the partition; resolves when InfluxDB has them. */
+  async function flushClosed(st: PartitionState): Promise<void> {
+    const closed = st.windows.takeClosed();
+    openGauge.set([...partitions.values()].reduce((s, p) => s + p.windows.openCount, 0));
+    if (closed.length === 0) return;
+    await resolveCarries(closed);
+    const points = closed.map((w) => {
+      const { fields, carry } = aggregateWindow(w, carries.get(w.deviceId) ?? undefined, rules);
+      carries.set(w.deviceId, carry);
+      return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
+    });
+    await pRetry(
+      async () => {
+        const end = writeLatency.startTimer();
+        await store.write(points);
+        end();
+      },
+      { forever: true, minTimeout: 200, maxTimeout: cfg.WRITE_RETRY_MAX_MS, onFailedAttempt: (e) => log.warn({ attempt: e.attemptNumber, err: e.message }, 'aggregate write failed; retrying') },
+    );
+    for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
+  }
+
+  /** Carries for devices this process has not seen a window of yet, from InfluxDB. */
+  async function resolveCarries(closed: OpenWindow[]) {
+    const firstMissing = new Map<string, OpenWindow>();
+    for (const w of closed) if (!carries.has(w.deviceId) && !firstMissing.has(w.deviceId)) firstMissing.set(w.deviceId, w);
+    const groups = new Map<string, { measurement: string; before: number; devices: string[] }>();
+    for (const w of firstMissing.values()) {
+      const measurement = WINDOWS[w.kind].measurement;
+      const key = `${measurement}|${w.start}`;
+      const g = groups.get(key) ?? { measurement, before: w.start, devices: [] };
+      g.devices.push(w.deviceId);
+      groups.set(key, g);
+    }
+    for (const g of groups.values()) {
+      const found = await pRetry(() => loadCarries(store, g.measurement, g.before, g.devices), { forever: true, minTimeout: 200, maxTimeout: cfg.WRITE_RETRY_MAX_MS });
+      for (const d of g.devices) carries.set(d, found.get(d) ?? null);
+    }
+  }
+
+  const commitInfo = (st: PartitionState) => ({
+    offset: String(st.windows.commitOffset(st.next)),
+    metadata: JSON.stringify({ wm: st.windows.watermark, hi: Math.max(st.next, st.replayedUntil) }),
+  });
+
+  const consumer = await runConsumer({
+    kafka,
+    groupId: cfg.KAFKA_GROUP_ID,
+    topic: cfg.TOPIC_NORMALIZED,
+    log,
+    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    onAssignmentChange: () => {
+      // Whatever was in memory is rebuilt from the committed offsets of the new assignment.
+      partitions.clear();
+      carries.clear();
+      committed = undefined;
+    },
+    handle: async (batch) => {
+      const st = await stateFor(batch.partition);
+      return withLock(st, async () => {
+        const late: Message[] = [];
+        for (const m of batch.messages) {
+          const offset = Number(m.offset);
+          if (offset < st.next) continue; // already in this process's windows
+          const value = m.value?.toString('utf8') ?? '';
+          const parsed = canonicalReadingSchema.safeParse(JSON.parse(value || 'null'));
+          if (!parsed.success) {
+            invalidCount.inc();
+            continue;
+          }
+          const r = parsed.data;
+          if (st.windows.add(r, offset) === 'late' && offset >= st.replayedUntil) {
+            lateCount.inc({ kind: r.kind });
+            late.push(
+              deadLetter({
+                stage: 'aggregate',
+                reason: `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`,
+                deviceId: r.deviceId,
+                municipality: r.municipality,
+                kind: r.kind,
+                source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+                original: value,
+              }),
+            );
+          }
+        }
+        st.next = Number(batch.lastOffset()) + 1;
+        st.lastActivity = Date.now();
+        await flushClosed(st);
+        if (late.length > 0) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: late });
+        return { commit: commitInfo(st) };
+      });
+    },
+  });
+
+  // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
+  const ticker = setInterval(() => {
+    for (const [partition, st] of partitions) {
+      if (st.windows.openCount === 0 || Date.now() - st.lastActivity < cfg.IDLE_CLOSE_MS) continue;
+      void withLock(st, async () => {
+        if (partitions.get(partition) !== st) return; // reassigned meanwhile
+        st.windows.advance(Date.now() - cfg.WATERMARK_DELAY_MS);
+        await flushClosed(st);
+        await consumer.consumer.commitOffsets([{ topic: cfg.TOPIC_NORMALIZED, partition, ...commitInfo(st) }]);
+      }).catch((err: Error) => log.warn({ partition, err: err.message }, 'idle close failed; retried on the next tick'));
+    }
+  }, 1000);
+
+  return {
+    consumer,
+    async stop() {
+      clearInterval(ticker);
+      await consumer.stop();
+      await Promise.all([...partitions.values()].map((st) => st.lock));
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** Reading back what the pipeline wrote, for assertions. */
+import type { InfluxStore } from '../../shared/influx/client.ts';
+
+const RANGE = 'range(start: 2000-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z)';
+
+/** Fields of every point of `measurement`, keyed `${device}@${timeMs}`. */
+export async function readPoints(store: InfluxStore, measurement: string): Promise<Map<string, Record<string, number>>> {
+  const rows = await store.query().collectRows<{ device: string; _time: string; _field: string; _value: number | string | boolean }>(
+    `from(bucket: "${store.bucket}") |> ${RANGE} |> filter(fn: (r) => r._measurement == "${measurement}" and r._field != "carry")`,
+  );
+  const out = new Map<string, Record<string, number>>();
+  for (const r of rows) {
+    const key = `${r.device}@${Date.parse(r._time)}`;
+    const rec = out.get(key) ?? {};
+    rec[r._field] = typeof r._value === 'number' ? r._value : Number(r._value);
+    out.set(key, rec);
+  }
+  return out;
+}
+
+/** Number of raw points (one per reading) in a raw measurement. */
+export async function countRaw(store: InfluxStore, measurement: 'energy' | 'fleet' | 'parking'): Promise<number> {
+  const field = { energy: 'energy_wh', fleet: 'lat', parking: 'occupied' }[measurement];
+  const rows = await store.query().collectRows<{ _value: number }>(
+    `from(bucket: "${store.bucket}") |> ${RANGE} |> filter(fn: (r) => r._measurement == "${measurement}" and r._field == "${field}") |> group() |> count()`,
+  );
+  return rows[0]?._value ?? 0;
+}

@@ -1,0 +1,119 @@
+/**
+ * A whole pipeline for one test, on the real Kafka and InfluxDB: its own topics, consumer groups,
+ * InfluxDB database and data directory, so tests never see each other's data. Workers run
+ * in-process, or as child processes (`npm run service -- NAME`) for kill tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDatabase } from '../../deploy/local-services/influxdb.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
+import { InfluxStore } from '../../shared/influx/client.ts';
+import { createKafka } from '../../shared/kafka/client.ts';
+import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { aggregatorEnv } from '../../services/aggregator/config.ts';
+import { startAggregator } from '../../services/aggregator/aggregator.ts';
+import { normalizerEnv } from '../../services/normalizer/config.ts';
+import { startNormalizer } from '../../services/normalizer/normalizer.ts';
+import { writerEnv } from '../../services/writer/config.ts';
+import { startWriter } from '../../services/writer/writer.ts';
+import { startTestGateway, type TestGateway } from './gateway.ts';
+import { servicesEnv, testKafka, unique } from './services.ts';
+
+export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
+
+export interface Pipeline {
+  env: Record<string, string>;
+  gw: TestGateway;
+  store: InfluxStore;
+  bucket: string;
+  /** Starts one more in-process worker of that kind (same group). */
+  startWorker(name: WorkerName): Promise<{ stop(): Promise<void> }>;
+  /** Starts a worker as its own process. */
+  spawnWorker(name: WorkerName): Promise<ChildProcess>;
+  close(): Promise<void>;
+}
+
+export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?: Record<string, string> } = {}): Promise<Pipeline> {
+  const id = unique('p');
+  const db = id.replace(/-/g, '_');
+  await createDatabase(db);
+  const dataDir = mkdtempSync(join(tmpdir(), 'pipeline-'));
+  const env: Record<string, string> = {
+    ...servicesEnv(),
+    INFLUX_BUCKET: `${db}/autogen`,
+    DATA_DIR: dataDir,
+    TOPIC_RAW: `${id}.raw`,
+    TOPIC_NORMALIZED: `${id}.normalized`,
+    TOPIC_DEADLETTER: `${id}.deadletter`,
+    KAFKA_PARTITIONS: '4',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    IDLE_CLOSE_MS: '2000',
+    OPS_PORT: '0',
+    ...opts.extraEnv,
+  };
+  for (const name of ['normalizer', 'writer', 'aggregator']) env[`${name.toUpperCase()}_GROUP`] = `${id}-${name}`;
+  const kafkaCfg = parseConfig(normalizerEnv, env);
+  await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
+  const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
+  const store = new InfluxStore(parseConfig(writerEnv, env));
+  const running: { stop(): Promise<void> }[] = [];
+  const children: ChildProcess[] = [];
+
+  const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, KAFKA_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
+
+  async function startWorker(name: WorkerName) {
+    const e = groupEnv(name);
+    const log = createLogger(`${name}-test`, e.LOG_LEVEL);
+    const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name) };
+    let w: { stop(): Promise<void> };
+    if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
+    else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store });
+    else w = await startAggregator(parseConfig(aggregatorEnv, e), { ...deps, store });
+    running.push(w);
+    return w;
+  }
+
+  async function spawnWorker(name: WorkerName): Promise<ChildProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', name], {
+      env: { ...process.env, ...groupEnv(name), LOG_LEVEL: 'info', DEVICE_REGISTRY: gw.registryPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let log = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30_000);
+      const onData = (d: Buffer) => {
+        log += d.toString();
+        if (log.includes(`${name} running`)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log}`)));
+    });
+    return child;
+  }
+
+  for (const name of opts.inProcess ?? ['normalizer', 'writer', 'aggregator']) await startWorker(name);
+
+  return {
+    env,
+    gw,
+    store,
+    bucket: env.INFLUX_BUCKET!,
+    startWorker,
+    spawnWorker,
+    async close() {
+      for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+      await Promise.all(running.map((w) => w.stop().catch(() => undefined)));
+      await gw.close();
+    },
+  };
+}
