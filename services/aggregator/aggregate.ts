@@ -2,7 +2,7 @@
  * A closed window → its aggregate fields, by kind, using the window maths. Pure: the carry of the
  * device's previous window goes in, the next carry comes out.
  */
-import type { CanonicalReading, EnergyReading, FleetReading, ParkingReading } from '../../shared/schemas/readings.ts';
+import type { EnergyReading, FleetReading, ParkingReading } from '../../shared/schemas/readings.ts';
 import type { OpenWindow } from './windows.ts';
 import { energyWindow, fleetWindow, parkingWindow, type EnergyCarry, type FleetCarry, type FleetRules, type ParkingCarry } from './window-math.ts';
 
