@@ -132,6 +132,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
   const consumer = await runConsumer({
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
+    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     topic: cfg.TOPIC_NORMALIZED,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
@@ -174,6 +175,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
         st.lastActivity = Date.now();
         await flushClosed(st);
         if (late.length > 0) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: late });
+        st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
         return { commit: commitInfo(st) };
       });
     },
@@ -184,7 +186,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
     for (const [partition, st] of partitions) {
       if (st.windows.openCount === 0 || Date.now() - st.lastActivity < cfg.IDLE_CLOSE_MS) continue;
       void withLock(st, async () => {
-        if (partitions.get(partition) !== st) return; // reassigned meanwhile
+        // Re-checked under the lock: a batch may have run while this tick waited for it.
+        if (partitions.get(partition) !== st || Date.now() - st.lastActivity < cfg.IDLE_CLOSE_MS) return;
         st.windows.advance(Date.now() - cfg.WATERMARK_DELAY_MS);
         await flushClosed(st);
         await consumer.consumer.commitOffsets([{ topic: cfg.TOPIC_NORMALIZED, partition, ...commitInfo(st) }]);

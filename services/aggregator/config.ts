@@ -10,8 +10,11 @@ export const aggregatorEnv = {
   WATERMARK_DELAY_MS: int(60_000, 0),
   /** A window stays open this long after the watermark passed its end (late readings still count). */
   ALLOWED_LATENESS_MS: int(5 * 60_000, 0),
-  /** A partition idle this long lets its watermark follow the wall clock, closing past windows. */
-  IDLE_CLOSE_MS: int(10_000, 100),
+  /**
+   * A partition with no records for this long lets its watermark follow the wall clock, closing
+   * windows that lie in the past. Must exceed the longest pause expected upstream.
+   */
+  IDLE_CLOSE_MS: int(60_000, 100),
   FLEET_JITTER_M: int(15, 0),
   FLEET_MOVING_KMH: int(3, 0),
   FLEET_SPEED_LIMIT_KMH: int(50, 1),

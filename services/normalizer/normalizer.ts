@@ -37,6 +37,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
   const consumer = await runConsumer({
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
+    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     topic: cfg.TOPIC_RAW,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),

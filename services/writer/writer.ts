@@ -29,6 +29,7 @@ export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: 
   const consumer = await runConsumer({
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
+    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     topic: cfg.TOPIC_NORMALIZED,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),

@@ -3,7 +3,10 @@
  * too). Writes go out as one request per call with no client-side buffering or retries, so the
  * caller knows exactly what was accepted and can retry or commit accordingly.
  */
-import { InfluxDB, type Point, type QueryApi } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type Point, type QueryApi } from '@influxdata/influxdb-client';
+
+// The client logs failed writes to the console itself; callers log them (with context) instead.
+setLogger({ error: () => undefined, warn: () => undefined });
 
 export interface InfluxSettings {
   INFLUX_URL: string;

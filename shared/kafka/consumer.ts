@@ -42,6 +42,7 @@ export interface RunConsumerOptions {
   /** Partitions processed at once (each batch is still processed in order). */
   concurrency?: number;
   maxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
 }
 
 export interface RunningConsumer {
@@ -55,7 +56,7 @@ export interface RunningConsumer {
 export async function runConsumer(o: RunConsumerOptions): Promise<RunningConsumer> {
   const consumer = o.kafka.consumer({
     groupId: o.groupId,
-    sessionTimeout: 30_000,
+    sessionTimeout: o.sessionTimeoutMs ?? 30_000,
     heartbeatInterval: 3000,
     maxBytesPerPartition: o.maxBytesPerPartition ?? 2 * 1024 * 1024,
     maxWaitTimeInMs: 100,

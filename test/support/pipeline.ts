@@ -12,6 +12,7 @@ import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
+import type { RunningConsumer } from '../../shared/kafka/consumer.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
@@ -26,13 +27,18 @@ import { servicesEnv, testKafka, unique } from './services.ts';
 
 export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
 
+export interface RunningWorker {
+  consumer: RunningConsumer;
+  stop(): Promise<void>;
+}
+
 export interface Pipeline {
   env: Record<string, string>;
   gw: TestGateway;
   store: InfluxStore;
   bucket: string;
   /** Starts one more in-process worker of that kind (same group). */
-  startWorker(name: WorkerName): Promise<{ stop(): Promise<void> }>;
+  startWorker(name: WorkerName): Promise<RunningWorker>;
   /** Starts a worker as its own process. */
   spawnWorker(name: WorkerName): Promise<ChildProcess>;
   close(): Promise<void>;
@@ -53,6 +59,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     KAFKA_PARTITIONS: '4',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     IDLE_CLOSE_MS: '2000',
+    KAFKA_SESSION_TIMEOUT_MS: '10000', // a killed worker's partitions move on sooner
     OPS_PORT: '0',
     ...opts.extraEnv,
   };
@@ -61,7 +68,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
   const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
   const store = new InfluxStore(parseConfig(writerEnv, env));
-  const running: { stop(): Promise<void> }[] = [];
+  const running: RunningWorker[] = [];
   const children: ChildProcess[] = [];
 
   const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, KAFKA_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
@@ -70,7 +77,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     const e = groupEnv(name);
     const log = createLogger(`${name}-test`, e.LOG_LEVEL);
     const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name) };
-    let w: { stop(): Promise<void> };
+    let w: RunningWorker;
     if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
     else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store });
     else w = await startAggregator(parseConfig(aggregatorEnv, e), { ...deps, store });
