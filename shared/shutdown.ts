@@ -26,3 +26,9 @@ export function onShutdown(log: Logger, timeoutMs: number, drain: () => Promise<
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
 }
+
+/** A worker whose consumer kafkajs gave up on exits non-zero, so its supervisor restarts it. */
+export const exitOnFatal = (log: Logger) => (err: Error) => {
+  log.fatal({ err: err.message }, 'consumer stopped for good; exiting so the supervisor restarts this worker');
+  process.exit(1);
+};

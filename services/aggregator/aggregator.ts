@@ -12,6 +12,7 @@ import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { InfluxStore } from '../../shared/influx/client.ts';
+import { chunkMessages } from '../../shared/kafka/chunk.ts';
 import { createConsumerMetrics, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
@@ -39,7 +40,7 @@ export interface Aggregator {
   stop(): Promise<void>;
 }
 
-export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; store: InfluxStore }): Promise<Aggregator> {
+export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; store: InfluxStore }): Promise<Aggregator> {
   const { kafka, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });
@@ -133,6 +134,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+    onFatal: deps.onFatal,
     topic: cfg.TOPIC_NORMALIZED,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
@@ -174,7 +176,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
         st.next = Number(batch.lastOffset()) + 1;
         st.lastActivity = Date.now();
         await flushClosed(st);
-        if (late.length > 0) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: late });
+        for (const chunk of chunkMessages(late)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: chunk });
         st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
         return { commit: commitInfo(st) };
       });

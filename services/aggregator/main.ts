@@ -5,7 +5,7 @@ import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
-import { onShutdown } from '../../shared/shutdown.ts';
+import { exitOnFatal, onShutdown } from '../../shared/shutdown.ts';
 import { startAggregator } from './aggregator.ts';
 import { aggregatorEnv } from './config.ts';
 
@@ -16,7 +16,7 @@ const registry = createMetricsRegistry('aggregator');
 const store = new InfluxStore(cfg);
 
 await ensureTopics(kafka, pipelineTopics(cfg));
-const aggregator = await startAggregator(cfg, { kafka, log, registry, store });
+const aggregator = await startAggregator(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), store });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

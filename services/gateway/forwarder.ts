@@ -11,6 +11,7 @@
  * records go direct.
  */
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { chunkMessages } from '../../shared/kafka/chunk.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
@@ -104,13 +105,11 @@ export class Forwarder {
   private async send(records: SpoolRecord[]): Promise<void> {
     const producer = await this.connected();
     const t0 = process.hrtime.bigint();
+    const messages = records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) }));
     await withTimeout(
       (async () => {
-        await producer.send({
-          topic: this.opts.topic,
-          acks: -1,
-          messages: records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) })),
-        });
+        // Broker-sized requests, in order; a failure after some of them only duplicates, never loses.
+        for (const chunk of chunkMessages(messages)) await producer.send({ topic: this.opts.topic, acks: -1, messages: chunk });
       })(),
       this.opts.sendTimeoutMs,
       'Kafka produce',

@@ -7,6 +7,7 @@ export const normalizerEnv = {
   ...workerEnv(9102, 'normalizer'),
   DEVICE_REGISTRY: z.string().optional(),
   DEDUPE_HORIZON_MS: int(10 * 60_000, 0),
+  DEDUPE_MAX_PER_DEVICE: int(1024, 1),
   MAX_FUTURE_MS: int(24 * 3_600_000, 0),
 };
 

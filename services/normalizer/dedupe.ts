@@ -1,38 +1,39 @@
 /**
  * Drops exact duplicates (same device and timestamp) seen within a horizon of processing time.
- * Memory is bounded by the horizon: entries older than it are swept as time passes.
+ * Memory is bounded per device: the most recent `maxPerDevice` timestamps within the horizon
+ * are remembered (a re-sent reading comes back soon after the original), so a fleet of devices
+ * at thousands of readings per second cannot make the table grow without bound.
  */
 export class Deduper {
-  private seen = new Map<string, number>();
-  private lastSweep = 0;
+  /** deviceId → (ts → when seen), in insertion (= processing time) order. */
+  private seen = new Map<string, Map<number, number>>();
 
   constructor(
     private readonly horizonMs: number,
+    private readonly maxPerDevice = 1024,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** True when `deviceId@ts` was already seen within the horizon; records it otherwise. */
   isDuplicate(deviceId: string, ts: number): boolean {
     const t = this.now();
-    if (t - this.lastSweep > this.horizonMs / 4) this.sweep(t);
-    const key = `${deviceId}@${ts}`;
-    const at = this.seen.get(key);
+    let recent = this.seen.get(deviceId);
+    if (!recent) this.seen.set(deviceId, (recent = new Map<number, number>()));
+    const at = recent.get(ts);
     if (at !== undefined && t - at <= this.horizonMs) return true;
-    this.seen.delete(key); // re-insert at the end, keeping the map in time order
-    this.seen.set(key, t);
+    recent.delete(ts); // re-insert at the end, keeping time order
+    recent.set(ts, t);
+    for (const [oldTs, oldAt] of recent) {
+      if (recent.size <= this.maxPerDevice && t - oldAt <= this.horizonMs) break;
+      recent.delete(oldTs);
+    }
     return false;
   }
 
+  /** Remembered timestamps over all devices. */
   get size(): number {
-    return this.seen.size;
-  }
-
-  private sweep(t: number) {
-    this.lastSweep = t;
-    // Insertion order is time order, so the sweep stops at the first entry still inside the horizon.
-    for (const [key, at] of this.seen) {
-      if (t - at <= this.horizonMs) break;
-      this.seen.delete(key);
-    }
+    let n = 0;
+    for (const m of this.seen.values()) n += m.size;
+    return n;
   }
 }

@@ -5,7 +5,7 @@ import { createKafka } from '../../shared/kafka/client.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
-import { onShutdown } from '../../shared/shutdown.ts';
+import { exitOnFatal, onShutdown } from '../../shared/shutdown.ts';
 import { normalizerEnv } from './config.ts';
 import { startNormalizer } from './normalizer.ts';
 
@@ -17,7 +17,7 @@ const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cf
 const unwatch = devices.watch(() => log.info('device registry reloaded'));
 
 await ensureTopics(kafka, pipelineTopics(cfg));
-const normalizer = await startNormalizer(cfg, { kafka, log, registry, devices });
+const normalizer = await startNormalizer(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), devices });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

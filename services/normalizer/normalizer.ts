@@ -1,12 +1,13 @@
 /**
  * The normaliser as a Kafka stage: `telemetry.raw` → `telemetry.normalized` | `telemetry.deadletter`.
- * Per batch: normalise every record (pure core), drop exact duplicates, produce all outputs in one
- * idempotent acks=all request, then commit — so a crash at any point replays, never loses.
+ * Per batch: normalise every record (pure core), drop exact duplicates, produce the outputs
+ * (idempotent, acks=all, in broker-sized requests), then commit — so a crash at any point replays, never loses.
  * A bad record becomes a dead-letter record; it never stops the partition.
  */
 import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../shared/logging.ts';
+import { chunkMessages } from '../../shared/kafka/chunk.ts';
 import { createConsumerMetrics, nextOffset, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
@@ -19,12 +20,12 @@ export interface Normalizer {
   stop(): Promise<void>;
 }
 
-export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; devices: DeviceRegistry }): Promise<Normalizer> {
+export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; devices: DeviceRegistry }): Promise<Normalizer> {
   const { kafka, log, registry, devices } = deps;
   const out = new Counter({ name: 'normalizer_readings_out_total', help: 'Canonical readings produced', labelNames: ['kind'], registers: [registry] });
   const dead = new Counter({ name: 'normalizer_deadletter_total', help: 'Dead-lettered records/readings by field or stage', labelNames: ['field'], registers: [registry] });
   const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicates (device+ts) dropped', registers: [registry] });
-  const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS);
+  const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS, cfg.DEDUPE_MAX_PER_DEVICE);
   // Unbounded retries: while Kafka is away the batch waits (and is not committed) rather than failing.
   const producer = kafka.producer({
     idempotent: true,
@@ -38,12 +39,16 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+    onFatal: deps.onFatal,
     topic: cfg.TOPIC_RAW,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
-    concurrency: 2,
+    // All partitions at once: normalising one batch overlaps with waiting for another's produce.
+    concurrency: 6,
+    maxBytesPerPartition: 1024 * 1024,
     handle: async (batch) => {
       const normalized: Message[] = [];
+      const outByKind = { energy: 0, fleet: 0, parking: 0 };
       const deadletters: Message[] = [];
       for (const m of batch.messages) {
         const value = m.value?.toString('utf8') ?? '';
@@ -55,7 +60,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
           }
           // No event-time record timestamp: Kafka's time retention must not drop replayed history.
           normalized.push({ key: r.deviceId, value: JSON.stringify(r) });
-          out.inc({ kind: r.kind });
+          outByKind[r.kind]++;
         }
         for (const rej of result.rejections) {
           const field = rej.reason.split(':')[0]!.split('.')[0]!.slice(0, 40);
@@ -75,11 +80,10 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafk
           );
         }
       }
-      const topicMessages = [
-        { topic: cfg.TOPIC_NORMALIZED, messages: normalized },
-        { topic: cfg.TOPIC_DEADLETTER, messages: deadletters },
-      ].filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await producer.sendBatch({ topicMessages, acks: -1 });
+      for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
+      // In order, in requests the broker accepts; the commit waits for all of them.
+      for (const chunk of chunkMessages(normalized)) await producer.send({ topic: cfg.TOPIC_NORMALIZED, messages: chunk, acks: -1 });
+      for (const chunk of chunkMessages(deadletters)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, messages: chunk, acks: -1 });
       return { commit: { offset: nextOffset(batch) } };
     },
   });

@@ -5,7 +5,7 @@ import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
-import { onShutdown } from '../../shared/shutdown.ts';
+import { exitOnFatal, onShutdown } from '../../shared/shutdown.ts';
 import { writerEnv } from './config.ts';
 import { startWriter } from './writer.ts';
 
@@ -16,7 +16,7 @@ const registry = createMetricsRegistry('writer');
 const store = new InfluxStore(cfg);
 
 await ensureTopics(kafka, pipelineTopics(cfg));
-const writer = await startWriter(cfg, { kafka, log, registry, store });
+const writer = await startWriter(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), store });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

@@ -19,23 +19,42 @@ export interface Writer {
   stop(): Promise<void>;
 }
 
-export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; store: InfluxStore }): Promise<Writer> {
+export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; store: InfluxStore }): Promise<Writer> {
   const { kafka, log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (skipped)', registers: [registry] });
   const latency = new Histogram({ name: 'writer_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const endToEnd = new Histogram({
+    name: 'writer_end_to_end_seconds',
+    help: "From a reading's device timestamp to InfluxDB accepting its point (meaningful for live clocks)",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const hops = new Histogram({
+    name: 'writer_hop_seconds',
+    help: 'Latency per hop: device→gateway (receivedAt − ts), gateway→normalized (normalized record time − receivedAt), normalized→stored (InfluxDB ack − normalized record time)',
+    labelNames: ['hop'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
+    registers: [registry],
+  });
+  // Bound once: a labelled observe per reading costs a label lookup each time.
+  const hopDevice = hops.labels('device_to_gateway');
+  const hopNormalize = hops.labels('gateway_to_normalized');
+  const hopStore = hops.labels('normalized_to_stored');
   const failures = new Counter({ name: 'writer_influx_write_failures_total', help: 'Failed InfluxDB write attempts (each is retried)', registers: [registry] });
 
   const consumer = await runConsumer({
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
+    onFatal: deps.onFatal,
     topic: cfg.TOPIC_NORMALIZED,
     log,
     metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
     concurrency: 2,
     handle: async (batch, ctx) => {
       const points = [];
+      const times: { ts: number; receivedAt: number; normalizedAt: number }[] = [];
       const perMeasurement = new Map<string, number>();
       for (const m of batch.messages) {
         const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') ?? 'null'));
@@ -46,6 +65,7 @@ export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: 
           continue;
         }
         points.push(readingToPoint(parsed.data));
+        times.push({ ts: parsed.data.ts, receivedAt: parsed.data.receivedAt, normalizedAt: Number(m.timestamp) });
         perMeasurement.set(parsed.data.kind, (perMeasurement.get(parsed.data.kind) ?? 0) + 1);
       }
       for (let i = 0; i < points.length; i += cfg.WRITE_BATCH_MAX) {
@@ -70,6 +90,13 @@ export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: 
         );
       }
       for (const [m, n] of perMeasurement) written.inc({ measurement: m }, n);
+      const now = Date.now();
+      for (const t of times) {
+        endToEnd.observe(Math.max(0, (now - t.ts) / 1000));
+        hopDevice.observe(Math.max(0, (t.receivedAt - t.ts) / 1000));
+        hopNormalize.observe(Math.max(0, (t.normalizedAt - t.receivedAt) / 1000));
+        hopStore.observe(Math.max(0, (now - t.normalizedAt) / 1000));
+      }
       return { commit: { offset: nextOffset(batch) } };
     },
   });

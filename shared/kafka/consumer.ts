@@ -43,6 +43,11 @@ export interface RunConsumerOptions {
   concurrency?: number;
   maxBytesPerPartition?: number;
   sessionTimeoutMs?: number;
+  /**
+   * kafkajs gave up on the consumer (a non-retriable error): the worker must not look healthy
+   * while consuming nothing. Services exit so their supervisor restarts them.
+   */
+  onFatal(err: Error): void;
 }
 
 export interface RunningConsumer {
@@ -68,7 +73,10 @@ export async function runConsumer(o: RunConsumerOptions): Promise<RunningConsume
     o.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
     o.onAssignmentChange?.();
   });
-  consumer.on(consumer.events.CRASH, (e) => o.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed'));
+  consumer.on(consumer.events.CRASH, (e) => {
+    o.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+    if (!e.payload.restart) o.onFatal(e.payload.error);
+  });
   await consumer.connect();
   await consumer.subscribe({ topic: o.topic, fromBeginning: true });
   await consumer.run({

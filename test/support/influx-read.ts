@@ -18,11 +18,4 @@ export async function readPoints(store: InfluxStore, measurement: string): Promi
   return out;
 }
 
-/** Number of raw points (one per reading) in a raw measurement. */
-export async function countRaw(store: InfluxStore, measurement: 'energy' | 'fleet' | 'parking'): Promise<number> {
-  const field = { energy: 'energy_wh', fleet: 'lat', parking: 'occupied' }[measurement];
-  const rows = await store.query().collectRows<{ _value: number }>(
-    `from(bucket: "${store.bucket}") |> ${RANGE} |> filter(fn: (r) => r._measurement == "${measurement}" and r._field == "${field}") |> group() |> count()`,
-  );
-  return rows[0]?._value ?? 0;
-}
+export { countRawPoints as countRaw } from '../../shared/influx/counts.ts';

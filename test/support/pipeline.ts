@@ -76,7 +76,10 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   async function startWorker(name: WorkerName) {
     const e = groupEnv(name);
     const log = createLogger(`${name}-test`, e.LOG_LEVEL);
-    const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name) };
+    const onFatal = (err: Error) => {
+      throw new Error(`${name} consumer stopped for good: ${err.message}`);
+    };
+    const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name), onFatal };
     let w: RunningWorker;
     if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
     else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store });
