@@ -41,6 +41,8 @@ export interface SimulationOptions {
   /** Messages not yet acknowledged before publishing pauses. */
   maxInflight: number;
   onProgress?: (p: Progress) => void;
+  /** Ends the run early (as if its duration were over). */
+  signal?: AbortSignal;
 }
 
 export interface Progress {
@@ -208,6 +210,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   for (let k = 0; ; k++) {
     if (opts.count !== undefined && k >= opts.count) break;
     if (opts.durationMs !== undefined && performance.now() - t0 >= opts.durationMs) break;
+    if (opts.signal?.aborted) break;
     const wait = t0 + k * intervalMs - performance.now();
     if (wait > 1) await sleep(wait);
     while (inflight > opts.maxInflight) await sleep(2);

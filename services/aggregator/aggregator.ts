@@ -32,6 +32,8 @@ interface PartitionState {
    */
   replayedUntil: number;
   lastActivity: number;
+  /** The last batch reached the partition's end: no records were waiting behind it. */
+  caughtUp: boolean;
   lock: Promise<unknown>;
 }
 
@@ -51,6 +53,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
   const rules = { jitterM: cfg.FLEET_JITTER_M, movingKmh: cfg.FLEET_MOVING_KMH, speedLimitKmh: cfg.FLEET_SPEED_LIMIT_KMH, maxGapS: cfg.FLEET_MAX_GAP_S };
 
   const partitions = new Map<number, PartitionState>();
+  /** Writes currently failing (InfluxDB away): while any are, nothing counts as idle. */
+  let failingWrites = 0;
   /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
   const carries = new Map<string, Carry | null>();
   let committed: Promise<Map<number, { offset: string; metadata: string | null }>> | undefined;
@@ -73,7 +77,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
     const c = (await committed).get(partition);
     // JSON has no -Infinity: a partition with no watermark yet stores null.
     const meta = c?.metadata ? (JSON.parse(c.metadata) as { wm: number | null; hi: number }) : { wm: null, hi: 0 };
-    st = { windows: new PartitionWindows(timing, meta.wm ?? -Infinity), next: Number(c?.offset ?? 0), replayedUntil: meta.hi, lastActivity: Date.now(), lock: Promise.resolve() };
+    st = { windows: new PartitionWindows(timing, meta.wm ?? -Infinity), next: Number(c?.offset ?? 0), replayedUntil: meta.hi, lastActivity: Date.now(), caughtUp: false, lock: Promise.resolve() };
     partitions.set(partition, st);
     log.info({ partition, resumeAt: c?.offset, replayUntil: meta.hi, watermark: meta.wm === null ? null : new Date(meta.wm).toISOString() }, 'partition state restored');
     return st;
@@ -96,14 +100,32 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
       carries.set(w.deviceId, carry);
       return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
     });
-    await pRetry(
-      async () => {
-        const end = writeLatency.startTimer();
-        await store.write(points);
-        end();
-      },
-      { forever: true, minTimeout: 200, maxTimeout: cfg.WRITE_RETRY_MAX_MS, onFailedAttempt: (e) => log.warn({ attempt: e.attemptNumber, err: e.message }, 'aggregate write failed; retrying') },
-    );
+    let failed = false;
+    try {
+      await pRetry(
+        async () => {
+          const end = writeLatency.startTimer();
+          await store.write(points);
+          end();
+        },
+        {
+          forever: true,
+          minTimeout: 200,
+          maxTimeout: cfg.WRITE_RETRY_MAX_MS,
+          onFailedAttempt: (e) => {
+            if (!failed) failingWrites++;
+            failed = true;
+            log.warn({ attempt: e.attemptNumber, err: e.message }, 'aggregate write failed; retrying');
+          },
+        },
+      );
+    } finally {
+      if (failed) {
+        failingWrites--;
+        // Partitions that waited behind this write were not idle: give them a fresh idle period.
+        for (const p of partitions.values()) p.lastActivity = Date.now();
+      }
+    }
     for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
   }
 
@@ -174,6 +196,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
           }
         }
         st.next = Number(batch.lastOffset()) + 1;
+        st.caughtUp = st.next >= Number(batch.highWatermark);
         st.lastActivity = Date.now();
         await flushClosed(st);
         for (const chunk of chunkMessages(late)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: chunk });
@@ -184,12 +207,14 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
   });
 
   // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
+  // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not waiting for InfluxDB.
+  const idle = (st: PartitionState) => st.caughtUp && failingWrites === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
   const ticker = setInterval(() => {
     for (const [partition, st] of partitions) {
-      if (st.windows.openCount === 0 || Date.now() - st.lastActivity < cfg.IDLE_CLOSE_MS) continue;
+      if (st.windows.openCount === 0 || !idle(st)) continue;
       void withLock(st, async () => {
         // Re-checked under the lock: a batch may have run while this tick waited for it.
-        if (partitions.get(partition) !== st || Date.now() - st.lastActivity < cfg.IDLE_CLOSE_MS) return;
+        if (partitions.get(partition) !== st || !idle(st)) return;
         st.windows.advance(Date.now() - cfg.WATERMARK_DELAY_MS);
         await flushClosed(st);
         await consumer.consumer.commitOffsets([{ topic: cfg.TOPIC_NORMALIZED, partition, ...commitInfo(st) }]);

@@ -87,12 +87,25 @@ export async function runConsumer(o: RunConsumerOptions): Promise<RunningConsume
       const { batch } = payload;
       if (batch.isEmpty()) return;
       const stillOwned = () => payload.isRunning() && !payload.isStale();
-      const result = await o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned });
+      // A handler may wait minutes for the next hop (InfluxDB down); heartbeats keep the member in
+      // its group meanwhile, so its partitions are not taken away just for waiting.
+      const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2000);
+      let result: BatchResult;
+      try {
+        result = await o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned });
+      } finally {
+        clearInterval(beat);
+      }
       o.metrics.records.inc({ topic: batch.topic }, batch.messages.length);
       // Advance the fetch position; what is committed is the worker's choice.
       payload.resolveOffset(batch.lastOffset());
       if (result.commit && stillOwned()) {
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, ...result.commit }]);
+        try {
+          await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, ...result.commit }]);
+        } catch (err) {
+          // Lost the partition in a rebalance: its next owner resumes from the last commit.
+          o.log.warn({ partition: batch.partition, err: (err as Error).message }, 'commit refused; the partition will be replayed from the last commit');
+        }
       }
       o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(batch.lastOffset()) - 1));
       await payload.heartbeat();
