@@ -8,12 +8,12 @@
  * another group member, resumes from there: the open windows are rebuilt by replay, closed ones
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
+import { Partitioners, type Batch, type Kafka, type Message } from 'kafkajs';
 import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { InfluxStore } from '../../shared/influx/client.ts';
 import { chunkMessages } from '../../shared/kafka/chunk.ts';
-import { createConsumerMetrics, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import { createConsumerMetrics, runConsumer, type BatchResult, type RunningConsumer } from '../../shared/kafka/consumer.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
@@ -53,8 +53,33 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
   const rules = { jitterM: cfg.FLEET_JITTER_M, movingKmh: cfg.FLEET_MOVING_KMH, speedLimitKmh: cfg.FLEET_SPEED_LIMIT_KMH, maxGapS: cfg.FLEET_MAX_GAP_S };
 
   const partitions = new Map<number, PartitionState>();
-  /** Writes currently failing (InfluxDB away): while any are, nothing counts as idle. */
-  let failingWrites = 0;
+  /** InfluxDB calls currently failing and retried: while any are, nothing counts as idle. */
+  let influxWaits = 0;
+  /** Batches being handled: a partition cannot receive records while another's batch is stuck. */
+  let activeHandlers = 0;
+
+  /** Retries an InfluxDB call for as long as it takes, marking the wait so idle closing holds off. */
+  async function influxRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let waiting = false;
+    try {
+      return await pRetry(fn, {
+        forever: true,
+        minTimeout: 200,
+        maxTimeout: cfg.WRITE_RETRY_MAX_MS,
+        onFailedAttempt: (e) => {
+          if (!waiting) influxWaits++;
+          waiting = true;
+          log.warn({ attempt: e.attemptNumber, err: e.message }, `${what} failed; retrying`);
+        },
+      });
+    } finally {
+      if (waiting) {
+        influxWaits--;
+        // Partitions that waited behind this call were not idle: give them a fresh idle period.
+        for (const p of partitions.values()) p.lastActivity = Date.now();
+      }
+    }
+  }
   /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
   const carries = new Map<string, Carry | null>();
   let committed: Promise<Map<number, { offset: string; metadata: string | null }>> | undefined;
@@ -100,32 +125,11 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
       carries.set(w.deviceId, carry);
       return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
     });
-    let failed = false;
-    try {
-      await pRetry(
-        async () => {
-          const end = writeLatency.startTimer();
-          await store.write(points);
-          end();
-        },
-        {
-          forever: true,
-          minTimeout: 200,
-          maxTimeout: cfg.WRITE_RETRY_MAX_MS,
-          onFailedAttempt: (e) => {
-            if (!failed) failingWrites++;
-            failed = true;
-            log.warn({ attempt: e.attemptNumber, err: e.message }, 'aggregate write failed; retrying');
-          },
-        },
-      );
-    } finally {
-      if (failed) {
-        failingWrites--;
-        // Partitions that waited behind this write were not idle: give them a fresh idle period.
-        for (const p of partitions.values()) p.lastActivity = Date.now();
-      }
-    }
+    await influxRetry('aggregate write', async () => {
+      const end = writeLatency.startTimer();
+      await store.write(points);
+      end();
+    });
     for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
   }
 
@@ -142,7 +146,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
       groups.set(key, g);
     }
     for (const g of groups.values()) {
-      const found = await pRetry(() => loadCarries(store, g.measurement, g.before, g.devices), { forever: true, minTimeout: 200, maxTimeout: cfg.WRITE_RETRY_MAX_MS });
+      const found = await influxRetry('carry lookup', () => loadCarries(store, g.measurement, g.before, g.devices));
       for (const d of g.devices) carries.set(d, found.get(d) ?? null);
     }
   }
@@ -167,48 +171,58 @@ export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafk
       committed = undefined;
     },
     handle: async (batch) => {
-      const st = await stateFor(batch.partition);
-      return withLock(st, async () => {
-        const late: Message[] = [];
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset < st.next) continue; // already in this process's windows
-          const value = m.value?.toString('utf8') ?? '';
-          const parsed = canonicalReadingSchema.safeParse(JSON.parse(value || 'null'));
-          if (!parsed.success) {
-            invalidCount.inc();
-            continue;
-          }
-          const r = parsed.data;
-          if (st.windows.add(r, offset) === 'late' && offset >= st.replayedUntil) {
-            lateCount.inc({ kind: r.kind });
-            late.push(
-              deadLetter({
-                stage: 'aggregate',
-                reason: `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`,
-                deviceId: r.deviceId,
-                municipality: r.municipality,
-                kind: r.kind,
-                source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-                original: value,
-              }),
-            );
-          }
-        }
-        st.next = Number(batch.lastOffset()) + 1;
-        st.caughtUp = st.next >= Number(batch.highWatermark);
-        st.lastActivity = Date.now();
-        await flushClosed(st);
-        for (const chunk of chunkMessages(late)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: chunk });
-        st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
-        return { commit: commitInfo(st) };
-      });
+      activeHandlers++;
+      try {
+        return await handleBatch(batch);
+      } finally {
+        activeHandlers--;
+      }
     },
   });
 
+  async function handleBatch(batch: Batch): Promise<BatchResult> {
+    const st = await stateFor(batch.partition);
+    return withLock(st, async () => {
+      const late: Message[] = [];
+      for (const m of batch.messages) {
+        const offset = Number(m.offset);
+        if (offset < st.next) continue; // already in this process's windows
+        const value = m.value?.toString('utf8') ?? '';
+        const parsed = canonicalReadingSchema.safeParse(JSON.parse(value || 'null'));
+        if (!parsed.success) {
+          invalidCount.inc();
+          continue;
+        }
+        const r = parsed.data;
+        if (st.windows.add(r, offset) === 'late' && offset >= st.replayedUntil) {
+          lateCount.inc({ kind: r.kind });
+          late.push(
+            deadLetter({
+              stage: 'aggregate',
+              reason: `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`,
+              deviceId: r.deviceId,
+              municipality: r.municipality,
+              kind: r.kind,
+              source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+              original: value,
+            }),
+          );
+        }
+      }
+      st.next = Number(batch.lastOffset()) + 1;
+      st.caughtUp = st.next >= Number(batch.highWatermark);
+      st.lastActivity = Date.now();
+      await flushClosed(st);
+      for (const chunk of chunkMessages(late)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: chunk });
+      st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
+      return { commit: commitInfo(st) };
+    });
+  }
+
   // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
-  // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not waiting for InfluxDB.
-  const idle = (st: PartitionState) => st.caughtUp && failingWrites === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
+  // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not stuck behind another
+  // partition's batch, nor waiting for InfluxDB.
+  const idle = (st: PartitionState) => st.caughtUp && activeHandlers === 0 && influxWaits === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
   const ticker = setInterval(() => {
     for (const [partition, st] of partitions) {
       if (st.windows.openCount === 0 || !idle(st)) continue;

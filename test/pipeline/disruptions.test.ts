@@ -7,6 +7,7 @@ import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../deplo
 import type { WorkerName } from '../support/pipeline.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { expectMatchesTruth, simulate } from '../support/verify.ts';
+import { testKafka } from '../support/services.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,16 +50,23 @@ describe('pipeline disruptions', { timeout: 180_000 }, () => {
     await p.close();
   });
 
-  it('gives the same aggregates with two aggregators in one group as with one', async () => {
-    const p = await startPipeline({ inProcess: ['normalizer', 'writer', 'aggregator'], extraEnv: { IDLE_CLOSE_MS: '20000' } });
+  it('gives the same aggregates with two aggregator processes in one group as with one', async () => {
+    const p = await startPipeline({ inProcess: ['normalizer', 'writer'], extraEnv: { IDLE_CLOSE_MS: '20000' } });
+    const first = await p.spawnWorker('aggregator');
     const run = simulate(p, { seed: 41 });
     await sleep(2000);
     // The second member joins mid-stream: the group rebalances and the partitions are shared.
-    const second = await p.startWorker('aggregator');
+    const second = await p.spawnWorker('aggregator');
     const summary = await run;
+    const admin = testKafka().admin();
+    await admin.connect();
+    const group = (await admin.describeGroups([p.env.AGGREGATOR_GROUP!])).groups[0]!;
+    await admin.disconnect();
+    expect(group.members).toHaveLength(2);
     const r = await expectMatchesTruth(p, summary);
-    expect((await second.consumer.consumer.describeGroup()).members).toHaveLength(2);
-    console.info(`[two aggregators] ${r.windows} windows identical to the ground truth`);
+    console.info(`[two aggregators] ${r.windows} windows identical to the ground truth, ${group.members.length} members`);
+    first.kill('SIGTERM');
+    second.kill('SIGTERM');
     await p.close();
   });
 });
