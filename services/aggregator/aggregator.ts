@@ -8,13 +8,12 @@
  * another group member, resumes from there: the open windows are rebuilt by replay, closed ones
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
-import { Partitioners, type Batch, type Kafka, type Message } from 'kafkajs';
+import { Partitioners, type Batch, type Message } from 'kafkajs';
 import pRetry from 'p-retry';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import type { InfluxStore } from '../../shared/influx/client.ts';
 import { chunkMessages } from '../../shared/kafka/chunk.ts';
-import { createConsumerMetrics, runConsumer, type BatchResult, type RunningConsumer } from '../../shared/kafka/consumer.ts';
-import type { Logger } from '../../shared/logging.ts';
+import { createConsumerMetrics, runConsumer, type BatchResult, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
@@ -37,12 +36,7 @@ interface PartitionState {
   lock: Promise<unknown>;
 }
 
-export interface Aggregator {
-  consumer: RunningConsumer;
-  stop(): Promise<void>;
-}
-
-export async function startAggregator(cfg: AggregatorConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; store: InfluxStore }): Promise<Aggregator> {
+export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
   const { kafka, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });

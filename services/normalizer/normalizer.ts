@@ -4,23 +4,17 @@
  * (idempotent, acks=all, in broker-sized requests), then commit — so a crash at any point replays, never loses.
  * A bad record becomes a dead-letter record; it never stops the partition.
  */
-import { Partitioners, type Kafka, type Message } from 'kafkajs';
-import { Counter, type Registry } from 'prom-client';
-import type { Logger } from '../../shared/logging.ts';
+import { Partitioners, type Message } from 'kafkajs';
+import { Counter } from 'prom-client';
 import { chunkMessages } from '../../shared/kafka/chunk.ts';
-import { createConsumerMetrics, nextOffset, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import { createConsumerMetrics, nextOffset, runConsumer, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import type { NormalizerConfig } from './config.ts';
 import { Deduper } from './dedupe.ts';
 import { normalizeRecord } from './normalize.ts';
 
-export interface Normalizer {
-  consumer: RunningConsumer;
-  stop(): Promise<void>;
-}
-
-export async function startNormalizer(cfg: NormalizerConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; devices: DeviceRegistry }): Promise<Normalizer> {
+export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & { devices: DeviceRegistry }): Promise<RunningWorker> {
   const { kafka, log, registry, devices } = deps;
   const out = new Counter({ name: 'normalizer_readings_out_total', help: 'Canonical readings produced', labelNames: ['kind'], registers: [registry] });
   const dead = new Counter({ name: 'normalizer_deadletter_total', help: 'Dead-lettered records/readings by field or stage', labelNames: ['field'], registers: [registry] });

@@ -4,22 +4,15 @@
  * InfluxDB refuses (the partition simply waits, so memory stays bounded by one fetch) → commit.
  * Offsets move only after InfluxDB accepted everything before them.
  */
-import type { Kafka } from 'kafkajs';
 import pRetry from 'p-retry';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../../shared/logging.ts';
-import { createConsumerMetrics, nextOffset, runConsumer, type RunningConsumer } from '../../shared/kafka/consumer.ts';
+import { Counter, Histogram } from 'prom-client';
+import { createConsumerMetrics, nextOffset, runConsumer, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
 import type { InfluxStore } from '../../shared/influx/client.ts';
 import { readingToPoint } from '../../shared/influx/points.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import type { WriterConfig } from './config.ts';
 
-export interface Writer {
-  consumer: RunningConsumer;
-  stop(): Promise<void>;
-}
-
-export async function startWriter(cfg: WriterConfig, deps: { kafka: Kafka; log: Logger; registry: Registry; onFatal: (err: Error) => void; store: InfluxStore }): Promise<Writer> {
+export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
   const { kafka, log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (skipped)', registers: [registry] });

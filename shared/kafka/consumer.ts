@@ -47,7 +47,22 @@ export interface RunConsumerOptions {
    * kafkajs gave up on the consumer (a non-retriable error): the worker must not look healthy
    * while consuming nothing. Services exit so their supervisor restarts them.
    */
-  onFatal(err: Error): void;
+  onFatal: (err: Error) => void;
+}
+
+/** What every stream worker is given by its `main.ts` (or a test). */
+export interface WorkerDeps {
+  kafka: Kafka;
+  log: Logger;
+  registry: Registry;
+  onFatal: (err: Error) => void;
+}
+
+/** A started stream worker. */
+export interface RunningWorker {
+  consumer: RunningConsumer;
+  /** Let the batch in progress finish and commit, then leave the group. */
+  stop(): Promise<void>;
 }
 
 export interface RunningConsumer {

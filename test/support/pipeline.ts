@@ -12,7 +12,7 @@ import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import type { RunningConsumer } from '../../shared/kafka/consumer.ts';
+import type { RunningWorker } from '../../shared/kafka/consumer.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
@@ -27,10 +27,7 @@ import { servicesEnv, testKafka, unique } from './services.ts';
 
 export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
 
-export interface RunningWorker {
-  consumer: RunningConsumer;
-  stop(): Promise<void>;
-}
+export type { RunningWorker };
 
 export interface Pipeline {
   env: Record<string, string>;
