@@ -46,6 +46,14 @@ describe('PartitionWindows', () => {
     expect(w.add(energy('a', T0 + 21 * MIN, 1), 1)).toBe('accepted');
   });
 
+  it('counts a reading replayed twice (same device and time) once', () => {
+    const w = new PartitionWindows({ delayMs: 0, latenessMs: 0 });
+    w.add(energy('a', T0 + MIN, 10), 0);
+    w.add(energy('a', T0 + MIN, 10), 1); // an upstream replay after a crash
+    w.add(energy('a', T0 + 16 * MIN, 20), 2);
+    expect(w.takeClosed()[0]?.readings).toHaveLength(1);
+  });
+
   it('aligns windows to the epoch', () => {
     expect(windowStart(T0 + 7 * MIN + 3, 15 * MIN)).toBe(T0);
   });

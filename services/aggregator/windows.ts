@@ -28,6 +28,8 @@ export interface OpenWindow {
   start: number;
   end: number;
   readings: CanonicalReading[];
+  /** Timestamps already in the window: a replayed duplicate (same device and time) counts once. */
+  seen: Set<number>;
   /** Offset of the first record that contributed: the commit may not pass it while open. */
   firstOffset: number;
 }
@@ -68,10 +70,13 @@ export class PartitionWindows {
     const key = `${r.deviceId}|${r.kind}|${start}`;
     let w = this.open.get(key);
     if (!w) {
-      w = { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, start, end, readings: [], firstOffset: offset };
+      w = { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, start, end, readings: [], seen: new Set(), firstOffset: offset };
       this.open.set(key, w);
     }
-    w.readings.push(r);
+    if (!w.seen.has(r.ts)) {
+      w.seen.add(r.ts);
+      w.readings.push(r);
+    }
     this.advance(r.ts - this.timing.delayMs);
     return 'accepted';
   }
