@@ -4,12 +4,12 @@
  * Kafka and InfluxDB are installed once (cached) and started by `npm run services -- up`.
  * Every service runs as its own process, exactly as `npm run service -- NAME` runs it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { down, serviceEnv, status, up } from './deploy/local-services/services.ts';
-import { counterValue } from './bench/histogram.ts';
+import { launchServices } from './deploy/local-services/launch.ts';
+import { counterValue } from './shared/http/metrics-text.ts';
 import { DeviceRegistry } from './shared/registry/device-registry.ts';
 import { runSimulation, simulationDefaults } from './simulators/runner.ts';
 import { MUNICIPALITIES } from './simulators/municipalities.ts';
@@ -25,8 +25,7 @@ const program = new Command('start')
 const o = program.opts<{ simulate: boolean; devices: number; rate: number; dataDir: string; mqttPort: string }>();
 
 const say = (s: string) => console.log(s);
-const ops: Record<string, string> = { gateway: '9101', normalizer: '9102', writer: '9103', aggregator: '9104' };
-const children = new Map<string, ChildProcess>();
+const ops = { gateway: '9101', normalizer: '9102', writer: '9103', aggregator: '9104' };
 let stopping = false;
 
 const alreadyUp = (await status()).every((s) => s.running);
@@ -35,19 +34,12 @@ const { started } = alreadyUp ? { started: [] as string[] } : await up({ log: (l
 const env: Record<string, string> = { ...serviceEnv(), DATA_DIR: o.dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', MQTT_PORT: o.mqttPort };
 mkdirSync(join(o.dataDir, 'logs'), { recursive: true });
 
-for (const name of Object.keys(ops)) {
-  const log = createWriteStream(join(o.dataDir, 'logs', `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', name], { env: { ...process.env, ...env, OPS_PORT: ops[name] }, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  child.once('exit', (code) => {
-    if (!stopping) console.error(`\n${name} exited (${code}); see ${join(o.dataDir, 'logs', `${name}.log`)}`);
-  });
-  children.set(name, child);
-}
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const ready = async (port: string) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
-for (let i = 0; i < 120 && !(await Promise.all(Object.values(ops).map(ready))).every(Boolean); i++) await sleep(500);
+const services = await launchServices({
+  env,
+  opsPorts: ops,
+  output: (name) => createWriteStream(join(o.dataDir, 'logs', `${name}.log`), { flags: 'a' }),
+  onExit: (name, code) => console.error(`\n${name} exited (${code}); see ${join(o.dataDir, 'logs', `${name}.log`)}`),
+});
 
 // A device for trying the gateway by hand, its secret kept beside the registry (mode 0600).
 const registry = new DeviceRegistry(join(o.dataDir, 'devices.json'));
@@ -92,7 +84,7 @@ const simulation = o.simulate
 // One live status line: readings/s stored, devices online, dead letters.
 let lastWritten = 0;
 let lastAt = Date.now();
-const metric = async (service: string, name: string) => counterValue(await (await fetch(`http://127.0.0.1:${ops[service]}/metrics`)).text(), name);
+const metric = async (service: keyof typeof ops, name: string) => counterValue(await (await fetch(`http://127.0.0.1:${ops[service]}/metrics`)).text(), name);
 const statusTimer = setInterval(() => {
   void (async () => {
     const written = await metric('writer', 'writer_points_written_total');
@@ -115,8 +107,7 @@ const shutdown = async () => {
   say('\nstopping…');
   abort.abort();
   await simulation?.catch(() => undefined);
-  for (const c of children.values()) c.kill('SIGTERM');
-  await Promise.all([...children.values()].map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())));
+  await services.stop();
   if (started.length > 0) await down(started);
   process.exit(0);
 };

@@ -6,8 +6,7 @@
  *                                                          └──→ aggregator ─→ InfluxDB
  * Every service runs as its own process, as in production (`npm run service -- NAME`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -17,12 +16,13 @@ import { INFLUX_VERSION, KAFKA_VERSION } from '../deploy/local-services/paths.ts
 import { kafkaPid } from '../deploy/local-services/kafka.ts';
 import { influxPid } from '../deploy/local-services/influxdb.ts';
 import { down, serviceEnv, status, up } from '../deploy/local-services/services.ts';
+import { launchServices, type LaunchedServices } from '../deploy/local-services/launch.ts';
 import { InfluxStore } from '../shared/influx/client.ts';
 import { countRawPoints } from '../shared/influx/counts.ts';
 import { ensureTopics } from '../shared/kafka/topics.ts';
 import { runSimulation, simulationDefaults } from '../simulators/runner.ts';
 import { influxBulkWrite, kafkaProducerPerf } from './engines.ts';
-import { counterValue, histogramQuantile } from './histogram.ts';
+import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
 
 const program = new Command('bench')
   .option('--devices <n>', 'simulated devices', Number, 200)
@@ -48,7 +48,7 @@ const alreadyUp = (await status()).every((s) => s.running);
 const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: false, log });
 const env = serviceEnv();
 const kafka = new Kafka({ brokers: [env.KAFKA_BROKERS!], logLevel: logLevel.NOTHING });
-const children: ChildProcess[] = [];
+let services: LaunchedServices | undefined;
 
 try {
   // 1. The engines alone.
@@ -78,17 +78,14 @@ try {
     DEVICE_RATE_BURST: '100000',
     IDLE_CLOSE_MS: '5000',
   };
-  const ports: Record<string, string> = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };
-  for (const name of ['gateway', 'normalizer', 'writer', 'aggregator']) {
-    const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []; // e.g. --cpu-prof
-    const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'services/run.ts', name], {
-      env: { ...process.env, ...penv, OPS_PORT: ports[name], KAFKA_GROUP_ID: `${id}-${name}` },
-      stdio: ['ignore', process.env.BENCH_LOGS ? 'inherit' : 'ignore', 'inherit'],
-    });
-    children.push(child);
-  }
-  const ready = async (port: string) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
-  for (let i = 0; i < 120 && !(await Promise.all(Object.values(ports).map(ready))).every(Boolean); i++) await sleep(500);
+  const ports = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };
+  services = await launchServices({
+    env: penv,
+    opsPorts: ports,
+    envFor: (name) => ({ KAFKA_GROUP_ID: `${id}-${name}` }),
+    output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
+    nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
+  });
 
   const enginePids = { kafka: kafkaPid(), influxdb: influxPid() };
   const cpuOf = async () => {
@@ -224,8 +221,6 @@ ${Object.entries(cpuShare).map(([k, v]) => `| ${k} | ${v.toFixed(2)} |`).join('\
   writeFileSync('bench/reports/latest.md', md);
   console.log(md);
 } finally {
-  for (const c of children) c.kill('SIGTERM');
-  await sleep(1000);
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  await services?.stop();
   if (started.length > 0) await down(started);
 }

@@ -1,4 +1,4 @@
-/** Quantiles from a Prometheus histogram's cumulative buckets (linear within a bucket, like histogram_quantile). */
+/** Reading Prometheus text exposition: counters summed over labels, and quantiles from histogram buckets (linear within a bucket, like histogram_quantile). */
 export function histogramQuantile(metricsText: string, name: string, q: number, label = ''): number | undefined {
   const buckets: { le: number; count: number }[] = [];
   for (const line of metricsText.split('\n')) {

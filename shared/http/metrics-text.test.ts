@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { counterValue, histogramQuantile } from './histogram.ts';
+import { counterValue, histogramQuantile } from './metrics-text.ts';
 
 const text = `# HELP x_seconds h
 x_seconds_bucket{le="0.1",service="w"} 50

@@ -1,0 +1,74 @@
+/**
+ * Runs the pipeline's services as their own processes (`services/run.ts NAME`, exactly what
+ * `npm run service -- NAME` runs) and waits until each answers `/readyz`. Used by `npm start`
+ * and `npm run bench`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+
+export const PIPELINE_SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator'] as const;
+export type PipelineService = (typeof PIPELINE_SERVICES)[number];
+
+export interface LaunchOptions {
+  /** Environment every service gets. */
+  env: Record<string, string>;
+  /** Ops port of each service (its /readyz is polled there). */
+  opsPorts: Record<PipelineService, string>;
+  /** Extra environment per service (e.g. its consumer group). */
+  envFor?: (name: PipelineService) => Record<string, string>;
+  /** Where a service's output goes: a stream of its own, or stderr only (stdout dropped). */
+  output?: (name: PipelineService) => Writable | 'stderr';
+  /** Extra node flags, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+  readyTimeoutMs?: number;
+  /** Told when a service exits on its own (not through `stop`). */
+  onExit?: (name: PipelineService, code: number | null) => void;
+}
+
+export interface LaunchedServices {
+  children: Map<PipelineService, ChildProcess>;
+  /** SIGTERM (each drains), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ready = async (port: string) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
+
+export async function launchServices(o: LaunchOptions): Promise<LaunchedServices> {
+  const children = new Map<PipelineService, ChildProcess>();
+  let stopping = false;
+  for (const name of PIPELINE_SERVICES) {
+    const out = o.output?.(name) ?? 'stderr';
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'services/run.ts', name], {
+      env: { ...process.env, ...o.env, OPS_PORT: o.opsPorts[name], ...o.envFor?.(name) },
+      stdio: ['ignore', out === 'stderr' ? 'ignore' : 'pipe', out === 'stderr' ? 'inherit' : 'pipe'],
+    });
+    if (out !== 'stderr') {
+      child.stdout!.pipe(out);
+      child.stderr!.pipe(out);
+    }
+    child.once('exit', (code) => {
+      if (!stopping) o.onExit?.(name, code);
+    });
+    children.set(name, child);
+  }
+  const stop = async (graceMs = 20_000) => {
+    stopping = true;
+    const running = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
+    for (const c of running) c.kill('SIGTERM');
+    const exited = Promise.all(running.map((c) => new Promise((r) => c.once('exit', r))));
+    await Promise.race([exited, sleep(graceMs)]);
+    for (const c of running) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+  const deadline = Date.now() + (o.readyTimeoutMs ?? 60_000);
+  for (;;) {
+    const states = await Promise.all(PIPELINE_SERVICES.map((n) => ready(o.opsPorts[n])));
+    if (states.every(Boolean)) break;
+    if (Date.now() > deadline) {
+      await stop(2000);
+      throw new Error(`not ready in time: ${PIPELINE_SERVICES.filter((_, i) => !states[i]).join(', ')}`);
+    }
+    await sleep(500);
+  }
+  return { children, stop };
+}
