@@ -9,9 +9,9 @@
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
 import { Partitioners, type Batch, type Message } from 'kafkajs';
-import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { InfluxStore } from '../../shared/influx/client.ts';
+import { retryInflux } from '../../shared/influx/retry.ts';
 import { chunkMessages } from '../../shared/kafka/chunk.ts';
 import { createConsumerMetrics, runConsumer, type BatchResult, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
@@ -52,28 +52,24 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   /** Batches being handled: a partition cannot receive records while another's batch is stuck. */
   let activeHandlers = 0;
 
-  /** Retries an InfluxDB call for as long as it takes, marking the wait so idle closing holds off. */
-  async function influxRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    let waiting = false;
-    try {
-      return await pRetry(fn, {
-        forever: true,
-        minTimeout: 200,
-        maxTimeout: cfg.WRITE_RETRY_MAX_MS,
-        onFailedAttempt: (e) => {
-          if (!waiting) influxWaits++;
-          waiting = true;
-          log.warn({ attempt: e.attemptNumber, err: e.message }, `${what} failed; retrying`);
-        },
-      });
-    } finally {
-      if (waiting) {
+  /** An InfluxDB call retried until it succeeds; while it waits, idle closing holds off. */
+  const influxRetry = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    let counted = false;
+    return retryInflux(fn, {
+      what,
+      log,
+      maxDelayMs: cfg.WRITE_RETRY_MAX_MS,
+      onFailure: () => {
+        if (!counted) influxWaits++;
+        counted = true;
+      },
+      onWaitEnded: () => {
         influxWaits--;
         // Partitions that waited behind this call were not idle: give them a fresh idle period.
         for (const p of partitions.values()) p.lastActivity = Date.now();
-      }
-    }
-  }
+      },
+    });
+  };
   /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
   const carries = new Map<string, Carry | null>();
   let committed: Promise<Map<number, { offset: string; metadata: string | null }>> | undefined;

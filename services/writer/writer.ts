@@ -4,10 +4,10 @@
  * InfluxDB refuses (the partition simply waits, so memory stays bounded by one fetch) → commit.
  * Offsets move only after InfluxDB accepted everything before them.
  */
-import pRetry from 'p-retry';
 import { Counter, Histogram } from 'prom-client';
 import { createConsumerMetrics, nextOffset, runConsumer, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
 import type { InfluxStore } from '../../shared/influx/client.ts';
+import { retryInflux } from '../../shared/influx/retry.ts';
 import { readingToPoint } from '../../shared/influx/points.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import type { WriterConfig } from './config.ts';
@@ -63,20 +63,18 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
       }
       for (let i = 0; i < points.length; i += cfg.WRITE_BATCH_MAX) {
         const chunk = points.slice(i, i + cfg.WRITE_BATCH_MAX);
-        await pRetry(
+        await retryInflux(
           async () => {
             const end = latency.startTimer();
             await store.write(chunk);
             end();
           },
           {
-            forever: true,
-            minTimeout: 200,
-            maxTimeout: cfg.WRITE_RETRY_MAX_MS,
-            onFailedAttempt: async (err) => {
+            what: `InfluxDB write of ${chunk.length} points`,
+            log,
+            maxDelayMs: cfg.WRITE_RETRY_MAX_MS,
+            onFailure: () => {
               failures.inc();
-              log.warn({ attempt: err.attemptNumber, err: err.message, points: chunk.length }, 'InfluxDB write failed; retrying');
-              await ctx.heartbeat().catch(() => undefined);
               if (!ctx.stillOwned()) throw new Error('partition no longer owned; the next owner replays it');
             },
           },
