@@ -10,5 +10,7 @@ describe('envelope payload encoding', () => {
     expect(enc.payloadEncoding).toBe('base64');
     expect(decodePayload(enc).equals(binary)).toBe(true);
     expect(decodePayload(encodePayload(text)).equals(text)).toBe(true);
+    const bom = Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x7d]); // a BOM survives the round trip
+    expect(decodePayload(encodePayload(bom)).equals(bom)).toBe(true);
   });
 });

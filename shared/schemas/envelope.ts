@@ -19,12 +19,15 @@ export const rawEnvelopeSchema = z.object({
 
 export type RawEnvelope = z.infer<typeof rawEnvelopeSchema>;
 
+/** Strict UTF-8 in one pass (no re-encode to compare): invalid bytes throw; a BOM is kept. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function encodePayload(bytes: Buffer): Pick<RawEnvelope, 'payload' | 'payloadEncoding'> {
-  const text = bytes.toString('utf8');
-  // A lossless round trip means the bytes were valid UTF-8.
-  return Buffer.from(text, 'utf8').equals(bytes)
-    ? { payload: text, payloadEncoding: 'utf8' }
-    : { payload: bytes.toString('base64'), payloadEncoding: 'base64' };
+  try {
+    return { payload: strictUtf8.decode(bytes), payloadEncoding: 'utf8' };
+  } catch {
+    return { payload: bytes.toString('base64'), payloadEncoding: 'base64' };
+  }
 }
 
 export const decodePayload = (e: Pick<RawEnvelope, 'payload' | 'payloadEncoding'>): Buffer =>
