@@ -1,5 +1,5 @@
 /** Starting a gateway for a test: in-process (most tests) or as a child process (kill tests). */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { gatewayEnv } from '../../services/gateway/config.ts';
 import { startGateway, type Gateway } from '../../services/gateway/gateway.ts';
 import { createGatewayMetrics } from '../../services/gateway/metrics.ts';
 import { servicesEnv, testKafka, unique } from './services.ts';
+import { spawnService } from './spawn.ts';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -60,25 +61,8 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
 /** The gateway as its own process (`npm run service -- gateway`), for SIGKILL tests. */
 export async function spawnGateway(env: Record<string, string>, opts: { ready?: string } = {}): Promise<{ child: ChildProcess; port: number }> {
   const ready = opts.ready ?? 'forwarding directly';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', 'gateway'], {
-    env: { ...process.env, KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS, LOG_LEVEL: 'info', OPS_PORT: '0', MQTT_HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stderr.on('data', (d: Buffer) => (log += d.toString()));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${log}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      log += d.toString();
-      const m = /"mqttPort":(\d+)/.exec(log);
-      if (m && log.includes(ready)) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`gateway exited with ${code}:\n${log}`)));
-  });
-  return { child, port };
+  const { child, log } = await spawnService('gateway', { KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS!, MQTT_HOST: '127.0.0.1', ...env }, (l) => /"mqttPort":\d+/.test(l) && l.includes(ready));
+  return { child, port: Number(/"mqttPort":(\d+)/.exec(log())![1]) };
 }
 
 export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

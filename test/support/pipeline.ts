@@ -3,7 +3,7 @@
  * InfluxDB database and data directory, so tests never see each other's data. Workers run
  * in-process, or as child processes (`npm run service -- NAME`) for kill tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { writerEnv } from '../../services/writer/config.ts';
 import { startWriter } from '../../services/writer/writer.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { servicesEnv, testKafka, unique } from './services.ts';
+import { spawnService } from './spawn.ts';
 
 export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
 
@@ -86,25 +87,8 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   }
 
   async function spawnWorker(name: WorkerName): Promise<ChildProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', name], {
-      env: { ...process.env, ...groupEnv(name), LOG_LEVEL: 'info', DEVICE_REGISTRY: gw.registryPath },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child } = await spawnService(name, { ...groupEnv(name), LOG_LEVEL: 'info', DEVICE_REGISTRY: gw.registryPath }, (l) => l.includes(`${name} running`));
     children.push(child);
-    let log = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30_000);
-      const onData = (d: Buffer) => {
-        log += d.toString();
-        if (log.includes(`${name} running`)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log}`)));
-    });
     return child;
   }
 
