@@ -29,6 +29,15 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
   });
   await producer.connect();
 
+  /**
+   * A device registered moments ago (a simulator provisioning its fleet, then publishing at once)
+   * may not be in the registry's last poll yet: look again before enriching without attributes.
+   */
+  const attributesOf = (id: string) => {
+    if (!devices.get(id)) devices.reload();
+    return devices.get(id)?.attributes;
+  };
+
   const consumer = await runConsumer({
     kafka,
     groupId: cfg.KAFKA_GROUP_ID,
@@ -46,7 +55,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       const deadletters: Message[] = [];
       for (const m of batch.messages) {
         const value = m.value?.toString('utf8') ?? '';
-        const result = normalizeRecord(value, { maxFutureMs: cfg.MAX_FUTURE_MS, attributesOf: (id) => devices.get(id)?.attributes });
+        const result = normalizeRecord(value, { maxFutureMs: cfg.MAX_FUTURE_MS, attributesOf });
         for (const r of result.readings) {
           if (deduper.isDuplicate(r.deviceId, r.ts)) {
             dupes.inc();

@@ -4,8 +4,9 @@
  * under a lock file, so concurrent CLIs and simulators cannot lose each other's updates.
  * Readers poll the file's stat, so a running gateway sees new and revoked devices without a restart.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
+import { join } from 'node:path';
+import { withLock, writeJsonAtomic } from './locked-file.ts';
 import { z } from 'zod';
 import { identSchema, kindSchema, type DeviceAddress } from '../schemas/topics.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
@@ -161,10 +162,7 @@ export class DeviceRegistry {
     withLock(this.path, () => {
       const file = readRegistryFile(this.path);
       change(file);
-      mkdirSync(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.${process.pid}.tmp`;
-      writeFileSync(tmp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
-      renameSync(tmp, this.path);
+      writeJsonAtomic(this.path, file);
     });
     this.reload();
   }
@@ -178,31 +176,4 @@ function readRegistryFile(path: string): z.infer<typeof registryFileSchema> {
     throw new RegistryError(`device registry ${path} is invalid at ${issue?.path.join('.')}: ${issue?.message}`);
   }
   return parsed.data;
-}
-
-/** A lock file made with O_EXCL; a lock older than 10 s is taken to be left by a dead process. */
-function withLock(path: string, fn: () => void): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const lock = `${path}.lock`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      closeSync(openSync(lock, 'wx'));
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      try {
-        if (Date.now() - statSync(lock).mtimeMs > 10_000) rmSync(lock, { force: true });
-      } catch {
-        /* lock vanished between calls: retry */
-      }
-      if (Date.now() > deadline) throw new RegistryError(`could not lock ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-  }
-  try {
-    fn();
-  } finally {
-    rmSync(lock, { force: true });
-  }
 }

@@ -1,0 +1,132 @@
+/**
+ * The KPI API as a Fastify app (no listening here, so tests can inject requests): routes under
+ * `/api/v1`, the OpenAPI document at `/openapi.json`, and the dashboard page at `/`.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { Logger } from '../../shared/logging.ts';
+import { bearerAuth, requireTenant } from './auth.ts';
+import { toCsv } from './csv.ts';
+import type { Kpis } from './kpis.ts';
+import { energyQuery, healthQuery, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
+import { energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
+
+export interface KpiAppDeps {
+  kpis: Kpis;
+  keys: ApiKeyStore;
+  log: Logger;
+  registry: Registry;
+  /** Municipalities an admin key may pick from (the page's selector). */
+  municipalities: () => string[];
+  now?: () => number;
+}
+
+const wantsCsv = (req: FastifyRequest, format: string) => format === 'csv' || (req.headers.accept ?? '').split(',')[0]?.trim().startsWith('text/csv');
+
+function sendRows(req: FastifyRequest, reply: FastifyReply, name: string, scope: { municipality: string; from?: number; to?: number; format: string }, rows: object[]) {
+  if (wantsCsv(req, scope.format)) {
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${scope.municipality}-${name}.csv"`).send(toCsv(rows));
+  }
+  const iso = (ms?: number) => (ms === undefined ? undefined : new Date(ms).toISOString());
+  return reply.send({ municipality: scope.municipality, from: iso(scope.from), to: iso(scope.to), rows });
+}
+
+export async function buildKpiApp(deps: KpiAppDeps) {
+  const { kpis, keys, log } = deps;
+  const now = deps.now ?? Date.now;
+  const app = Fastify({ loggerInstance: log.child({ component: 'http' }), disableRequestLogging: true }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // The API's routes as registered: the OpenAPI test checks the document against this list.
+  const apiRoutes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    if (r.url.startsWith('/api/') && r.method !== 'HEAD') apiRoutes.push(`${String(r.method)} ${r.url}`);
+  });
+
+  const requests = new Counter({ name: 'kpi_api_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [deps.registry] });
+  app.addHook('onResponse', async (req, reply) => {
+    requests.inc({ route: req.routeOptions.url ?? 'unknown', status: String(reply.statusCode) });
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const first = err.validation[0];
+      const where = `${err.validationContext ?? 'request'}${first?.instancePath ? first.instancePath.replaceAll('/', '.') : ''}`;
+      return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
+    }
+    const status = (err as { statusCode?: number }).statusCode ?? 500;
+    if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
+    return reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'the KPI store could not answer; try again' : (err as Error).message });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Smart-city KPI API', version: '1.0.0', description: "Energy, mobility and device-health KPIs of one municipality per API key (admin keys read every municipality). Times in ISO-8601; calendar periods in Europe/Athens time." },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a key from `npm run keys -- add --municipality M`' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  // The dashboard page and its chart library; the page asks for a key and calls the API itself.
+  await app.register(fastifyStatic, { root: join(here, 'page'), prefix: '/' });
+  const chartSource = readFileSync(chartJs);
+  app.get('/assets/chart.umd.min.js', { schema: { hide: true } }, (_req, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(chartSource));
+
+  await app.register(async (api) => {
+    const r = api.withTypeProvider<ZodTypeProvider>();
+    r.addHook('onRequest', bearerAuth(keys));
+    const errors = { 400: errorReply, 401: errorReply, 403: errorReply };
+
+    r.get('/me', { schema: { summary: 'Who the key is and which municipalities it reads', response: { 200: z.object({ keyId: z.string(), admin: z.boolean(), municipality: z.string().nullable(), municipalities: z.array(z.string()) }), ...errors } } }, async (req) => {
+      const p = req.principal!;
+      return { keyId: p.keyId, admin: p.admin, municipality: p.municipality, municipalities: p.admin ? deps.municipalities() : [p.municipality!] };
+    });
+
+    const tenant = { preHandler: requireTenant };
+    const base = '/municipalities/:municipality';
+
+    r.get(`${base}/energy`, { ...tenant, schema: { summary: 'kWh and peak 15-minute demand per building, district or municipality per day, week or month', params: municipalityParams, querystring: energyQuery, response: { 200: kpiReply(energyRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality };
+      return sendRows(req, reply, 'energy', q, await kpis.energy(q));
+    });
+
+    r.get(`${base}/energy/savings`, { ...tenant, schema: { summary: 'kWh per day against a baseline period, in %', params: municipalityParams, querystring: savingsQuery, response: { 200: kpiReply(savingsRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality, baseline: { from: req.query.baselineFrom, to: req.query.baselineTo } };
+      return sendRows(req, reply, 'energy-savings', q, await kpis.savings(q));
+    });
+
+    r.get(`${base}/mobility/fleet`, { ...tenant, schema: { summary: 'Per vehicle: km, utilisation, idle share, speeding events', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(vehicleRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality };
+      return sendRows(req, reply, 'fleet', q, await kpis.fleet(q));
+    });
+
+    r.get(`${base}/mobility/parking`, { ...tenant, schema: { summary: 'Per parking lot: occupancy, turnover, mean dwell', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(parkingRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality };
+      return sendRows(req, reply, 'parking', q, await kpis.parking(q));
+    });
+
+    r.get(`${base}/health`, { ...tenant, schema: { summary: 'Per device: last reading and whether it has gone silent', params: municipalityParams, querystring: healthQuery, response: { 200: kpiReply(healthRow), ...errors } } }, async (req, reply) => {
+      const rows = await kpis.health({ municipality: req.params.municipality, now: now(), silentAfterMs: req.query.silentMinutes * 60_000, lookbackMs: req.query.lookbackDays * 86_400_000 });
+      return sendRows(req, reply, 'health', { municipality: req.params.municipality, format: req.query.format }, rows);
+    });
+  }, { prefix: '/api/v1' });
+
+  return Object.assign(app, { apiRoutes });
+}
+
+export type KpiApp = Awaited<ReturnType<typeof buildKpiApp>>;

@@ -1,0 +1,37 @@
+/**
+ * Bearer-key authentication and tenant scoping. Every `/api/` request needs a valid key (401
+ * otherwise); a route about one municipality answers only a key of that municipality or an admin
+ * key (403 otherwise, before any data is read).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ApiKeyStore, Principal } from '../../shared/auth/api-keys.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export function bearerAuth(keys: ApiKeyStore) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? keys.authenticate(match[1]!) : undefined;
+    if (!principal) {
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer realm="kpi"')
+        .send({ error: 'unauthorized', message: match ? 'unknown or revoked API key' : 'send the API key as "Authorization: Bearer <key>"' });
+    }
+    req.principal = principal;
+  };
+}
+
+/** The municipality scope check for routes with a `:municipality` parameter. */
+export async function requireTenant(req: FastifyRequest, reply: FastifyReply) {
+  const wanted = (req.params as { municipality?: string }).municipality;
+  const p = req.principal;
+  if (!p || (!p.admin && p.municipality !== wanted)) {
+    return reply.code(403).send({ error: 'forbidden', message: `this key reads only municipality '${p?.municipality ?? '?'}'` });
+  }
+}

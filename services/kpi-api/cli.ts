@@ -1,0 +1,90 @@
+/**
+ * `npm run kpi -- energy|mobility|health --municipality M [--from …] [--to …]`: the KPI API's
+ * numbers as a table in the terminal (or CSV/JSON), read straight from the store the environment
+ * points at — for operators on the platform's own machines, so it needs no API key.
+ */
+import Table from 'cli-table3';
+import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import { loadConfig } from '../../shared/config.ts';
+import { InfluxStore } from '../../shared/influx/client.ts';
+import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
+import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
+import { kpiApiEnv } from './config.ts';
+import { toCsv } from './csv.ts';
+import { Kpis } from './kpis.ts';
+import { energyQuery, healthQuery, rangeQuery } from './params.ts';
+
+interface Options {
+  municipality: string;
+  from?: string;
+  to?: string;
+  interval?: string;
+  by?: string;
+  silentMinutes?: string;
+  format: 'table' | 'csv' | 'json';
+}
+
+const cfg = loadConfig(kpiApiEnv);
+const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
+const kpis = new Kpis(new InfluxKpiSource(new InfluxStore(cfg)), () => devices.list().filter((d) => !d.revokedAt));
+
+/** The same zod schemas as the API: one clear line on a bad value. */
+function parse<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.output<T> {
+  const r = schema.safeParse(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new InvalidArgumentError(`--${issue?.path.join('.') ?? '?'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return r.data;
+}
+
+function print(title: string, rows: object[], format: Options['format']) {
+  if (format === 'json') return console.log(JSON.stringify(rows, null, 2));
+  if (format === 'csv') return process.stdout.write(toCsv(rows));
+  console.log(title);
+  if (rows.length === 0) return console.log('(no data in this range)');
+  const head = Object.keys(rows[0]!);
+  const table = new Table({ head, style: { head: [], border: [] } });
+  for (const r of rows) table.push(head.map((h) => String((r as Record<string, string | number | boolean | null>)[h] ?? '–')));
+  console.log(table.toString());
+}
+
+const program = new Command('kpi').description("a municipality's KPIs as a table");
+const common = (c: Command) =>
+  c
+    .requiredOption('--municipality <m>', 'municipality id, e.g. kalamata')
+    .option('--from <time>', 'ISO-8601 or epoch ms (default: 7 days before --to)')
+    .option('--to <time>', 'ISO-8601 or epoch ms (default: now)')
+    .option('--format <f>', 'table | csv | json', 'table');
+
+common(program.command('energy').description('kWh and peak demand per building/district/municipality per day/week/month'))
+  .option('--interval <i>', 'day | week | month', 'day')
+  .option('--by <g>', 'building | district | municipality', 'building')
+  .action(async (o: Options) => {
+    const q = parse(energyQuery, { from: o.from, to: o.to, interval: o.interval, by: o.by });
+    print(`Energy — ${o.municipality}, ${new Date(q.from).toISOString()} → ${new Date(q.to).toISOString()}`, await kpis.energy({ ...q, municipality: o.municipality }), o.format);
+  });
+
+common(program.command('mobility').description('fleet per vehicle and parking per lot')).action(async (o: Options) => {
+  const q = { ...parse(rangeQuery, { from: o.from, to: o.to }), municipality: o.municipality };
+  const span = `${o.municipality}, ${new Date(q.from).toISOString()} → ${new Date(q.to).toISOString()}`;
+  print(`Fleet — ${span}`, await kpis.fleet(q), o.format);
+  print(`Parking — ${span}`, await kpis.parking(q), o.format);
+});
+
+program
+  .command('health')
+  .description('last reading per device; silent devices')
+  .requiredOption('--municipality <m>', 'municipality id')
+  .option('--silent-minutes <n>', 'silent after this many minutes without a reading', '15')
+  .option('--format <f>', 'table | csv | json', 'table')
+  .action(async (o: Options) => {
+    const q = parse(healthQuery, { silentMinutes: o.silentMinutes });
+    print(`Device health — ${o.municipality}`, await kpis.health({ municipality: o.municipality, now: Date.now(), silentAfterMs: q.silentMinutes * 60_000, lookbackMs: q.lookbackDays * 86_400_000 }), o.format);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});

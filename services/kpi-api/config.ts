@@ -1,0 +1,15 @@
+/** The KPI API's settings (documented in services/kpi-api/README.md). */
+import { z } from 'zod';
+import { commonEnv, influxEnv, int, port } from '../../shared/config.ts';
+
+export const kpiApiEnv = {
+  ...commonEnv,
+  ...influxEnv,
+  HTTP_PORT: port(8080),
+  HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Operations endpoints (/healthz, /readyz, /metrics) on their own port like every service. */
+  OPS_PORT: port(9105),
+  SHUTDOWN_TIMEOUT_MS: int(10_000, 100),
+};
+
+export type KpiApiConfig = z.infer<z.ZodObject<typeof kpiApiEnv>>;

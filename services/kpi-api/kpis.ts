@@ -1,0 +1,48 @@
+/**
+ * The KPI use cases: read the windows a question needs from the source, hand them to the pure
+ * KPI maths. Shared by the HTTP API and the `npm run kpi` CLI so both give the same numbers.
+ */
+import { energyConsumption, energySavings, type EnergyGrouping } from '../../shared/kpi/energy.ts';
+import { deviceHealth, type KnownDevice } from '../../shared/kpi/health.ts';
+import { fleetKpis, parkingKpis } from '../../shared/kpi/mobility.ts';
+import type { Interval } from '../../shared/kpi/periods.ts';
+import type { KpiSource, TimeRange } from '../../shared/kpi/source.ts';
+
+export interface Scope extends TimeRange {
+  /** undefined = every municipality (admin keys only). */
+  municipality?: string;
+}
+
+export class Kpis {
+  constructor(
+    private readonly source: KpiSource,
+    /** Registered devices, so that devices that never reported show up as silent. */
+    private readonly knownDevices: () => KnownDevice[],
+  ) {}
+
+  async energy(q: Scope & { interval: Interval; by: EnergyGrouping }) {
+    return energyConsumption(await this.source.windows('energy_15m', q), q.by, q.interval);
+  }
+
+  async savings(q: Scope & { baseline: TimeRange; by: EnergyGrouping }) {
+    const [current, baseline] = await Promise.all([
+      this.source.windows('energy_15m', q),
+      this.source.windows('energy_15m', { ...q.baseline, municipality: q.municipality }),
+    ]);
+    return energySavings(current, q, baseline, q.baseline, q.by);
+  }
+
+  async fleet(q: Scope) {
+    return fleetKpis(await this.source.windows('fleet_1h', q), q);
+  }
+
+  async parking(q: Scope) {
+    return parkingKpis(await this.source.windows('parking_15m', q), q);
+  }
+
+  async health(q: { municipality?: string; now: number; silentAfterMs: number; lookbackMs: number }) {
+    const seen = await this.source.lastSeen({ municipality: q.municipality, since: q.now - q.lookbackMs });
+    const known = this.knownDevices().filter((d) => q.municipality === undefined || d.municipality === q.municipality);
+    return deviceHealth(known, seen, q.now, q.silentAfterMs);
+  }
+}

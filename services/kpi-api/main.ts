@@ -1,0 +1,44 @@
+/** KPI API process: wiring only. */
+import { ApiKeyStore, defaultApiKeysPath } from '../../shared/auth/api-keys.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { InfluxStore } from '../../shared/influx/client.ts';
+import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
+import { onShutdown } from '../../shared/shutdown.ts';
+import { buildKpiApp } from './app.ts';
+import { kpiApiEnv } from './config.ts';
+import { Kpis } from './kpis.ts';
+
+const cfg = loadConfig(kpiApiEnv);
+const log = createLogger('kpi-api', cfg.LOG_LEVEL);
+const registry = createMetricsRegistry('kpi-api');
+const store = new InfluxStore(cfg);
+const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
+const stopWatching = devices.watch(() => undefined);
+const keys = new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR));
+
+const app = await buildKpiApp({
+  kpis: new Kpis(new InfluxKpiSource(store), () => devices.list().filter((d) => !d.revokedAt)),
+  keys,
+  log,
+  registry,
+  municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),
+});
+await app.listen({ port: cfg.HTTP_PORT, host: cfg.HTTP_HOST });
+const ops = await startOpsServer({
+  port: cfg.OPS_PORT,
+  registry,
+  readiness: async () => {
+    const influx = await store.healthy();
+    return { ready: influx, detail: { influx: influx ? 'up' : 'down' } };
+  },
+});
+log.info({ port: cfg.HTTP_PORT, opsPort: ops.port, bucket: cfg.INFLUX_BUCKET, keys: keys.path }, 'KPI API running');
+
+onShutdown(log, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
+  stopWatching();
+  await app.close();
+  await ops.app.close();
+});

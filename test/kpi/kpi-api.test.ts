@@ -1,0 +1,206 @@
+/**
+ * The KPI API on the real InfluxDB after a simulated run through the whole pipeline: its numbers
+ * equal those recomputed from the simulator's ground truth (fixed seed), a municipality's key
+ * reads only its own data by any route or parameter, and the OpenAPI document lists every route.
+ */
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
+import { Kpis } from '../../services/kpi-api/kpis.ts';
+import { readGroundTruth } from '../support/ground-truth.ts';
+import { athensDay, expectedEnergyKpis, expectedFleetKpis, expectedLastSeen, expectedParkingKpis } from '../support/kpi-expected.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { deliveredSeries } from '../support/recompute.ts';
+import { expectMatchesTruth, simulate } from '../support/verify.ts';
+
+// 22:30 Athens time, two hours and a half of readings: the run crosses local midnight.
+const SIM_START = Date.UTC(2026, 10, 17, 20, 30);
+const FROM = Date.UTC(2026, 10, 17, 0, 0);
+const TO = Date.UTC(2026, 10, 19, 0, 0);
+const range = `from=${new Date(FROM).toISOString()}&to=${new Date(TO).toISOString()}`;
+
+interface Rows<T> {
+  municipality: string;
+  rows: T[];
+}
+
+describe('KPI API on the real InfluxDB', () => {
+  let p: Pipeline;
+  let app: KpiApp;
+  let series: ReturnType<typeof deliveredSeries>;
+  let attrs: Map<string, Record<string, string | number>>;
+  const key: Record<string, string> = {};
+
+  beforeAll(async () => {
+    p = await startPipeline();
+    const summary = await simulate(p, { devices: 24, municipalities: ['kalamata', 'petroupoli'], rate: 40, count: 150, batch: 1, seed: 4242, simStart: SIM_START, simStepMs: 60_000 });
+    await expectMatchesTruth(p, summary);
+    series = deliveredSeries(readGroundTruth(summary.groundTruthPath));
+    const devices = new DeviceRegistry(p.gw.registryPath);
+    attrs = new Map(devices.list().map((d) => [d.id, d.attributes]));
+    const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
+    key.kalamata = keys.add({ municipality: 'kalamata', admin: false }).key;
+    key.petroupoli = keys.add({ municipality: 'petroupoli', admin: false }).key;
+    key.admin = keys.add({ municipality: null, admin: true }).key;
+    const revoked = keys.add({ municipality: 'kalamata', admin: false });
+    keys.revoke(revoked.record.id);
+    key.revoked = revoked.key;
+    app = await buildKpiApp({
+      kpis: new Kpis(new InfluxKpiSource(p.store), () => devices.list()),
+      keys,
+      log: createLogger('kpi-api-test', 'silent'),
+      registry: new Registry(),
+      municipalities: () => ['kalamata', 'petroupoli'],
+      now: () => SIM_START + 150 * 60_000,
+    });
+  }, 240_000);
+  afterAll(async () => {
+    await app?.close();
+    await p?.close();
+  });
+
+  const get = async <T>(url: string, who: string, headers: Record<string, string> = {}) => {
+    const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key[who]}`, ...headers } });
+    return { status: res.statusCode, body: String(res.headers['content-type'] ?? '').includes('json') ? (res.json<T>()) : (res.body as unknown as T), raw: res.body, headers: res.headers };
+  };
+
+  it('energy: kWh per building per local day and peak 15-minute demand equal the ground truth', async () => {
+    for (const m of ['kalamata', 'petroupoli']) {
+      const mine = new Map([...series].filter(([d]) => d.startsWith(m)));
+      const exp = expectedEnergyKpis(mine, attrs, FROM, TO);
+      const byBuilding = await get<Rows<{ period: string; group: string; kwh: number }>>(`/api/v1/municipalities/${m}/energy?${range}&interval=day&by=building`, m);
+      expect(byBuilding.status).toBe(200);
+      expect(byBuilding.body.rows.length).toBe(exp.kwh.size);
+      expect(new Set(byBuilding.body.rows.map((r) => r.period)).size, 'the run crosses local midnight').toBe(2);
+      for (const r of byBuilding.body.rows) expect(r.kwh, `${m} ${r.period} ${r.group}`).toBeCloseTo(exp.kwh.get(`${r.period}|${r.group}`)!, 2);
+      const whole = await get<Rows<{ period: string; kwh: number; peak_kw: number }>>(`/api/v1/municipalities/${m}/energy?${range}&interval=day&by=municipality`, m);
+      for (const r of whole.body.rows) expect(r.peak_kw, `${m} ${r.period} peak`).toBeCloseTo(exp.peak.get(r.period)!, 2);
+      const month = await get<Rows<{ period: string; kwh: number }>>(`/api/v1/municipalities/${m}/energy?${range}&interval=month&by=municipality`, m);
+      expect(month.body.rows).toHaveLength(1);
+      expect(month.body.rows[0]!.kwh).toBeCloseTo([...exp.kwh.values()].reduce((s, v) => s + v, 0), 2);
+    }
+    expect(athensDay(SIM_START)).toBe('2026-11-17');
+  });
+
+  it('energy savings compare kWh per day of two periods', async () => {
+    const day1 = `from=${Date.UTC(2026, 10, 16, 22)}&to=${Date.UTC(2026, 10, 17, 22)}`;
+    const res = await get<Rows<{ group: string; baseline_kwh_per_day: number; current_kwh_per_day: number; savings_pct: number | null }>>(
+      `/api/v1/municipalities/kalamata/energy/savings?${day1.replace('from', 'baselineFrom').replace('to=', 'baselineTo=')}&from=${Date.UTC(2026, 10, 17, 22)}&to=${Date.UTC(2026, 10, 18, 22)}&by=municipality`,
+      'kalamata',
+    );
+    expect(res.status).toBe(200);
+    const exp = expectedEnergyKpis(new Map([...series].filter(([d]) => d.startsWith('kalamata'))), attrs, FROM, TO);
+    const sumDay = (day: string) => [...exp.kwh].filter(([k]) => k.startsWith(day)).reduce((s, [, v]) => s + v, 0);
+    const [row] = res.body.rows;
+    expect(row!.baseline_kwh_per_day).toBeCloseTo(sumDay('2026-11-17'), 2);
+    expect(row!.current_kwh_per_day).toBeCloseTo(sumDay('2026-11-18'), 2);
+    expect(row!.savings_pct).toBeCloseTo(((sumDay('2026-11-17') - sumDay('2026-11-18')) / sumDay('2026-11-17')) * 100, 1);
+  });
+
+  it('mobility: fleet and parking KPIs equal the ground truth', async () => {
+    const periodS = (TO - FROM) / 1000;
+    const fleet = await get<Rows<{ device: string; distance_km: number; utilisation_pct: number; idle_pct: number | null; speeding_events: number }>>(`/api/v1/municipalities/kalamata/mobility/fleet?${range}`, 'kalamata');
+    const expFleet = expectedFleetKpis(new Map([...series].filter(([d]) => d.startsWith('kalamata'))), FROM, TO);
+    expect(fleet.body.rows.map((r) => r.device).sort()).toEqual([...expFleet.keys()].sort());
+    for (const r of fleet.body.rows) {
+      const e = expFleet.get(r.device)!;
+      expect(r.distance_km, r.device).toBeCloseTo(e.distance_km, 2);
+      expect(r.speeding_events, r.device).toBe(e.speeding_events);
+      expect(r.utilisation_pct, r.device).toBeCloseTo((e.engine_on_s / periodS) * 100, 1);
+      if (e.engine_on_s > 0) expect(r.idle_pct, r.device).toBeCloseTo((e.idle_s / e.engine_on_s) * 100, 1);
+    }
+    expect(fleet.body.rows.reduce((s, r) => s + r.distance_km, 0), 'vehicles moved').toBeGreaterThan(1);
+
+    const parking = await get<Rows<{ lot: string; bays: number; occupancy_pct: number; arrivals: number; turnover_per_bay_day: number; mean_dwell_min: number | null }>>(`/api/v1/municipalities/kalamata/mobility/parking?${range}`, 'kalamata');
+    const expParking = expectedParkingKpis(new Map([...series].filter(([d]) => d.startsWith('kalamata'))), attrs, FROM, TO);
+    expect(parking.body.rows.map((r) => r.lot).sort()).toEqual([...expParking.keys()].sort());
+    for (const r of parking.body.rows) {
+      const e = expParking.get(r.lot)!;
+      expect(r.bays).toBe(e.bays.size);
+      expect(r.occupancy_pct, r.lot).toBeCloseTo((e.occupied_s / (e.windows * 900)) * 100, 1);
+      expect(r.arrivals, r.lot).toBe(e.arrivals);
+      expect(r.turnover_per_bay_day, r.lot).toBeCloseTo(e.arrivals / e.bays.size / 2, 2);
+      if (e.departures > 0) expect(r.mean_dwell_min, r.lot).toBeCloseTo(e.dwell_s / e.departures / 60, 1);
+    }
+  });
+
+  it('health: last seen per device equals the newest delivered reading', async () => {
+    const res = await get<Rows<{ device: string; last_seen: string | null; silent: boolean }>>(`/api/v1/municipalities/petroupoli/health?silentMinutes=5&lookbackDays=400`, 'petroupoli');
+    const exp = expectedLastSeen(new Map([...series].filter(([d]) => d.startsWith('petroupoli'))));
+    expect(res.body.rows.map((r) => r.device).sort()).toEqual([...exp.keys()].sort());
+    for (const r of res.body.rows) expect(Date.parse(r.last_seen!), r.device).toBe(exp.get(r.device));
+    // "now" is the end of the run: devices whose last reading is older than 5 minutes are silent.
+    const now = SIM_START + 150 * 60_000;
+    for (const r of res.body.rows) expect(r.silent, r.device).toBe(now - exp.get(r.device)! > 5 * 60_000);
+  });
+
+  it("a municipality's key reads nothing of another's, by any route or parameter", async () => {
+    const routes = ['energy', 'energy/savings', 'mobility/fleet', 'mobility/parking', 'health'];
+    const q = `${range}&baselineFrom=${FROM}&baselineTo=${TO}`;
+    for (const route of routes) {
+      const other = await get(`/api/v1/municipalities/petroupoli/${route}?${q}`, 'kalamata');
+      expect(other.status, route).toBe(403);
+      expect(other.raw, route).not.toContain('petroupoli-');
+      const csv = await get(`/api/v1/municipalities/petroupoli/${route}?${q}&format=csv`, 'kalamata');
+      expect(csv.status, `${route} csv`).toBe(403);
+      // A query parameter naming another municipality changes nothing: only the path's counts.
+      const own = await get(`/api/v1/municipalities/kalamata/${route}?${q}&municipality=petroupoli`, 'kalamata');
+      expect(own.status, route).toBe(200);
+      expect(own.raw, route).not.toContain('petroupoli');
+      expect(own.raw, route).toContain('kalamata');
+      // Tricks in the path are refused before any data is read.
+      for (const tricky of ['petroupoli%2F..%2Fkalamata', 'kalamata%2F..%2Fpetroupoli', 'PETROUPOLI', '*', 'kalamata,petroupoli']) {
+        const res = await get(`/api/v1/municipalities/${tricky}/${route}?${q}`, 'kalamata');
+        expect([400, 403, 404], `${tricky} ${route}`).toContain(res.status);
+        expect(res.raw).not.toContain('petroupoli-');
+      }
+      expect((await get(`/api/v1/municipalities/kalamata/${route}?${q}`, 'revoked')).status, 'revoked key').toBe(401);
+      const none = await app.inject({ method: 'GET', url: `/api/v1/municipalities/kalamata/${route}?${q}` });
+      expect(none.statusCode).toBe(401);
+      expect(none.json<{ message: string }>().message).toMatch(/Bearer/);
+      // The operator's admin key reads both.
+      expect((await get(`/api/v1/municipalities/petroupoli/${route}?${q}`, 'admin')).status, `admin ${route}`).toBe(200);
+    }
+    const me = await get<{ municipalities: string[] }>('/api/v1/me', 'kalamata');
+    expect(me.body.municipalities).toEqual(['kalamata']);
+  });
+
+  it('validates parameters with clear JSON errors and serves CSV', async () => {
+    const bad = [
+      ['from=yesterday', /querystring.from: 'yesterday' is not an ISO-8601/],
+      [`from=${TO}&to=${FROM}`, /from: must be before to/],
+      ['interval=hour', /querystring.interval/],
+      ['by=street', /querystring.by/],
+      [`from=2020-01-01&to=2026-01-01`, /range longer than 400 days/],
+    ] as const;
+    for (const [qs, message] of bad) {
+      const res = await get<{ error: string; message: string }>(`/api/v1/municipalities/kalamata/energy?${qs}`, 'kalamata');
+      expect(res.status, qs).toBe(400);
+      expect(res.body.error).toBe('bad_request');
+      expect(res.body.message, qs).toMatch(message);
+    }
+    const csv = await get<string>(`/api/v1/municipalities/kalamata/energy?${range}&by=district`, 'kalamata', { accept: 'text/csv' });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    const lines = csv.raw.trim().split('\r\n');
+    expect(lines[0]).toBe('period,municipality,group,kwh,peak_kw,meters');
+    expect(lines.length).toBeGreaterThan(1);
+  });
+
+  it('the OpenAPI document lists every API route with its parameters', async () => {
+    const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+    const doc = res.json<{ openapi: string; paths: Record<string, { get?: { parameters?: { name: string }[] } }> }>();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(app.apiRoutes.length).toBeGreaterThanOrEqual(6);
+    for (const route of app.apiRoutes) {
+      const [method, url] = route.split(' ') as [string, string];
+      expect(doc.paths[url.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase() as 'get'], route).toBeDefined();
+    }
+    const energy = doc.paths['/api/v1/municipalities/{municipality}/energy']!.get!;
+    expect(energy.parameters!.map((x) => x.name)).toEqual(expect.arrayContaining(['municipality', 'from', 'to', 'interval', 'by', 'format']));
+  });
+});
