@@ -17,8 +17,10 @@ const fluxString = (s: string) => JSON.stringify(s);
 export async function loadCarries(store: InfluxStore, measurement: string, before: number, devices: string[]): Promise<Map<string, Carry>> {
   const out = new Map<string, Carry>();
   if (devices.length === 0) return out;
+  // Stop 1 ms early: InfluxDB 1.8 returns points at `stop` itself, which would hand a replayed
+  // window its own carry instead of its predecessor's.
   const flux = `from(bucket: ${fluxString(store.bucket)})
-  |> range(start: time(v: ${(before - LOOKBACK_MS) * 1_000_000}), stop: time(v: ${before * 1_000_000}))
+  |> range(start: time(v: ${(before - LOOKBACK_MS) * 1_000_000}), stop: time(v: ${(before - 1) * 1_000_000}))
   |> filter(fn: (r) => r._measurement == ${fluxString(measurement)} and r._field == "carry")
   |> filter(fn: (r) => contains(value: r.device, set: [${devices.map(fluxString).join(', ')}]))
   |> group(columns: ["device"])
