@@ -65,7 +65,7 @@ async function refresh() {
       options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: 'kWh' } } } },
     });
     draw('chart-peak', {
-      type: 'line',
+      type: 'bar',
       data: { labels: total.rows.map((r) => r.period), datasets: [{ label: 'peak kW', borderColor: COLORS[1], backgroundColor: COLORS[1], data: total.rows.map((r) => r.peak_kw) }] },
       options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'kW' } } } },
     });
