@@ -1,5 +1,5 @@
 /** `npm run service -- NAME`: one service configured from the environment (what a container runs). */
-const SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api'] as const;
+const SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api', 'monitor'] as const;
 const name = process.argv[2];
 
 if (!name || !(SERVICES as readonly string[]).includes(name)) {

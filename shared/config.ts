@@ -44,7 +44,15 @@ export const influxEnv = {
   INFLUX_TOKEN: z.string().default(''),
   INFLUX_ORG: z.string().default('smartcity'),
   INFLUX_BUCKET: z.string().min(1).default('telemetry/autogen'),
+  /**
+   * Bucket of the aggregates (energy_15m, fleet_1h, parking_15m); empty = INFLUX_BUCKET. A bucket
+   * of its own lets raw readings expire long before the aggregates (deploy/influxdb/).
+   */
+  INFLUX_AGG_BUCKET: z.string().default(''),
 };
+
+/** The settings of the aggregates' bucket: INFLUX_AGG_BUCKET, or the raw bucket when unset. */
+export const aggregateBucket = <T extends { INFLUX_BUCKET: string; INFLUX_AGG_BUCKET: string }>(cfg: T): T => ({ ...cfg, INFLUX_BUCKET: cfg.INFLUX_AGG_BUCKET || cfg.INFLUX_BUCKET });
 
 export class ConfigError extends Error {}
 

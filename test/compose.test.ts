@@ -3,7 +3,7 @@
  * Every service's environment must pass the same config schema the service validates at start,
  * and ports and volumes must be consistent.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '../shared/config.ts';
@@ -11,6 +11,8 @@ import { gatewayEnv } from '../services/gateway/config.ts';
 import { normalizerEnv } from '../services/normalizer/config.ts';
 import { writerEnv } from '../services/writer/config.ts';
 import { aggregatorEnv } from '../services/aggregator/config.ts';
+import { kpiApiEnv } from '../services/kpi-api/config.ts';
+import { monitorEnv } from '../services/monitor/config.ts';
 
 interface ComposeService {
   image?: string;
@@ -23,6 +25,7 @@ interface ComposeService {
 }
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
 const SCHEMAS = { gateway: gatewayEnv, normalizer: normalizerEnv, writer: writerEnv, aggregator: aggregatorEnv } as const;
+const HTTP_SCHEMAS = { 'kpi-api': kpiApiEnv, monitor: monitorEnv } as const;
 
 describe('docker-compose.yml', () => {
   it.each(Object.keys(SCHEMAS))('gives the %s an environment its config schema accepts', (name) => {
@@ -34,15 +37,47 @@ describe('docker-compose.yml', () => {
     expect(svc.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${cfg.OPS_PORT}/readyz`);
   });
 
+  it.each(Object.keys(HTTP_SCHEMAS))('gives the %s an environment its config schema accepts, pointed at InfluxDB', (name) => {
+    const svc = compose.services[name]!;
+    expect(svc.command).toEqual([name]);
+    const cfg = parseConfig(HTTP_SCHEMAS[name as keyof typeof HTTP_SCHEMAS], svc.environment ?? {});
+    expect(cfg.INFLUX_URL).toBe('http://influxdb:8086');
+    expect(svc.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${cfg.OPS_PORT}/readyz`);
+  });
+
+  it('publishes the KPI API on HTTP_PORT and lets the monitor scrape every service on its ops port', () => {
+    const api = compose.services['kpi-api']!;
+    expect(api.ports).toContain(`${api.environment!.HTTP_PORT}:${api.environment!.HTTP_PORT}`);
+    const targets = parseConfig(monitorEnv, compose.services.monitor!.environment ?? {}).MONITOR_TARGETS;
+    const scraped = new Map(targets.map((t) => [t.service, t.url]));
+    for (const name of [...Object.keys(SCHEMAS), 'kpi-api']) {
+      expect(scraped.get(name), name).toBe(`http://${name}:${compose.services[name]!.environment!.OPS_PORT}/metrics`);
+    }
+  });
+
+  it('gives Grafana the datasource settings of InfluxDB and the provisioning folders', () => {
+    const g = compose.services.grafana!;
+    const influx = compose.services.influxdb!.environment!;
+    expect(g.environment).toMatchObject({ INFLUX_URL: 'http://influxdb:8086', INFLUX_TOKEN: influx.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN, INFLUX_ORG: influx.DOCKER_INFLUXDB_INIT_ORG, INFLUX_BUCKET: influx.DOCKER_INFLUXDB_INIT_BUCKET });
+    expect(g.volumes).toContain('./deploy/grafana/provisioning:/etc/grafana/provisioning:ro');
+    expect(compose.services.influxdb!.volumes).toContain('./deploy/influxdb/init:/docker-entrypoint-initdb.d:ro');
+    for (const v of g.volumes ?? []) {
+      const source = v.split(':')[0]!;
+      if (source.startsWith('./')) expect(existsSync(source), source).toBe(true);
+    }
+  });
+
   it('publishes the gateway on its configured MQTT port and points workers at InfluxDB with its init settings', () => {
     const gw = compose.services.gateway!;
     expect(gw.ports).toContain(`${gw.environment!.MQTT_PORT}:${gw.environment!.MQTT_PORT}`);
     const influx = compose.services.influxdb!.environment!;
-    for (const w of ['writer', 'aggregator']) {
+    for (const w of ['writer', 'aggregator', 'kpi-api', 'monitor']) {
       const e = compose.services[w]!.environment!;
       expect(e.INFLUX_TOKEN).toBe(influx.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN);
       expect(e.INFLUX_ORG).toBe(influx.DOCKER_INFLUXDB_INIT_ORG);
       expect(e.INFLUX_BUCKET).toBe(influx.DOCKER_INFLUXDB_INIT_BUCKET);
+      // The aggregates' bucket is the one the init script creates.
+      expect(e.INFLUX_AGG_BUCKET).toBe(influx.SMARTCITY_AGG_BUCKET);
     }
   });
 

@@ -1,5 +1,5 @@
 /** Aggregator process: wiring only. */
-import { loadConfig } from '../../shared/config.ts';
+import { aggregateBucket, loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
@@ -13,7 +13,7 @@ const cfg = loadConfig(aggregatorEnv);
 const log = createLogger('aggregator', cfg.LOG_LEVEL);
 const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'aggregator', log });
 const registry = createMetricsRegistry('aggregator');
-const store = new InfluxStore(cfg);
+const store = new InfluxStore(aggregateBucket(cfg));
 
 await ensureTopics(kafka, pipelineTopics(cfg));
 const aggregator = await startAggregator(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), store });
@@ -25,7 +25,7 @@ const ops = await startOpsServer({
     return { ready: aggregator.consumer.joined() && influx, detail: { influx: influx ? 'up' : 'down' } };
   },
 });
-log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: cfg.INFLUX_BUCKET }, 'aggregator running');
+log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: store.bucket }, 'aggregator running');
 
 onShutdown(log, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
   await aggregator.stop();

@@ -6,7 +6,7 @@
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
+import { aggregateBucket, loadConfig } from '../../shared/config.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
@@ -27,7 +27,7 @@ interface Options {
 
 const cfg = loadConfig(kpiApiEnv);
 const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
-const kpis = new Kpis(new InfluxKpiSource(new InfluxStore(cfg)), () => devices.list().filter((d) => !d.revokedAt));
+const kpis = new Kpis(new InfluxKpiSource(new InfluxStore(cfg), new InfluxStore(aggregateBucket(cfg))), () => devices.list().filter((d) => !d.revokedAt));
 
 /** The same zod schemas as the API: one clear line on a bad value. */
 function parse<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.output<T> {

@@ -1,6 +1,6 @@
 /** KPI API process: wiring only. */
 import { ApiKeyStore, defaultApiKeysPath } from '../../shared/auth/api-keys.ts';
-import { loadConfig } from '../../shared/config.ts';
+import { aggregateBucket, loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
@@ -20,7 +20,7 @@ const stopWatching = devices.watch(() => undefined);
 const keys = new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR));
 
 const app = await buildKpiApp({
-  kpis: new Kpis(new InfluxKpiSource(store), () => devices.list().filter((d) => !d.revokedAt)),
+  kpis: new Kpis(new InfluxKpiSource(store, new InfluxStore(aggregateBucket(cfg))), () => devices.list().filter((d) => !d.revokedAt)),
   keys,
   log,
   registry,

@@ -15,15 +15,19 @@ const time = (ms: number) => `time(v: ${BigInt(ms) * 1_000_000n})`;
 const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\n  |> filter(fn: (r) => r.municipality == ${str(m)})`);
 
 export class InfluxKpiSource implements KpiSource {
-  constructor(private readonly store: InfluxStore) {}
+  /** `raw` holds the readings (for last seen), `aggregates` the windows; often the same bucket. */
+  constructor(
+    private readonly raw: InfluxStore,
+    private readonly aggregates: InfluxStore = raw,
+  ) {}
 
   async windows(measurement: AggregateMeasurement, q: TimeRange & { municipality?: string }): Promise<WindowRow[]> {
-    const flux = `from(bucket: ${str(this.store.bucket)})
+    const flux = `from(bucket: ${str(this.aggregates.bucket)})
   |> range(start: ${time(q.from)}, stop: ${time(q.to)})
   |> filter(fn: (r) => r._measurement == ${str(measurement)})${municipalityFilter(q.municipality)}
   |> filter(fn: (r) => r._field != "carry")
   |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
-    const rows = await this.store.query().collectRows<Record<string, unknown>>(flux);
+    const rows = await this.aggregates.query().collectRows<Record<string, unknown>>(flux);
     // InfluxDB 1.8's storage includes points at `stop` itself; the contract is [from, to).
     return rows.flatMap((row) => {
       const start = Date.parse(String(row._time));
@@ -43,13 +47,13 @@ export class InfluxKpiSource implements KpiSource {
     const presence = Object.entries(PRESENCE_FIELD)
       .map(([m, f]) => `(r._measurement == ${str(m)} and r._field == ${str(f)})`)
       .join(' or ');
-    const flux = `from(bucket: ${str(this.store.bucket)})
+    const flux = `from(bucket: ${str(this.raw.bucket)})
   |> range(start: ${time(q.since)})
   |> filter(fn: (r) => ${presence})${municipalityFilter(q.municipality)}
   |> group(columns: ["_measurement", "municipality", "device"])
   |> last()
   |> keep(columns: ["_time", "_measurement", "municipality", "device"])`;
-    const rows = await this.store.query().collectRows<{ _time: string; _measurement: string; municipality: string; device: string }>(flux);
+    const rows = await this.raw.query().collectRows<{ _time: string; _measurement: string; municipality: string; device: string }>(flux);
     return rows.map((r) => ({ municipality: r.municipality, device: r.device, kind: r._measurement, lastSeen: Date.parse(r._time) }));
   }
 }

@@ -4,6 +4,7 @@
  * in-process, or as child processes (`npm run service -- NAME`) for kill tests.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Registry } from 'prom-client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,8 @@ export interface Pipeline {
   gw: TestGateway;
   store: InfluxStore;
   bucket: string;
+  /** Metrics registries of the in-process gateway and workers (what their /metrics would serve). */
+  registries: { service: string; registry: Registry }[];
   /** Starts one more in-process worker of that kind (same group). */
   startWorker(name: WorkerName): Promise<RunningWorker>;
   /** Starts a worker as its own process. */
@@ -67,6 +70,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
   const store = new InfluxStore(parseConfig(writerEnv, env));
   const running: RunningWorker[] = [];
+  const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
 
   const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, KAFKA_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
@@ -78,6 +82,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
       throw new Error(`${name} consumer stopped for good: ${err.message}`);
     };
     const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name), onFatal };
+    registries.push({ service: name, registry: deps.registry });
     let w: RunningWorker;
     if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
     else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store });
@@ -99,6 +104,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     gw,
     store,
     bucket: env.INFLUX_BUCKET!,
+    registries,
     startWorker,
     spawnWorker,
     async close() {

@@ -1,0 +1,22 @@
+/** The pipeline monitor's settings (documented in services/monitor/README.md). */
+import { z } from 'zod';
+import { commonEnv, influxEnv, int, port } from '../../shared/config.ts';
+
+const DEFAULT_TARGETS = ['gateway=http://127.0.0.1:9101/metrics', 'normalizer=http://127.0.0.1:9102/metrics', 'writer=http://127.0.0.1:9103/metrics', 'aggregator=http://127.0.0.1:9104/metrics', 'kpi-api=http://127.0.0.1:9105/metrics'].join(',');
+
+export const monitorEnv = {
+  ...commonEnv,
+  ...influxEnv,
+  /** `name=url` pairs, comma-separated: the services' /metrics endpoints. */
+  MONITOR_TARGETS: z
+    .string()
+    .default(DEFAULT_TARGETS)
+    .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
+    .refine((list) => list.every((t) => /^[a-z0-9-]+=https?:\/\/\S+$/.test(t)), 'expected name=http://host:port/metrics[,…]')
+    .transform((list) => list.map((t) => ({ service: t.slice(0, t.indexOf('=')), url: t.slice(t.indexOf('=') + 1) }))),
+  MONITOR_INTERVAL_MS: int(10_000, 500),
+  OPS_PORT: port(9106),
+  SHUTDOWN_TIMEOUT_MS: int(5_000, 100),
+};
+
+export type MonitorConfig = z.infer<z.ZodObject<typeof monitorEnv>>;
