@@ -2,9 +2,15 @@
  * `npm run devices -- add|list|revoke|rotate`: the device registry CLI (DESIGN.md).
  * `add` prints the new secret once, as the last line of stdout.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
 import { identSchema, kindSchema } from '../schemas/topics.ts';
-import { DeviceRegistry, RegistryError, defaultRegistryPath } from './device-registry.ts';
+import { DeviceRegistry, RegistryError, defaultRegistryPath, deviceAttributesSchema } from './device-registry.ts';
+
+const importFileSchema = z.object({
+  devices: z.array(z.object({ municipality: identSchema, kind: kindSchema, id: identSchema, attributes: deviceAttributesSchema.default({}) })),
+});
 
 const ident = (what: string) => (v: string) => {
   if (!identSchema.safeParse(v).success) throw new InvalidArgumentError(`${what} must be lower-case [a-z0-9-]`);
@@ -66,6 +72,23 @@ program
   });
 
 program
+  .command('import')
+  .description('register the devices of a JSON file (deploy/registry/sample-devices.json shows the shape); existing ones are left alone')
+  .requiredOption('--file <file>', 'JSON: { "devices": [{ "municipality", "kind", "id", "attributes" }] }')
+  .option('--secrets-out <file>', 'write the new secrets there as JSON (mode 600) instead of printing them')
+  .action(async (o: { file: string; secretsOut?: string }) => {
+    const entries = importFileSchema.parse(JSON.parse(readFileSync(o.file, 'utf8'))).devices;
+    const reg = registry();
+    const fresh = entries.filter((e) => !reg.active(e.id));
+    const secrets = await reg.provision(fresh.map((e) => ({ address: { municipality: e.municipality, kind: e.kind, deviceId: e.id }, attributes: e.attributes })));
+    console.log(`registered ${fresh.length} devices, ${entries.length - fresh.length} already registered and left alone`);
+    if (o.secretsOut) {
+      writeFileSync(o.secretsOut, `${JSON.stringify(Object.fromEntries(secrets), null, 2)}\n`, { mode: 0o600 });
+      console.log(`their secrets are in ${o.secretsOut} (shown nowhere else)`);
+    } else for (const [id, secret] of secrets) console.log(`${id} ${secret}`);
+  });
+
+program
   .command('revoke')
   .description('revoke a device; a running gateway refuses it and disconnects it within a second')
   .requiredOption('--id <d>', 'device id', ident('id'))
@@ -75,6 +98,7 @@ program
   });
 
 program.parseAsync().catch((err: unknown) => {
-  console.error(err instanceof RegistryError ? err.message : err instanceof Error ? err.message : String(err));
+  if (err instanceof z.ZodError) console.error(`invalid device file at ${err.issues[0]?.path.join('.')}: ${err.issues[0]?.message}`);
+  else console.error(err instanceof RegistryError ? err.message : err instanceof Error ? err.message : String(err));
   process.exit(1);
 });
