@@ -4,6 +4,7 @@
  * and `from` to seven days before `to`.
  */
 import { z } from 'zod';
+import { localMidnight } from '../../shared/kpi/periods.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
 
 const DAY_MS = 86_400_000;
@@ -13,14 +14,15 @@ const instant = z
   .string()
   .trim()
   .transform((v, ctx) => {
-    const ms = /^\d{10,14}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
+    // A date alone is local midnight in Europe/Athens, as a municipality means it.
+    const ms = /^\d{10,14}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}$/.test(v) ? localMidnight(v) : /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
     if (Number.isNaN(ms)) {
       ctx.addIssue({ code: 'custom', message: `'${v}' is not an ISO-8601 date/time or epoch milliseconds` });
       return z.NEVER;
     }
     return ms;
   })
-  .meta({ description: 'ISO-8601 date or date-time (e.g. 2026-11-01 or 2026-11-01T00:00:00Z) or epoch milliseconds', example: '2026-11-01T00:00:00Z' });
+  .meta({ description: 'ISO-8601 date (local midnight in Europe/Athens) or date-time (e.g. 2026-11-01 or 2026-11-01T00:00:00Z), or epoch milliseconds', example: '2026-11-01' });
 
 export const formatParam = z.enum(['json', 'csv']).default('json').meta({ description: 'json (default) or csv; `Accept: text/csv` also selects CSV' });
 

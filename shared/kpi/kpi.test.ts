@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { energyConsumption, energySavings } from './energy.ts';
 import { deviceHealth } from './health.ts';
 import { fleetKpis, parkingKpis } from './mobility.ts';
-import { periodOf } from './periods.ts';
+import { localMidnight, periodOf } from './periods.ts';
 import type { WindowRow } from './source.ts';
 
 const H = 3_600_000;
@@ -14,6 +14,12 @@ describe('periods in Europe/Athens', () => {
     expect(periodOf(Date.UTC(2026, 10, 17, 22, 0), 'day')).toBe('2026-11-18');
     expect(periodOf(Date.UTC(2026, 6, 1, 20, 59), 'day')).toBe('2026-07-01');
     expect(periodOf(Date.UTC(2026, 6, 1, 21, 0), 'day')).toBe('2026-07-02');
+  });
+
+  it('reads a calendar date as local midnight (winter +2 h, summer +3 h)', () => {
+    expect(new Date(localMidnight('2026-11-23')).toISOString()).toBe('2026-11-22T22:00:00.000Z');
+    expect(new Date(localMidnight('2026-07-01')).toISOString()).toBe('2026-06-30T21:00:00.000Z');
+    expect(new Date(localMidnight('2026-03-29')).toISOString()).toBe('2026-03-28T22:00:00.000Z'); // DST starts that morning
   });
 
   it('numbers ISO weeks (the week of the Thursday) and months', () => {

@@ -42,3 +42,21 @@ export function periodOf(ts: number, interval: Interval): string {
     }
   }
 }
+
+const clock = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+
+/** Athens' offset from UTC at `ts`, in ms (+2 h in winter, +3 h in summer). */
+function offsetAt(ts: number): number {
+  const p = Object.fromEntries(clock.formatToParts(new Date(ts)).map((x) => [x.type, Number(x.value)]));
+  return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute) - Math.floor(ts / 60_000) * 60_000;
+}
+
+/**
+ * Local midnight of a calendar date (`2026-11-23`) in Europe/Athens, epoch ms. The offset is read
+ * at UTC midnight (02:00–03:00 local), before any DST switch of that day (03:00/04:00 local).
+ */
+export function localMidnight(date: string): number {
+  const [y = 0, m = 1, d = 1] = date.split('-').map(Number);
+  const utc = Date.UTC(y, m - 1, d);
+  return utc - offsetAt(utc);
+}
