@@ -8,12 +8,10 @@
  * another group member, resumes from there: the open windows are rebuilt by replay, closed ones
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
-import { Partitioners, type Batch, type Message } from 'kafkajs';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import type { InfluxStore } from '../../shared/influx/client.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
-import { chunkMessages } from '../../shared/kafka/chunk.ts';
-import { createConsumerMetrics, runConsumer, type BatchResult, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
+import { createConsumerMetrics, lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
@@ -37,7 +35,7 @@ interface PartitionState {
 }
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
-  const { kafka, log, registry, store } = deps;
+  const { bus, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
@@ -72,18 +70,10 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   };
   /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
   const carries = new Map<string, Carry | null>();
-  let committed: Promise<Map<number, { offset: string; metadata: string | null }>> | undefined;
+  let committed: Promise<Map<number, Committed>> | undefined;
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 } });
-  await producer.connect();
-  const admin = kafka.admin();
-  await admin.connect();
-
-  const loadCommitted = async () => {
-    const res = await admin.fetchOffsets({ groupId: cfg.KAFKA_GROUP_ID, topics: [cfg.TOPIC_NORMALIZED] });
-    const parts = res[0]?.partitions ?? [];
-    return new Map(parts.map((p) => [p.partition, { offset: p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null }]));
-  };
+  const producer = await bus.producer();
+  const loadCommitted = () => bus.committed(cfg.KAFKA_GROUP_ID, cfg.TOPIC_NORMALIZED);
 
   async function stateFor(partition: number): Promise<PartitionState> {
     let st = partitions.get(partition);
@@ -146,8 +136,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     metadata: JSON.stringify({ wm: st.windows.watermark, hi: Math.max(st.next, st.replayedUntil) }),
   });
 
-  const consumer = await runConsumer({
-    kafka,
+  const consumer = await bus.consume({
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     onFatal: deps.onFatal,
@@ -170,10 +159,10 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     },
   });
 
-  async function handleBatch(batch: Batch): Promise<BatchResult> {
+  async function handleBatch(batch: BusBatch): Promise<BatchResult> {
     const st = await stateFor(batch.partition);
     return withLock(st, async () => {
-      const late: Message[] = [];
+      const late: BusMessage[] = [];
       for (const m of batch.messages) {
         const offset = Number(m.offset);
         if (offset < st.next) continue; // already in this process's windows
@@ -199,11 +188,11 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
           );
         }
       }
-      st.next = Number(batch.lastOffset()) + 1;
+      st.next = Number(lastOffset(batch)) + 1;
       st.caughtUp = st.next >= Number(batch.highWatermark);
       st.lastActivity = Date.now();
       await flushClosed(st);
-      for (const chunk of chunkMessages(late)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, acks: -1, messages: chunk });
+      await producer.send(cfg.TOPIC_DEADLETTER, late);
       st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
       return { commit: commitInfo(st) };
     });
@@ -221,7 +210,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
         if (partitions.get(partition) !== st || !idle(st)) return;
         st.windows.advance(Date.now() - cfg.WATERMARK_DELAY_MS);
         await flushClosed(st);
-        await consumer.consumer.commitOffsets([{ topic: cfg.TOPIC_NORMALIZED, partition, ...commitInfo(st) }]);
+        await consumer.commit(partition, commitInfo(st));
       }).catch((err: Error) => log.warn({ partition, err: err.message }, 'idle close failed; retried on the next tick'));
     }
   }, 1000);
@@ -232,8 +221,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       clearInterval(ticker);
       await consumer.stop();
       await Promise.all([...partitions.values()].map((st) => st.lock));
-      await producer.disconnect();
-      await admin.disconnect();
+      await producer.close();
     },
   };
 }

@@ -2,8 +2,9 @@
 import { aggregateBucket, loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
+import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
+import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { exitOnFatal, onShutdown } from '../../shared/shutdown.ts';
 import { startAggregator } from './aggregator.ts';
@@ -11,12 +12,12 @@ import { aggregatorEnv } from './config.ts';
 
 const cfg = loadConfig(aggregatorEnv);
 const log = createLogger('aggregator', cfg.LOG_LEVEL);
-const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'aggregator', log });
+const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'aggregator', log }));
 const registry = createMetricsRegistry('aggregator');
 const store = new InfluxStore(aggregateBucket(cfg));
 
-await ensureTopics(kafka, pipelineTopics(cfg));
-const aggregator = await startAggregator(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), store });
+await bus.ensureTopics(pipelineTopics(cfg));
+const aggregator = await startAggregator(cfg, { bus, log, registry, onFatal: exitOnFatal(log), store });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

@@ -10,8 +10,7 @@
  * The gateway starts in spool mode, so a spool left by a previous run is replayed before new
  * records go direct.
  */
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import { chunkMessages } from '../../shared/kafka/chunk.ts';
+import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
@@ -46,13 +45,13 @@ export class Forwarder {
   private queue: Queued[] = [];
   private sending = false;
   private lingerTimer: NodeJS.Timeout | undefined;
-  private producer: Producer | undefined;
+  private producer: BusProducer | undefined;
   private replaying: Promise<void> | undefined;
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly bus: Bus,
     private readonly spool: Spool,
     private readonly opts: ForwarderOptions,
     private readonly metrics: GatewayMetrics,
@@ -89,52 +88,36 @@ export class Forwarder {
       await new Promise<void>((r) => this.idleWaiters.push(r));
     }
     await this.spool.close();
-    await this.producer?.disconnect().catch(() => undefined);
-  }
-
-  private newProducer(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Bounded: a produce that cannot finish goes to the spool instead of retrying forever.
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
+    await this.producer?.close().catch(() => undefined);
   }
 
   private async send(records: SpoolRecord[]): Promise<void> {
     const producer = await this.connected();
     const t0 = process.hrtime.bigint();
     const messages = records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) }));
-    await withTimeout(
-      (async () => {
-        // Broker-sized requests, in order; a failure after some of them only duplicates, never loses.
-        for (const chunk of chunkMessages(messages)) await producer.send({ topic: this.opts.topic, acks: -1, messages: chunk });
-      })(),
-      this.opts.sendTimeoutMs,
-      'Kafka produce',
-    );
+    await withTimeout(producer.send(this.opts.topic, messages), this.opts.sendTimeoutMs, 'Kafka produce');
     this.metrics.kafkaLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     this.metrics.kafkaBatchSize.observe(records.length);
   }
 
-  private async connected(): Promise<Producer> {
+  private async connected(): Promise<BusProducer> {
     if (this.producer) return this.producer;
-    const producer = this.newProducer();
+    // Bounded retries: a produce that cannot finish goes to the spool instead of retrying forever.
+    const connecting = this.bus.producer({ failFast: true });
     try {
-      await withTimeout(producer.connect(), this.opts.sendTimeoutMs, 'Kafka connect');
+      this.producer = await withTimeout(connecting, this.opts.sendTimeoutMs, 'Kafka connect');
     } catch (err) {
-      void producer.disconnect().catch(() => undefined);
+      // A connection that completes after the timeout is closed, not leaked.
+      void connecting.then((p) => p.close()).catch(() => undefined);
       throw err;
     }
-    this.producer = producer;
-    return producer;
+    return this.producer;
   }
 
   private abandonProducer() {
     const p = this.producer;
     this.producer = undefined;
-    void p?.disconnect().catch(() => undefined);
+    void p?.close().catch(() => undefined);
   }
 
   private async flush(): Promise<void> {

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import type { Kafka } from 'kafkajs';
+import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { encodePayload, type RawEnvelope } from '../../shared/schemas/envelope.ts';
@@ -37,8 +37,8 @@ export interface Gateway {
 const authError = (message: string, returnCode: 4 | 5): AuthenticateError =>
   Object.assign(new Error(message), { returnCode });
 
-export async function startGateway(cfg: GatewayConfig, deps: { kafka: Kafka; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
-  const { kafka, log, metrics } = deps;
+export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
+  const { bus, log, metrics } = deps;
   const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const authenticator = new Authenticator(registry);
   const limiter = new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST);
@@ -48,7 +48,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { kafka: Kafka; log
     fsyncDelayMs: cfg.SPOOL_FSYNC_MAX_DELAY_MS,
   });
   const forwarder = new Forwarder(
-    kafka,
+    bus,
     spool,
     { topic: cfg.TOPIC_RAW, lingerMs: cfg.KAFKA_LINGER_MS, batchMax: cfg.KAFKA_BATCH_MAX, sendTimeoutMs: cfg.KAFKA_SEND_TIMEOUT_MS },
     metrics,

@@ -1,7 +1,8 @@
 /** Gateway process: wires configuration to the broker, Kafka, the ops endpoints and SIGTERM. */
 import { loadConfig } from '../../shared/config.ts';
+import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
+import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
@@ -11,13 +12,13 @@ import { createGatewayMetrics } from './metrics.ts';
 
 const cfg = loadConfig(gatewayEnv);
 const log = createLogger('gateway', cfg.LOG_LEVEL);
-const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: `gateway-${cfg.GATEWAY_ID}`, log });
+const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: `gateway-${cfg.GATEWAY_ID}`, log }));
 const registry = createMetricsRegistry('gateway');
 const metrics = createGatewayMetrics(registry);
 
 // Topics are made here when Kafka is up; when it is not, the gateway still starts and spools.
-await ensureTopics(kafka, pipelineTopics(cfg)).catch((err: Error) => log.warn({ err: err.message }, 'could not ensure topics yet'));
-const gateway = await startGateway(cfg, { kafka, log, metrics });
+await bus.ensureTopics(pipelineTopics(cfg)).catch((err: Error) => log.warn({ err: err.message }, 'could not ensure topics yet'));
+const gateway = await startGateway(cfg, { bus, log, metrics });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

@@ -1,8 +1,9 @@
 /** Normaliser process: wiring only. */
 import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
+import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { exitOnFatal, onShutdown } from '../../shared/shutdown.ts';
@@ -11,13 +12,13 @@ import { startNormalizer } from './normalizer.ts';
 
 const cfg = loadConfig(normalizerEnv);
 const log = createLogger('normalizer', cfg.LOG_LEVEL);
-const kafka = createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'normalizer', log });
+const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'normalizer', log }));
 const registry = createMetricsRegistry('normalizer');
 const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
 const unwatch = devices.watch(() => log.info('device registry reloaded'));
 
-await ensureTopics(kafka, pipelineTopics(cfg));
-const normalizer = await startNormalizer(cfg, { kafka, log, registry, onFatal: exitOnFatal(log), devices });
+await bus.ensureTopics(pipelineTopics(cfg));
+const normalizer = await startNormalizer(cfg, { bus, log, registry, onFatal: exitOnFatal(log), devices });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,

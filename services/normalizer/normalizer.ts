@@ -4,10 +4,8 @@
  * (idempotent, acks=all, in broker-sized requests), then commit — so a crash at any point replays, never loses.
  * A bad record becomes a dead-letter record; it never stops the partition.
  */
-import { Partitioners, type Message } from 'kafkajs';
 import { Counter } from 'prom-client';
-import { chunkMessages } from '../../shared/kafka/chunk.ts';
-import { createConsumerMetrics, nextOffset, runConsumer, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
+import { createConsumerMetrics, nextOffset, type BusMessage, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import type { NormalizerConfig } from './config.ts';
@@ -15,19 +13,13 @@ import { Deduper } from './dedupe.ts';
 import { normalizeRecord } from './normalize.ts';
 
 export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & { devices: DeviceRegistry }): Promise<RunningWorker> {
-  const { kafka, log, registry, devices } = deps;
+  const { bus, log, registry, devices } = deps;
   const out = new Counter({ name: 'normalizer_readings_out_total', help: 'Canonical readings produced', labelNames: ['kind'], registers: [registry] });
   const dead = new Counter({ name: 'normalizer_deadletter_total', help: 'Dead-lettered records/readings by field or stage', labelNames: ['field'], registers: [registry] });
   const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicates (device+ts) dropped', registers: [registry] });
   const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS, cfg.DEDUPE_MAX_PER_DEVICE);
-  // Unbounded retries: while Kafka is away the batch waits (and is not committed) rather than failing.
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
-  });
-  await producer.connect();
+  // Unbounded retries: while the bus is away the batch waits (and is not committed) rather than failing.
+  const producer = await bus.producer();
 
   /**
    * A device registered moments ago (a simulator provisioning its fleet, then publishing at once)
@@ -38,8 +30,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
     return devices.get(id)?.attributes;
   };
 
-  const consumer = await runConsumer({
-    kafka,
+  const consumer = await bus.consume({
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     onFatal: deps.onFatal,
@@ -50,9 +41,9 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
     concurrency: 6,
     maxBytesPerPartition: 1024 * 1024,
     handle: async (batch) => {
-      const normalized: Message[] = [];
+      const normalized: BusMessage[] = [];
       const outByKind = { energy: 0, fleet: 0, parking: 0 };
-      const deadletters: Message[] = [];
+      const deadletters: BusMessage[] = [];
       for (const m of batch.messages) {
         const value = m.value?.toString('utf8') ?? '';
         const result = normalizeRecord(value, { maxFutureMs: cfg.MAX_FUTURE_MS, attributesOf });
@@ -84,9 +75,9 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
         }
       }
       for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
-      // In order, in requests the broker accepts; the commit waits for all of them.
-      for (const chunk of chunkMessages(normalized)) await producer.send({ topic: cfg.TOPIC_NORMALIZED, messages: chunk, acks: -1 });
-      for (const chunk of chunkMessages(deadletters)) await producer.send({ topic: cfg.TOPIC_DEADLETTER, messages: chunk, acks: -1 });
+      // In order; the commit waits for all of them.
+      await producer.send(cfg.TOPIC_NORMALIZED, normalized);
+      await producer.send(cfg.TOPIC_DEADLETTER, deadletters);
       return { commit: { offset: nextOffset(batch) } };
     },
   });
@@ -95,7 +86,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
     consumer,
     async stop() {
       await consumer.stop();
-      await producer.disconnect();
+      await producer.close();
     },
   };
 }

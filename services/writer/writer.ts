@@ -5,7 +5,7 @@
  * Offsets move only after InfluxDB accepted everything before them.
  */
 import { Counter, Histogram } from 'prom-client';
-import { createConsumerMetrics, nextOffset, runConsumer, type RunningWorker, type WorkerDeps } from '../../shared/kafka/consumer.ts';
+import { createConsumerMetrics, nextOffset, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import type { InfluxStore } from '../../shared/influx/client.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
 import { readingToPoint } from '../../shared/influx/points.ts';
@@ -13,7 +13,7 @@ import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import type { WriterConfig } from './config.ts';
 
 export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
-  const { kafka, log, registry, store } = deps;
+  const { bus, log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (skipped)', registers: [registry] });
   const latency = new Histogram({ name: 'writer_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
@@ -36,8 +36,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   const hopStore = hops.labels('normalized_to_stored');
   const failures = new Counter({ name: 'writer_influx_write_failures_total', help: 'Failed InfluxDB write attempts (each is retried)', registers: [registry] });
 
-  const consumer = await runConsumer({
-    kafka,
+  const consumer = await bus.consume({
     groupId: cfg.KAFKA_GROUP_ID,
     sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
     onFatal: deps.onFatal,

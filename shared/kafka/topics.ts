@@ -3,13 +3,9 @@
  * `ensureTopics` for the topics it touches at start-up, so production needs no manual step.
  */
 import type { Kafka, ITopicConfig } from 'kafkajs';
+import type { TopicSpec } from '../bus/bus.ts';
 
-export interface TopicSpec {
-  topic: string;
-  partitions: number;
-  replicationFactor: number;
-  configs?: Record<string, string>;
-}
+export { pipelineTopics, type TopicSpec } from '../bus/bus.ts';
 
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<string[]> {
@@ -37,20 +33,4 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<st
   } finally {
     await admin.disconnect();
   }
-}
-
-/** The three pipeline topics with the configured names and partition count. */
-export function pipelineTopics(cfg: {
-  TOPIC_RAW: string;
-  TOPIC_NORMALIZED: string;
-  TOPIC_DEADLETTER: string;
-  KAFKA_PARTITIONS: number;
-  KAFKA_REPLICATION_FACTOR: number;
-}): TopicSpec[] {
-  const base = { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
-  return [
-    { topic: cfg.TOPIC_RAW, ...base },
-    { topic: cfg.TOPIC_NORMALIZED, ...base },
-    { topic: cfg.TOPIC_DEADLETTER, ...base },
-  ];
 }

@@ -2,7 +2,7 @@
  * `telemetry.deadletter` (DESIGN.md): why, where, and the original record, so an operator can
  * see what was wrong and replay it after a fix.
  */
-import type { Message } from 'kafkajs';
+import type { BusMessage } from '../bus/bus.ts';
 import { z } from 'zod';
 
 export const deadLetterSchema = z.object({
@@ -21,7 +21,8 @@ export const deadLetterSchema = z.object({
 
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export function deadLetter(d: Omit<DeadLetter, 'at'>): Message {
+export function deadLetter(d: Omit<DeadLetter, 'at'>): BusMessage {
   const value: DeadLetter = { ...d, at: new Date().toISOString() };
-  return { key: d.deviceId ?? null, value: JSON.stringify(value) };
+  // Keyed by device so a device's dead letters stay in order; unknown senders share one key.
+  return { key: d.deviceId ?? 'unknown', value: JSON.stringify(value) };
 }

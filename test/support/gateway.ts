@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../shared/config.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
+import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
@@ -42,7 +43,7 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
   const log = createLogger('gateway-test', cfg.LOG_LEVEL);
   const registry = createMetricsRegistry('gateway');
   const gateway = await startGateway(cfg, {
-    kafka: createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log }),
+    bus: new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log })),
     log,
     metrics: createGatewayMetrics(registry),
   });

@@ -13,7 +13,8 @@ import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import type { RunningWorker } from '../../shared/kafka/consumer.ts';
+import type { RunningWorker } from '../../shared/bus/bus.ts';
+import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
@@ -81,7 +82,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     const onFatal = (err: Error) => {
       throw new Error(`${name} consumer stopped for good: ${err.message}`);
     };
-    const deps = { kafka: createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }), log, registry: createMetricsRegistry(name), onFatal };
+    const deps = { bus: new KafkaBus(createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log })), log, registry: createMetricsRegistry(name), onFatal };
     registries.push({ service: name, registry: deps.registry });
     let w: RunningWorker;
     if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });

@@ -1,0 +1,144 @@
+/**
+ * The bus between the pipeline's stages: partitioned, ordered per key, with consumer groups that
+ * commit how far they got. Kafka implements it in production (`shared/kafka/kafka-bus.ts`); an
+ * embedded log in SQLite implements it on one machine (`shared/embedded/sqlite-bus.ts`). The
+ * stages see only this interface, so both run the same processing code.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from '../logging.ts';
+
+export interface BusMessage {
+  key: string;
+  value: string | Buffer;
+  /** Record time (epoch ms as a string); the bus's own clock when absent. */
+  timestamp?: string;
+}
+
+export interface BusRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp: string;
+}
+
+export interface BusBatch {
+  topic: string;
+  partition: number;
+  /** The offset after the partition's last record when the batch was fetched. */
+  highWatermark: string;
+  messages: BusRecord[];
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  configs?: Record<string, string>;
+}
+
+export interface BusProducer {
+  /** Resolves once the bus has every message durably, in order per key. */
+  send(topic: string, messages: BusMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ProducerOptions {
+  /**
+   * Give up after a few quick retries (the gateway spools instead) rather than waiting for as
+   * long as it takes (the workers, whose batch simply waits uncommitted).
+   */
+  failFast?: boolean;
+}
+
+export interface BatchContext {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch is stale after a rebalance. */
+  stillOwned(): boolean;
+}
+
+export interface BatchResult {
+  /** Commit this next-offset (with optional metadata) for the batch's partition; nothing when undefined. */
+  commit?: { offset: string; metadata?: string };
+}
+
+export interface ConsumerMetrics {
+  lag: Gauge<'topic' | 'partition'>;
+  records: Counter<'topic'>;
+}
+
+export function createConsumerMetrics(registry: Registry, group: string): ConsumerMetrics {
+  return {
+    lag: new Gauge({ name: 'worker_consumer_lag', help: `Records behind the partition end (${group})`, labelNames: ['topic', 'partition'], registers: [registry] }),
+    records: new Counter({ name: 'worker_records_in_total', help: 'Records consumed', labelNames: ['topic'], registers: [registry] }),
+  };
+}
+
+export interface ConsumeOptions {
+  groupId: string;
+  topic: string;
+  log: Logger;
+  metrics: ConsumerMetrics;
+  handle(batch: BusBatch, ctx: BatchContext): Promise<BatchResult>;
+  /** The partitions this member owns changed: drop state that is rebuilt from the commits. */
+  onAssignmentChange?(): void;
+  /** Partitions processed at once (each partition's batches still in order). */
+  concurrency?: number;
+  maxBytesPerPartition?: number;
+  sessionTimeoutMs?: number;
+  /** The bus gave up on this consumer for good: services exit so their supervisor restarts them. */
+  onFatal: (err: Error) => void;
+}
+
+export interface BusConsumer {
+  /** True once the consumer owns partitions. */
+  joined(): boolean;
+  /** Commits outside a batch (the aggregator's idle close). */
+  commit(partition: number, c: { offset: string; metadata?: string }): Promise<void>;
+  /** Stop fetching, let the batch in progress finish (and commit), leave. */
+  stop(): Promise<void>;
+}
+
+export interface Committed {
+  offset: string;
+  metadata: string | null;
+}
+
+export interface Bus {
+  readonly kind: 'kafka' | 'embedded';
+  /** Creates the topics that do not exist yet; returns the ones it created. */
+  ensureTopics(specs: TopicSpec[]): Promise<string[]>;
+  producer(opts?: ProducerOptions): Promise<BusProducer>;
+  consume(o: ConsumeOptions): Promise<BusConsumer>;
+  /** A group's committed offsets (and metadata) per partition of a topic. */
+  committed(groupId: string, topic: string): Promise<Map<number, Committed>>;
+}
+
+/** What every stream worker is given by its `main.ts` (or a test). */
+export interface WorkerDeps {
+  bus: Bus;
+  log: Logger;
+  registry: Registry;
+  onFatal: (err: Error) => void;
+}
+
+/** A started stream worker. */
+export interface RunningWorker {
+  consumer: BusConsumer;
+  /** Let the batch in progress finish and commit, then leave the group. */
+  stop(): Promise<void>;
+}
+
+export const lastOffset = (batch: BusBatch) => batch.messages.at(-1)?.offset ?? String(Number(batch.highWatermark) - 1);
+
+/** The offset to commit after a batch whose results are all safe: one past its last record. */
+export const nextOffset = (batch: BusBatch) => String(Number(lastOffset(batch)) + 1);
+
+/** The three pipeline topics with the configured names and partition count. */
+export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; KAFKA_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number }): TopicSpec[] {
+  const base = { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
+  return [
+    { topic: cfg.TOPIC_RAW, ...base },
+    { topic: cfg.TOPIC_NORMALIZED, ...base },
+    { topic: cfg.TOPIC_DEADLETTER, ...base },
+  ];
+}

@@ -1,0 +1,114 @@
+/**
+ * The bus on Kafka (kafkajs): idempotent acks=all producers in broker-sized requests, consumer
+ * groups with explicit commits (offsets move only when the stage says its results are safe),
+ * heartbeats while a handler waits for the next hop.
+ */
+import { Partitioners, type Kafka } from 'kafkajs';
+import type { Bus, BusConsumer, BusProducer, Committed, ConsumeOptions, ProducerOptions, TopicSpec } from '../bus/bus.ts';
+import { lastOffset } from '../bus/bus.ts';
+import { chunkMessages } from './chunk.ts';
+import { ensureTopics } from './topics.ts';
+
+export class KafkaBus implements Bus {
+  readonly kind = 'kafka';
+
+  constructor(readonly kafka: Kafka) {}
+
+  ensureTopics(specs: TopicSpec[]): Promise<string[]> {
+    return ensureTopics(this.kafka, specs);
+  }
+
+  async producer(opts: ProducerOptions = {}): Promise<BusProducer> {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      retry: opts.failFast ? { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } : { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    try {
+      await producer.connect();
+    } catch (err) {
+      void producer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return {
+      async send(topic, messages) {
+        // In order, in requests the broker accepts; a failure after some of them only duplicates.
+        for (const chunk of chunkMessages(messages)) await producer.send({ topic, acks: -1, messages: chunk });
+      },
+      close: () => producer.disconnect(),
+    };
+  }
+
+  async committed(groupId: string, topic: string): Promise<Map<number, Committed>> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const parts = res[0]?.partitions ?? [];
+      return new Map(parts.map((p) => [p.partition, { offset: p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null }]));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async consume(o: ConsumeOptions): Promise<BusConsumer> {
+    const consumer = this.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      maxBytesPerPartition: o.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      maxWaitTimeInMs: 100,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+    });
+    let joined = false;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      joined = true;
+      o.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
+      o.onAssignmentChange?.();
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      o.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+      if (!e.payload.restart) o.onFatal(e.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: o.concurrency ?? 1,
+      eachBatch: async (payload) => {
+        const { batch } = payload;
+        if (batch.isEmpty()) return;
+        const stillOwned = () => payload.isRunning() && !payload.isStale();
+        // A handler may wait minutes for the next hop (InfluxDB down); heartbeats keep the member in
+        // its group meanwhile, so its partitions are not taken away just for waiting.
+        const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2000);
+        let result;
+        try {
+          result = await o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned });
+        } finally {
+          clearInterval(beat);
+        }
+        o.metrics.records.inc({ topic: batch.topic }, batch.messages.length);
+        // Advance the fetch position; what is committed is the worker's choice.
+        payload.resolveOffset(batch.lastOffset());
+        if (result.commit && stillOwned()) {
+          try {
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, ...result.commit }]);
+          } catch (err) {
+            // Lost the partition in a rebalance: its next owner resumes from the last commit.
+            o.log.warn({ partition: batch.partition, err: (err as Error).message }, 'commit refused; the partition will be replayed from the last commit');
+          }
+        }
+        o.metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Math.max(0, Number(batch.highWatermark) - Number(lastOffset(batch)) - 1));
+        await payload.heartbeat();
+      },
+    });
+    return {
+      joined: () => joined,
+      commit: (partition, c) => consumer.commitOffsets([{ topic: o.topic, partition, ...c }]),
+      stop: () => consumer.disconnect(),
+    };
+  }
+}
