@@ -51,9 +51,6 @@ export const influxEnv = {
   INFLUX_AGG_BUCKET: z.string().default(''),
 };
 
-/** The settings of the aggregates' bucket: INFLUX_AGG_BUCKET, or the raw bucket when unset. */
-export const aggregateBucket = <T extends { INFLUX_BUCKET: string; INFLUX_AGG_BUCKET: string }>(cfg: T): T => ({ ...cfg, INFLUX_BUCKET: cfg.INFLUX_AGG_BUCKET || cfg.INFLUX_BUCKET });
-
 export class ConfigError extends Error {}
 
 /** Parse `env` against `shape`; throws ConfigError whose message is one line naming the variable. */

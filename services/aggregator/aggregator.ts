@@ -9,7 +9,7 @@
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { InfluxStore } from '../../shared/influx/client.ts';
+import type { TelemetryStore } from '../../shared/store/store.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
 import { createConsumerMetrics, lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
@@ -34,7 +34,7 @@ interface PartitionState {
   lock: Promise<unknown>;
 }
 
-export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
+export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });

@@ -1,7 +1,7 @@
 /** Aggregator process: wiring only. */
-import { aggregateBucket, loadConfig } from '../../shared/config.ts';
+import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
-import { InfluxStore } from '../../shared/influx/client.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
@@ -14,7 +14,7 @@ const cfg = loadConfig(aggregatorEnv);
 const log = createLogger('aggregator', cfg.LOG_LEVEL);
 const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'aggregator', log }));
 const registry = createMetricsRegistry('aggregator');
-const store = new InfluxStore(aggregateBucket(cfg));
+const store = new InfluxTelemetryStore(cfg);
 
 await bus.ensureTopics(pipelineTopics(cfg));
 const aggregator = await startAggregator(cfg, { bus, log, registry, onFatal: exitOnFatal(log), store });
@@ -26,7 +26,7 @@ const ops = await startOpsServer({
     return { ready: aggregator.consumer.joined() && influx, detail: { influx: influx ? 'up' : 'down' } };
   },
 });
-log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: store.bucket }, 'aggregator running');
+log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: store.aggregates.bucket }, 'aggregator running');
 
 onShutdown(log, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
   await aggregator.stop();

@@ -6,9 +6,8 @@
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { aggregateBucket, loadConfig } from '../../shared/config.ts';
-import { InfluxStore } from '../../shared/influx/client.ts';
-import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
+import { loadConfig } from '../../shared/config.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { kpiApiEnv } from './config.ts';
 import { toCsv } from './csv.ts';
@@ -27,7 +26,7 @@ interface Options {
 
 const cfg = loadConfig(kpiApiEnv);
 const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
-const kpis = new Kpis(new InfluxKpiSource(new InfluxStore(cfg), new InfluxStore(aggregateBucket(cfg))), () => devices.list().filter((d) => !d.revokedAt));
+const kpis = new Kpis(new InfluxTelemetryStore(cfg), () => devices.list().filter((d) => !d.revokedAt));
 
 /** The same zod schemas as the API: one clear line on a bad value. */
 function parse<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.output<T> {

@@ -1,9 +1,8 @@
 /** KPI API process: wiring only. */
 import { ApiKeyStore, defaultApiKeysPath } from '../../shared/auth/api-keys.ts';
-import { aggregateBucket, loadConfig } from '../../shared/config.ts';
+import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
-import { InfluxStore } from '../../shared/influx/client.ts';
-import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
@@ -14,13 +13,13 @@ import { Kpis } from './kpis.ts';
 const cfg = loadConfig(kpiApiEnv);
 const log = createLogger('kpi-api', cfg.LOG_LEVEL);
 const registry = createMetricsRegistry('kpi-api');
-const store = new InfluxStore(cfg);
+const store = new InfluxTelemetryStore(cfg);
 const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
 const stopWatching = devices.watch(() => undefined);
 const keys = new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR));
 
 const app = await buildKpiApp({
-  kpis: new Kpis(new InfluxKpiSource(store, new InfluxStore(aggregateBucket(cfg))), () => devices.list().filter((d) => !d.revokedAt)),
+  kpis: new Kpis(store, () => devices.list().filter((d) => !d.revokedAt)),
   keys,
   log,
   registry,

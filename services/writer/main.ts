@@ -1,7 +1,7 @@
 /** Writer process: wiring only. */
 import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
-import { InfluxStore } from '../../shared/influx/client.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
@@ -14,7 +14,7 @@ const cfg = loadConfig(writerEnv);
 const log = createLogger('writer', cfg.LOG_LEVEL);
 const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'writer', log }));
 const registry = createMetricsRegistry('writer');
-const store = new InfluxStore(cfg);
+const store = new InfluxTelemetryStore(cfg);
 
 await bus.ensureTopics(pipelineTopics(cfg));
 const writer = await startWriter(cfg, { bus, log, registry, onFatal: exitOnFatal(log), store });

@@ -6,13 +6,13 @@
  */
 import { Counter, Histogram } from 'prom-client';
 import { createConsumerMetrics, nextOffset, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
-import type { InfluxStore } from '../../shared/influx/client.ts';
+import type { TelemetryStore } from '../../shared/store/store.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
-import { readingToPoint } from '../../shared/influx/points.ts';
+import { readingToPoint } from '../../shared/store/points.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import type { WriterConfig } from './config.ts';
 
-export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: InfluxStore }): Promise<RunningWorker> {
+export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (skipped)', registers: [registry] });

@@ -12,6 +12,7 @@ import { createDatabase } from '../../deploy/local-services/influxdb.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import type { RunningWorker } from '../../shared/bus/bus.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
@@ -70,6 +71,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
   const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
   const store = new InfluxStore(parseConfig(writerEnv, env));
+  const telemetry = new InfluxTelemetryStore(parseConfig(writerEnv, env));
   const running: RunningWorker[] = [];
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
@@ -86,8 +88,8 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     registries.push({ service: name, registry: deps.registry });
     let w: RunningWorker;
     if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
-    else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store });
-    else w = await startAggregator(parseConfig(aggregatorEnv, e), { ...deps, store });
+    else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store: telemetry });
+    else w = await startAggregator(parseConfig(aggregatorEnv, e), { ...deps, store: telemetry });
     running.push(w);
     return w;
   }

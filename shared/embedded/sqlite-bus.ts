@@ -1,0 +1,241 @@
+/**
+ * The bus embedded in SQLite, for one machine: a partitioned append-only log per topic and the
+ * consumer groups' committed offsets, in one database file. `send` returns once its transaction
+ * is on disk (WAL, synchronous=FULL), so the gateway's PUBACK after it means what it means with
+ * Kafka. Consumers read from their committed offset, hand batches to the same stage code as on
+ * Kafka, and commit the offset the stage names. One process owns the file; every group has one
+ * member, which owns every partition.
+ *
+ * Retention: records every group has committed past, and older than an hour, are deleted; topics
+ * nobody consumes (dead letters) keep records for RETENTION_MS.
+ */
+import { EventEmitter } from 'node:events';
+import type { Bus, BusBatch, BusConsumer, BusMessage, BusProducer, Committed, ConsumeOptions, TopicSpec } from './../bus/bus.ts';
+import { openDatabase, type Db } from './sqlite.ts';
+
+const BATCH_RECORDS = 1000;
+const IDLE_POLL_MS = 200;
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_MIN_AGE_MS = 3_600_000;
+const RETENTION_MS = 7 * 86_400_000;
+
+/** FNV-1a of the key: a device's records always land in the same partition, in order. */
+function partitionOf(key: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}
+
+
+export class SqliteBus implements Bus {
+  readonly kind = 'embedded';
+  private readonly db: Db;
+  private readonly partitions = new Map<string, number>();
+  /** Next offset per `topic:partition` (the log end). */
+  private readonly ends = new Map<string, number>();
+  private readonly appended = new EventEmitter();
+  private readonly pruner: NodeJS.Timeout;
+
+  constructor(readonly path: string) {
+    this.db = openDatabase(path);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, partitions INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS records (
+        topic TEXT NOT NULL, partition INTEGER NOT NULL, offset INTEGER NOT NULL,
+        key BLOB, value BLOB, ts INTEGER NOT NULL,
+        PRIMARY KEY (topic, partition, offset)
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS commits (
+        group_id TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL,
+        offset INTEGER NOT NULL, metadata TEXT,
+        PRIMARY KEY (group_id, topic, partition)
+      );
+    `);
+    for (const t of this.db.prepare<[], { topic: string; partitions: number }>('SELECT topic, partitions FROM topics').all()) this.partitions.set(t.topic, t.partitions);
+    this.appended.setMaxListeners(0);
+    this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_EVERY_MS).unref();
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
+    const created: string[] = [];
+    const insert = this.db.prepare('INSERT OR IGNORE INTO topics (topic, partitions) VALUES (?, ?)');
+    for (const s of specs) {
+      if (this.partitions.has(s.topic)) continue;
+      insert.run(s.topic, s.partitions);
+      this.partitions.set(s.topic, s.partitions);
+      created.push(s.topic);
+    }
+    return created;
+  }
+
+  private partitionCount(topic: string): number {
+    const n = this.partitions.get(topic);
+    if (n === undefined) throw new Error(`unknown topic '${topic}' (ensureTopics first)`);
+    return n;
+  }
+
+  private end(topic: string, partition: number): number {
+    const k = `${topic}:${partition}`;
+    let e = this.ends.get(k);
+    if (e === undefined) {
+      const row = this.db.prepare<[string, number], { last: number | null }>('SELECT MAX(offset) AS last FROM records WHERE topic = ? AND partition = ?').get(topic, partition);
+      // An emptied (pruned) log continues after the highest committed offset, never reusing one.
+      const committed = this.db.prepare<[string, number], { last: number | null }>('SELECT MAX(offset) AS last FROM commits WHERE topic = ? AND partition = ?').get(topic, partition);
+      e = Math.max((row?.last ?? -1) + 1, committed?.last ?? 0);
+      this.ends.set(k, e);
+    }
+    return e;
+  }
+
+  async producer(): Promise<BusProducer> {
+    const insert = this.db.prepare('INSERT INTO records (topic, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
+    const append = this.db.transaction((topic: string, messages: BusMessage[]) => {
+      const n = this.partitionCount(topic);
+      const touched = new Map<number, number>();
+      for (const m of messages) {
+        const p = partitionOf(m.key, n);
+        const offset = touched.get(p) ?? this.end(topic, p);
+        insert.run(topic, p, offset, Buffer.from(m.key), typeof m.value === 'string' ? Buffer.from(m.value) : m.value, m.timestamp ? Number(m.timestamp) : Date.now());
+        touched.set(p, offset + 1);
+      }
+      return touched;
+    });
+    return {
+      send: async (topic, messages) => {
+        if (messages.length === 0) return;
+        // The transaction commits (fsync) before the ends move and consumers are told.
+        const touched = append(topic, messages);
+        for (const [p, end] of touched) this.ends.set(`${topic}:${p}`, end);
+        this.appended.emit(topic);
+      },
+      close: async () => undefined,
+    };
+  }
+
+  async committed(groupId: string, topic: string): Promise<Map<number, Committed>> {
+    const rows = this.db.prepare<[string, string], { partition: number; offset: number; metadata: string | null }>('SELECT partition, offset, metadata FROM commits WHERE group_id = ? AND topic = ?').all(groupId, topic);
+    return new Map(rows.map((r) => [r.partition, { offset: String(r.offset), metadata: r.metadata }]));
+  }
+
+  private commit(groupId: string, topic: string, partition: number, c: { offset: string; metadata?: string }) {
+    this.db
+      .prepare('INSERT INTO commits (group_id, topic, partition, offset, metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata')
+      .run(groupId, topic, partition, Number(c.offset), c.metadata ?? null);
+  }
+
+  async consume(o: ConsumeOptions): Promise<BusConsumer> {
+    const n = this.partitionCount(o.topic);
+    const committed = await this.committed(o.groupId, o.topic);
+    // A new group is registered at offset 0, so retention keeps what it has not read yet.
+    for (let p = 0; p < n; p++) if (!committed.has(p)) this.commit(o.groupId, o.topic, p, { offset: '0' });
+    const read = this.db.prepare<[string, number, number, number], { offset: number; key: Buffer | null; value: Buffer | null; ts: number }>(
+      'SELECT offset, key, value, ts FROM records WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
+    );
+    let running = true;
+    let slots = o.concurrency ?? 1;
+    const waiting: (() => void)[] = [];
+    const acquire = async () => {
+      while (slots === 0) await new Promise<void>((r) => waiting.push(r));
+      slots--;
+    };
+    const release = () => {
+      slots++;
+      waiting.shift()?.();
+    };
+    const wake = new EventEmitter();
+    wake.setMaxListeners(0);
+    const onAppend = () => wake.emit('data');
+    this.appended.on(o.topic, onAppend);
+    const nextData = () =>
+      new Promise<void>((r) => {
+        const t = setTimeout(done, IDLE_POLL_MS);
+        function done() {
+          clearTimeout(t);
+          wake.off('data', done);
+          r();
+        }
+        wake.once('data', done);
+      });
+
+    o.onAssignmentChange?.();
+    o.log.info({ group: o.groupId, topic: o.topic, partitions: n }, 'consuming the embedded log');
+
+    const loop = async (partition: number) => {
+      let position = Number(committed.get(partition)?.offset ?? 0);
+      while (running) {
+        const rows = read.all(o.topic, partition, position, BATCH_RECORDS);
+        if (rows.length === 0) {
+          await nextData();
+          continue;
+        }
+        const batch: BusBatch = {
+          topic: o.topic,
+          partition,
+          highWatermark: String(this.end(o.topic, partition)),
+          messages: rows.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value, timestamp: String(r.ts) })),
+        };
+        await acquire();
+        let result;
+        try {
+          result = await o.handle(batch, { heartbeat: async () => undefined, stillOwned: () => running });
+        } catch (err) {
+          // Same as a crashed Kafka consumer: the stage cannot go on; its process restarts it.
+          o.onFatal(err as Error);
+          return;
+        } finally {
+          release();
+        }
+        o.metrics.records.inc({ topic: o.topic }, rows.length);
+        position = rows.at(-1)!.offset + 1;
+        if (result.commit) this.commit(o.groupId, o.topic, partition, result.commit);
+        o.metrics.lag.set({ topic: o.topic, partition: String(partition) }, Math.max(0, this.end(o.topic, partition) - position));
+      }
+    };
+    const loops = Array.from({ length: n }, (_, p) => loop(p));
+    return {
+      joined: () => true,
+      commit: async (partition, c) => this.commit(o.groupId, o.topic, partition, c),
+      stop: async () => {
+        running = false;
+        wake.emit('data');
+        await Promise.all(loops);
+        this.appended.off(o.topic, onAppend);
+      },
+    };
+  }
+
+  /** Deletes what every group has committed past (and is over an hour old), and expired records of unconsumed topics. */
+  prune(now: number): number {
+    let deleted = 0;
+    for (const [topic, n] of this.partitions) {
+      for (let p = 0; p < n; p++) {
+        const min = this.db.prepare<[string, number], { low: number | null; groups: number }>('SELECT MIN(offset) AS low, COUNT(*) AS groups FROM commits WHERE topic = ? AND partition = ?').get(topic, p);
+        if (min && min.groups > 0 && min.low !== null) {
+          deleted += this.db.prepare('DELETE FROM records WHERE topic = ? AND partition = ? AND offset < ? AND ts < ?').run(topic, p, min.low, now - PRUNE_MIN_AGE_MS).changes;
+        } else {
+          deleted += this.db.prepare('DELETE FROM records WHERE topic = ? AND partition = ? AND ts < ?').run(topic, p, now - RETENTION_MS).changes;
+        }
+      }
+    }
+    return deleted;
+  }
+
+  /** Records waiting in a topic (all partitions) for a group. */
+  lag(groupId: string, topic: string): number {
+    const n = this.partitionCount(topic);
+    let lag = 0;
+    for (let p = 0; p < n; p++) {
+      const c = this.db.prepare<[string, string, number], { offset: number }>('SELECT offset FROM commits WHERE group_id = ? AND topic = ? AND partition = ?').get(groupId, topic, p);
+      lag += Math.max(0, this.end(topic, p) - (c?.offset ?? 0));
+    }
+    return lag;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pruner);
+    if (this.db.open) this.db.close();
+  }
+}

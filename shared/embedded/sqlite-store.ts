@@ -1,0 +1,116 @@
+/**
+ * The telemetry store embedded in SQLite, for one machine. One table of points keyed like
+ * InfluxDB's (measurement, series = sorted tag set, timestamp); a rewrite merges fields as
+ * InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
+ * measurement, municipality and time through indexes.
+ */
+import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
+import { seriesKey, type StorePoint, type TelemetryStore } from '../store/store.ts';
+import { openDatabase, type Db } from './sqlite.ts';
+
+const RAW_MEASUREMENTS = ['energy', 'fleet', 'parking'];
+
+interface PointRow {
+  ts: number;
+  municipality: string;
+  device: string;
+  tags: string;
+  fields: string;
+}
+
+export class SqliteStore implements TelemetryStore {
+  readonly kind = 'embedded';
+  private readonly db: Db;
+  private readonly upsert;
+
+  constructor(readonly path: string) {
+    this.db = openDatabase(path);
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS points (
+        measurement TEXT NOT NULL,
+        series TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        municipality TEXT NOT NULL,
+        device TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        PRIMARY KEY (measurement, series, ts)
+      ) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS points_by_municipality ON points (measurement, municipality, ts);
+      CREATE INDEX IF NOT EXISTS points_by_device ON points (measurement, device, ts);
+    `);
+    this.upsert = this.db.prepare(`
+      INSERT INTO points (measurement, series, ts, municipality, device, tags, fields)
+      VALUES (@measurement, @series, @ts, @municipality, @device, @tags, @fields)
+      ON CONFLICT (measurement, series, ts) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)`);
+  }
+
+  async write(points: StorePoint[]): Promise<void> {
+    const tx = this.db.transaction((ps: StorePoint[]) => {
+      for (const p of ps) {
+        this.upsert.run({
+          measurement: p.measurement,
+          series: seriesKey(p.tags),
+          ts: p.ts,
+          municipality: p.tags.municipality ?? '',
+          device: p.tags.device ?? '',
+          tags: JSON.stringify(p.tags),
+          fields: JSON.stringify(p.fields),
+        });
+      }
+    });
+    tx(points);
+  }
+
+  async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {
+    const stmt = this.db.prepare<[string, string, number, number], { carry: string | null }>(
+      `SELECT json_extract(fields, '$.carry') AS carry FROM points
+       WHERE measurement = ? AND device = ? AND ts < ? AND ts >= ? AND json_extract(fields, '$.carry') IS NOT NULL
+       ORDER BY ts DESC LIMIT 1`,
+    );
+    const out = new Map<string, string>();
+    for (const d of devices) {
+      const row = stmt.get(measurement, d, before, before - lookbackMs);
+      if (row?.carry) out.set(d, row.carry);
+    }
+    return out;
+  }
+
+  async windows(measurement: AggregateMeasurement, q: TimeRange & { municipality?: string }): Promise<WindowRow[]> {
+    const rows =
+      q.municipality === undefined
+        ? this.db.prepare<[string, number, number], PointRow>('SELECT ts, municipality, device, tags, fields FROM points WHERE measurement = ? AND ts >= ? AND ts < ? ORDER BY ts').all(measurement, q.from, q.to)
+        : this.db.prepare<[string, string, number, number], PointRow>('SELECT ts, municipality, device, tags, fields FROM points WHERE measurement = ? AND municipality = ? AND ts >= ? AND ts < ? ORDER BY ts').all(measurement, q.municipality, q.from, q.to);
+    return rows.map((r) => {
+      const { municipality: _m, device: _d, ...tags } = JSON.parse(r.tags) as Record<string, string>;
+      const fields: Record<string, number> = {};
+      for (const [k, v] of Object.entries(JSON.parse(r.fields) as Record<string, unknown>)) if (typeof v === 'number') fields[k] = v;
+      return { start: r.ts, municipality: r.municipality, device: r.device, tags, fields };
+    });
+  }
+
+  async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
+    const out: DeviceLastSeen[] = [];
+    for (const kind of RAW_MEASUREMENTS) {
+      const rows =
+        q.municipality === undefined
+          ? this.db.prepare<[string, number], { municipality: string; device: string; last: number }>('SELECT municipality, device, MAX(ts) AS last FROM points WHERE measurement = ? AND ts >= ? GROUP BY municipality, device').all(kind, q.since)
+          : this.db.prepare<[string, string, number], { municipality: string; device: string; last: number }>('SELECT municipality, device, MAX(ts) AS last FROM points WHERE measurement = ? AND municipality = ? AND ts >= ? GROUP BY municipality, device').all(kind, q.municipality, q.since);
+      for (const r of rows) out.push({ municipality: r.municipality, device: r.device, kind, lastSeen: r.last });
+    }
+    return out;
+  }
+
+  /** Points per measurement (for the status line and tests). */
+  count(measurement: string): number {
+    return this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM points WHERE measurement = ?').get(measurement)?.n ?? 0;
+  }
+
+  async healthy(): Promise<boolean> {
+    return this.db.open;
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The store at the end of the pipeline, as an interface: InfluxDB implements it in production
+ * (`shared/influx/telemetry-store.ts`), SQLite on one machine (`shared/embedded/sqlite-store.ts`).
+ * The writer and the aggregator write through it, the aggregator finds a device's previous window
+ * in it, and the KPI maths reads windows and last-seen times from it.
+ *
+ * Writes are idempotent with InfluxDB's semantics: a point is identified by its measurement, its
+ * tag set and its timestamp; writing it again replaces the fields it carries.
+ */
+import type { KpiSource } from '../kpi/source.ts';
+
+export type FieldValue = number | boolean | string;
+
+export interface StorePoint {
+  measurement: string;
+  tags: Record<string, string>;
+  fields: Record<string, FieldValue>;
+  /** Epoch ms. */
+  ts: number;
+}
+
+export interface TelemetryStore extends KpiSource {
+  readonly kind: 'influxdb' | 'embedded';
+  /** Resolves once every point is durably stored. */
+  write(points: StorePoint[]): Promise<void>;
+  /**
+   * The `carry` field (JSON) of each device's newest `measurement` point strictly before `before`,
+   * looking back at most `lookbackMs`.
+   */
+  previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>>;
+  healthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Aggregate measurements (`energy_15m`, `fleet_1h`, …) go to the aggregates' bucket. */
+export const isAggregate = (measurement: string) => /_\d+[mhd]$/.test(measurement);
+
+/** A point's identity within its measurement: its tags in a fixed order (InfluxDB's series key). */
+export const seriesKey = (tags: Record<string, string>) =>
+  Object.keys(tags)
+    .sort()
+    .map((k) => `${k}=${tags[k]}`)
+    .join(',');
