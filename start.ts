@@ -1,114 +1,159 @@
 /**
- * `npm start`: the whole pipeline on this machine with live simulated devices of the four default
- * municipalities. Until the embedded mode lands (issue 6), it runs on the local real engines:
- * Kafka and InfluxDB are installed once (cached) and started by `npm run services -- up`.
- * Every service runs as its own process, exactly as `npm run service -- NAME` runs it.
+ * `npm start`: the whole pipeline in one process on this machine, with nothing else installed or
+ * running — the gateway (MQTT on 1883, device authentication as always), the normaliser, writer
+ * and aggregator, the KPI API and its dashboard page, on an embedded log and store in the data
+ * directory — and simulated devices of the four default municipalities publishing live over MQTT.
+ * Setting KAFKA_BROKERS and/or INFLUX_URL runs the same stages on the real engines instead.
  */
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { down, serviceEnv, status, up } from './deploy/local-services/services.ts';
-import { launchServices } from './deploy/local-services/launch.ts';
-import { counterValue } from './shared/http/metrics-text.ts';
-import { DeviceRegistry } from './shared/registry/device-registry.ts';
-import { runSimulation, simulationDefaults } from './simulators/runner.ts';
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, parseConfig } from './shared/config.ts';
+import { logFile } from './shared/logging.ts';
+import { ensureDemoDevice, issueDemoKeys } from './services/single-node/demo.ts';
+import { singleNodeEnv } from './services/single-node/config.ts';
+import { startSingleNode, type SingleNode } from './services/single-node/node.ts';
+import { sampleStatus, statusLine } from './services/single-node/status.ts';
 import { MUNICIPALITIES } from './simulators/municipalities.ts';
+import { runSimulation, simulationDefaults, type SimulationOptions } from './simulators/runner.ts';
+import { parseDuration } from './simulators/duration.ts';
+
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+};
+const duration = (v: string) => {
+  const ms = v === '0' ? 0 : parseDuration(v);
+  if (ms === undefined) throw new InvalidArgumentError('expected a duration like 0, 30m, 3h');
+  return ms;
+};
 
 const program = new Command('start')
-  .description('run the whole pipeline on this machine with simulated devices')
+  .description('run the whole pipeline on this machine: MQTT gateway, stream workers, KPI API and dashboard page, simulated devices')
   .option('--no-simulate', 'run without simulators (for real devices)')
-  .option('--devices <n>', 'simulated devices', Number, 24)
-  .option('--rate <r>', 'messages per second per simulated device', Number, 1)
-  .option('--data-dir <dir>', 'where the registry, spool and logs live', process.env.DATA_DIR ?? 'data')
-  .option('--mqtt-port <port>', 'MQTT port of the gateway', process.env.MQTT_PORT ?? '1883')
+  .option('--devices <n>', 'simulated devices, spread over the four municipalities', positive, 24)
+  .option('--rate <r>', 'messages per second per simulated device', positive, 1)
+  .option('--backfill <duration>', 'on the first start, simulated history published first so the charts have data at once (0 = none)', duration, 3 * 3_600_000)
+  .option('--data-dir <dir>', 'where the embedded log and store, registry, keys and logs live (DATA_DIR)')
+  .option('--mqtt-port <port>', 'MQTT port (MQTT_PORT, default 1883)')
+  .option('--http-port <port>', 'KPI API and dashboard page (HTTP_PORT, default 8080)')
+  .addHelpText(
+    'after',
+    `
+Environment:
+  KAFKA_BROKERS     use Kafka for the bus instead of the embedded log (e.g. 127.0.0.1:9092)
+  INFLUX_URL        use InfluxDB for the store instead of the embedded database (with INFLUX_TOKEN,
+                    INFLUX_ORG, INFLUX_BUCKET, INFLUX_AGG_BUCKET)
+  LOG_LEVEL         info; logs go to <data dir>/logs/pipeline.log
+  OPS_PORT_BASE     9100: /healthz /readyz /metrics of gateway, normalizer, writer, aggregator, kpi-api on 9101-9105`,
+  )
   .parse();
-const o = program.opts<{ simulate: boolean; devices: number; rate: number; dataDir: string; mqttPort: string }>();
+const o = program.opts<{ simulate: boolean; devices: number; rate: number; backfill: number; dataDir?: string; mqttPort?: string; httpPort?: string }>();
 
-const say = (s: string) => console.log(s);
-const ops = { gateway: '9101', normalizer: '9102', writer: '9103', aggregator: '9104' };
-let stopping = false;
+const env: NodeJS.ProcessEnv = { ...process.env };
+if (o.dataDir) env.DATA_DIR = o.dataDir;
+if (o.mqttPort) env.MQTT_PORT = o.mqttPort;
+if (o.httpPort) env.HTTP_PORT = o.httpPort;
 
-const alreadyUp = (await status()).every((s) => s.running);
-say(alreadyUp ? 'local Kafka and InfluxDB already running' : 'starting local Kafka and InfluxDB (first time: installs them, a few minutes)…');
-const { started } = alreadyUp ? { started: [] as string[] } : await up({ log: (l) => say(`  ${l}`) });
-const env: Record<string, string> = { ...serviceEnv(), DATA_DIR: o.dataDir, LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', MQTT_PORT: o.mqttPort };
-mkdirSync(join(o.dataDir, 'logs'), { recursive: true });
-
-const services = await launchServices({
-  env,
-  opsPorts: ops,
-  output: (name) => createWriteStream(join(o.dataDir, 'logs', `${name}.log`), { flags: 'a' }),
-  onExit: (name, code) => console.error(`\n${name} exited (${code}); see ${join(o.dataDir, 'logs', `${name}.log`)}`),
-});
-
-// A device for trying the gateway by hand, its secret kept beside the registry (mode 0600).
-const registry = new DeviceRegistry(join(o.dataDir, 'devices.json'));
-const demoFile = join(o.dataDir, 'demo-device.json');
-let demo = existsSync(demoFile) ? (JSON.parse(readFileSync(demoFile, 'utf8')) as { id: string; secret: string }) : undefined;
-if (!demo || !registry.active(demo.id)) {
-  const id = 'kalamata-demo-meter';
-  const secret = (await registry.provision([{ address: { municipality: 'kalamata', kind: 'energy', deviceId: id }, attributes: { building: 'town-hall-demo', district: 'kentro' } }])).get(id)!;
-  demo = { id, secret };
-  writeFileSync(demoFile, JSON.stringify(demo), { mode: 0o600 });
+/** Bad configuration stops with one line naming the setting. */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
 }
 
+let cfg;
+try {
+  cfg = parseConfig(singleNodeEnv, env);
+} catch (err) {
+  fail(err instanceof ConfigError ? err.message : String(err));
+}
+mkdirSync(join(cfg.DATA_DIR, 'logs'), { recursive: true });
+const logPath = join(cfg.DATA_DIR, 'logs', 'pipeline.log');
+
+let node: SingleNode;
+try {
+  node = await startSingleNode(cfg, env, {
+    logDestination: logFile(logPath),
+    onFatal: (stage, err) => {
+      console.error(`\n${stage} stopped: ${err.message} (see ${logPath})`);
+      process.exit(1);
+    },
+  });
+} catch (err) {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') fail(`port ${e.port ?? ''} is in use (another npm start?): set MQTT_PORT / HTTP_PORT / OPS_PORT_BASE, or --mqtt-port / --http-port`);
+  if (err instanceof ConfigError) fail(err.message);
+  throw err;
+}
+
+const municipalities = MUNICIPALITIES.map((m) => m.id);
+const keys = issueDemoKeys(node.keys, municipalities);
+const demo = await ensureDemoDevice(node.devices, cfg.DATA_DIR);
+const page = `http://127.0.0.1:${cfg.HTTP_PORT}`;
+const say = (s: string) => console.log(s);
 say(`
-Pipeline running. Logs: ${join(o.dataDir, 'logs')}/
-  MQTT          mqtt://127.0.0.1:${o.mqttPort}  (topics city/{municipality}/{kind}/{deviceId}/telemetry)
-  ops           ${Object.entries(ops).map(([n, p]) => `${n} http://127.0.0.1:${p}/metrics`).join('\n                ')}
-  InfluxDB      ${env.INFLUX_URL} bucket ${env.INFLUX_BUCKET} (raw: energy, fleet, parking; aggregates: energy_15m, fleet_1h, parking_15m)
-  Kafka         ${env.KAFKA_BROKERS} (telemetry.raw, telemetry.normalized, telemetry.deadletter)
-Try a device by hand:
-  mosquitto_pub -h 127.0.0.1 -p ${o.mqttPort} -i ${demo.id} -u ${demo.id} -P '${demo.secret}' -q 1 \\
-    -t city/kalamata/energy/${demo.id}/telemetry -m '{"energy_wh": 1234.5, "power_w": 800}'
-(The KPI API and dashboard page come with issue 5; the embedded no-install mode with issue 6.)
+Smart-city pipeline running — bus: ${node.engines.describe.bus}; store: ${node.engines.describe.store}
+
+  Dashboard page  ${page}/  (open a municipality's link below, or sign in with its key)
+  KPI API         ${page}/api/v1/…  ·  OpenAPI ${page}/openapi.json
+  API keys, one per municipality (new ones each start):
+${[...keys].map(([m, k]) => `    ${m.padEnd(11)} ${k}\n                ${page}/#key=${k}`).join('\n')}
+  MQTT            mqtt://127.0.0.1:${cfg.MQTT_PORT}  (topics city/{municipality}/{kind}/{deviceId}/telemetry)
+  Logs            ${logPath}
+
+Try a device by hand, then see it in the API:
+  mosquitto_pub -h 127.0.0.1 -p ${cfg.MQTT_PORT} -i ${demo.id} -u ${demo.id} -P '${demo.secret}' -q 1 \\
+    -t city/${demo.municipality}/energy/${demo.id}/telemetry -m '{"energy_wh": 1234.5, "power_w": 800}'
+  curl -s -H "Authorization: Bearer ${keys.get(demo.municipality)}" ${page}/api/v1/municipalities/${demo.municipality}/health
 `);
 
+// Simulated devices: on the first start, a few hours of history (so the page has charts at once), then live.
 const abort = new AbortController();
-const simulation = o.simulate
-  ? runSimulation({
-      ...simulationDefaults(),
-      mqttUrl: `mqtt://127.0.0.1:${o.mqttPort}`,
-      devices: o.devices,
-      rate: o.rate,
-      municipalities: MUNICIPALITIES.map((m) => m.id),
-      durationMs: Number.MAX_SAFE_INTEGER,
-      seed: Date.now() % 100_000,
-      registryPath: join(o.dataDir, 'devices.json'),
-      secretsPath: join(o.dataDir, 'simulator', 'secrets.json'),
-      groundTruthPath: join(o.dataDir, 'simulator', 'ground-truth-live.jsonl'),
-      signal: abort.signal,
-    })
-  : undefined;
+const simulation = async () => {
+  const base: SimulationOptions = {
+    ...simulationDefaults(),
+    mqttUrl: `mqtt://127.0.0.1:${cfg.MQTT_PORT}`,
+    devices: o.devices,
+    municipalities,
+    seed: 2026,
+    registryPath: node.devices.path,
+    secretsPath: join(cfg.DATA_DIR, 'simulator', 'secrets.json'),
+    groundTruthPath: join(cfg.DATA_DIR, 'simulator', 'ground-truth-live.jsonl'),
+    signal: abort.signal,
+    rate: o.rate,
+  };
+  const firstStart = (await node.engines.store.lastSeen({ since: Date.now() - 30 * 86_400_000 })).length === 0;
+  if (firstStart && o.backfill > 0) {
+    const steps = Math.floor(o.backfill / 60_000);
+    say(`first start: publishing ${Math.round(o.backfill / 60_000)} minutes of simulated history through MQTT…`);
+    await runSimulation({ ...base, rate: 40, count: steps, simStart: Date.now() - steps * 60_000, simStepMs: 60_000, groundTruthPath: join(cfg.DATA_DIR, 'simulator', 'ground-truth-backfill.jsonl') });
+  }
+  if (!abort.signal.aborted) await runSimulation({ ...base, durationMs: Number.MAX_SAFE_INTEGER });
+};
+const simulating = o.simulate ? simulation().catch((err: Error) => console.error(`simulator stopped: ${err.message}`)) : undefined;
 
-// One live status line: readings/s stored, devices online, dead letters.
-let lastWritten = 0;
-let lastAt = Date.now();
-const metric = async (service: keyof typeof ops, name: string) => counterValue(await (await fetch(`http://127.0.0.1:${ops[service]}/metrics`)).text(), name);
-const statusTimer = setInterval(() => {
-  void (async () => {
-    const written = await metric('writer', 'writer_points_written_total');
-    const online = await metric('gateway', 'gateway_connected_devices');
-    const dead = await metric('normalizer', 'normalizer_deadletter_total');
-    const now = Date.now();
-    const rate = ((written - lastWritten) / (now - lastAt)) * 1000;
-    lastWritten = written;
-    lastAt = now;
-    const line = `readings/s ${rate.toFixed(0).padStart(6)} · stored ${written} · devices online ${online} · dead letters ${dead}`;
-    if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
-    else say(line);
-  })().catch(() => undefined);
-}, process.stdout.isTTY ? 2000 : 10_000);
+let last = await sampleStatus(node.registries);
+const statusTimer = setInterval(
+  () =>
+    void sampleStatus(node.registries).then((now) => {
+      const line = statusLine(last, now);
+      last = now;
+      if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);
+      else say(line);
+    }),
+  process.stdout.isTTY ? 2000 : 10_000,
+);
 
+let stopping = false;
 const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   clearInterval(statusTimer);
   say('\nstopping…');
   abort.abort();
-  await simulation?.catch(() => undefined);
-  await services.stop();
-  if (started.length > 0) await down(started);
+  await simulating;
+  await node.stop();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown());

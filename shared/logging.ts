@@ -1,5 +1,5 @@
 /** pino JSON logs; secrets are redacted by path so they cannot reach a log line by accident. */
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -17,6 +17,11 @@ const REDACT = [
   'req.headers.authorization',
 ];
 
-export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: name, pid: process.pid } });
+/** A service's logger; stdout unless `destination` is given (one process running every stage logs to a file). */
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info', destination?: DestinationStream): Logger {
+  const opts = { name, level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: name, pid: process.pid } };
+  return destination ? pino(opts, destination) : pino(opts);
 }
+
+/** An appending log file, created with its directory. */
+export const logFile = (path: string): DestinationStream => pino.destination({ dest: path, mkdir: true, sync: true });

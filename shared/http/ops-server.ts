@@ -10,10 +10,11 @@ export interface Readiness {
   detail: Record<string, unknown>;
 }
 
-export function createMetricsRegistry(service: string): Registry {
+/** A service's registry; process metrics are collected once per process (`processMetrics: false` for the other stages of a one-process run). */
+export function createMetricsRegistry(service: string, opts: { processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   return registry;
 }
 

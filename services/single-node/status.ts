@@ -1,0 +1,26 @@
+/** The live one-line status of `npm start`, from the stages' own metrics. */
+import type { Registry } from 'prom-client';
+import { counterValue } from '../../shared/http/metrics-text.ts';
+import type { Stage } from './config.ts';
+
+export interface StatusSample {
+  stored: number;
+  online: number;
+  deadLetters: number;
+  at: number;
+}
+
+export async function sampleStatus(registries: Record<Stage, Registry>): Promise<StatusSample> {
+  const [writer, gateway, normalizer, aggregator] = await Promise.all([registries.writer.metrics(), registries.gateway.metrics(), registries.normalizer.metrics(), registries.aggregator.metrics()]);
+  return {
+    stored: counterValue(writer, 'writer_points_written_total'),
+    online: counterValue(gateway, 'gateway_connected_devices'),
+    deadLetters: counterValue(normalizer, 'normalizer_deadletter_total') + counterValue(aggregator, 'aggregator_late_readings_total'),
+    at: Date.now(),
+  };
+}
+
+export function statusLine(prev: StatusSample, now: StatusSample): string {
+  const rate = ((now.stored - prev.stored) / Math.max(1, now.at - prev.at)) * 1000;
+  return `readings/s ${rate.toFixed(0).padStart(5)} · stored ${now.stored} · devices online ${now.online} · dead letters ${now.deadLetters}`;
+}
