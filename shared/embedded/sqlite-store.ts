@@ -101,6 +101,14 @@ export class SqliteStore implements TelemetryStore {
     return out;
   }
 
+  /** Every point of a measurement (for tests and exports). */
+  points(measurement: string): StorePoint[] {
+    return this.db
+      .prepare<[string], { ts: number; tags: string; fields: string }>('SELECT ts, tags, fields FROM points WHERE measurement = ? ORDER BY ts')
+      .all(measurement)
+      .map((r) => ({ measurement, ts: r.ts, tags: JSON.parse(r.tags) as Record<string, string>, fields: JSON.parse(r.fields) as StorePoint['fields'] }));
+  }
+
   /** Points per measurement (for the status line and tests). */
   count(measurement: string): number {
     return this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM points WHERE measurement = ?').get(measurement)?.n ?? 0;

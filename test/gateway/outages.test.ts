@@ -3,7 +3,6 @@
  * mid-stream (forwarding directly, and while spooling). Real Kafka, real MQTT, real processes.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,7 +12,7 @@ import { runSimulation, simulationDefaults, type SimulationOptions } from '../..
 import { spawnGateway, startTestGateway, waitUntil } from '../support/gateway.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { countBy, readGroundTruth, readingKeys } from '../support/ground-truth.ts';
-import { testKafka, unique } from '../support/services.ts';
+import { freePort, testKafka, unique } from '../support/services.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -63,14 +62,6 @@ async function expectAckedInKafka(topic: string, truthPath: string) {
   console.info(`[outage] ${topic}: sent ${truth.length}, acked ${acked.length}, records in Kafka ${keys.length}, duplicates ${keys.length - seen.size}`);
   return { acked: acked.length, records: keys.length, duplicates: keys.length - seen.size };
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 describe('gateway outages', () => {
   afterAll(async () => {

@@ -1,14 +1,19 @@
-/** A service as its own process (`services/run.ts NAME`), for tests that kill it; resolves once its log says it is up. */
+/** Services and `npm start` as their own processes, for tests that kill them; resolves once their output says they are up. */
 import { spawn, type ChildProcess } from 'node:child_process';
 
-export async function spawnService(name: string, env: Record<string, string>, isUp: (log: string) => boolean): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/run.ts', name], {
-    env: { ...process.env, LOG_LEVEL: 'info', OPS_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export interface Spawned {
+  child: ChildProcess;
+  log: () => string;
+}
+
+/** `node --import tsx <args>` with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute. */
+export async function spawnScript(what: string, args: string[], env: Record<string, string>, isUp: (log: string) => boolean, unset: string[] = []): Promise<Spawned> {
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  for (const k of unset) delete childEnv[k];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 60_000);
     const onData = (d: Buffer) => {
       log += d.toString();
       if (isUp(log)) {
@@ -18,7 +23,12 @@ export async function spawnService(name: string, env: Record<string, string>, is
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}:\n${log}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}:\n${log}`)));
   });
   return { child, log: () => log };
+}
+
+/** One service (`services/run.ts NAME`). */
+export function spawnService(name: string, env: Record<string, string>, isUp: (log: string) => boolean): Promise<Spawned> {
+  return spawnScript(name, ['services/run.ts', name], { LOG_LEVEL: 'info', OPS_PORT: '0', ...env }, isUp);
 }

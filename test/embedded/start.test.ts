@@ -1,0 +1,80 @@
+/**
+ * `npm start` as a user meets it: one command, nothing else running, the printed address and keys
+ * work, the page and API serve data within a minute, and a reading sent with mosquitto_pub using
+ * the printed credentials shows up in the API. Also: --help and a bad setting.
+ */
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../support/gateway.ts';
+import { freePort } from '../support/services.ts';
+import { spawnScript, type Spawned } from '../support/spawn.ts';
+
+const run = promisify(execFile);
+const tsx = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import', 'tsx', 'start.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+
+describe('npm start', () => {
+  let node: Spawned | undefined;
+  afterAll(() => {
+    node?.child.kill('SIGTERM');
+  });
+
+  it('--help lists the options and the environment that switches to Kafka and InfluxDB', () => {
+    const r = tsx(['--help']);
+    expect(r.status).toBe(0);
+    for (const s of ['--no-simulate', '--data-dir', '--devices', '--backfill', 'KAFKA_BROKERS', 'INFLUX_URL']) expect(r.stdout).toContain(s);
+  });
+
+  it('stops with one line naming a bad setting', () => {
+    const r = tsx(['--no-simulate'], { MQTT_PORT: 'abc', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^invalid configuration: MQTT_PORT='abc'/);
+    const k = tsx(['--no-simulate'], { INFLUX_URL: 'not a url', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
+    expect(k.status).toBe(2);
+    expect(k.stderr).toMatch(/^invalid configuration: INFLUX_URL='not a url'/);
+  });
+
+  it('serves the page and KPIs from simulated devices, and a mosquitto_pub reading shows up in the API', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'start-'));
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    const t0 = Date.now();
+    node = await spawnScript('npm start', ['start.ts', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort), '--devices', '12', '--backfill', '2h'], { OPS_PORT_BASE: '0' }, (l) => l.includes('Try a device by hand'), ['KAFKA_BROKERS', 'INFLUX_URL']);
+    const out = node.log();
+    expect(out).toContain('embedded log');
+    const key = (m: string) => new RegExp(`^\\s+${m}\\s+(sck_\\S+)$`, 'm').exec(out)?.[1];
+    const kalamata = key('kalamata')!;
+    expect(kalamata).toBeDefined();
+    const page = `http://127.0.0.1:${httpPort}`;
+    const api = async (path: string, k = kalamata) => {
+      const res = await fetch(`${page}/api/v1${path}`, { headers: { authorization: `Bearer ${k}` } });
+      return { status: res.status, body: (await res.json()) as { rows: Record<string, unknown>[] } };
+    };
+
+    expect(await (await fetch(`${page}/`)).text()).toContain('<canvas id="chart-energy">');
+    // Within a minute of starting: energy, fleet and parking KPIs from the backfilled history.
+    await waitUntil(async () => (await api('/municipalities/kalamata/energy')).body.rows.length > 0 && (await api('/municipalities/kalamata/mobility/parking')).body.rows.length > 0, 60_000, 'KPIs with data');
+    expect(Date.now() - t0).toBeLessThan(60_000 + 30_000);
+    expect((await api('/municipalities/orestiada/energy')).status).toBe(403);
+    expect((await api('/municipalities/orestiada/energy', key('orestiada'))).status).toBe(200);
+
+    // The printed mosquitto_pub line, as a user would paste it.
+    const line = /mosquitto_pub (.*) \\\n\s+(-t .*)$/m.exec(out)!;
+    const args = `${line[1]} ${line[2]}`.match(/'[^']*'|\S+/g)!.map((a) => a.replace(/^'|'$/g, ''));
+    const before = Date.now();
+    await run('mosquitto_pub', args, { timeout: 10_000 });
+    await waitUntil(
+      async () => {
+        const row = (await api('/municipalities/kalamata/health')).body.rows.find((r) => r.device === 'kalamata-demo-meter');
+        return typeof row?.last_seen === 'string' && Date.parse(row.last_seen) >= before - 1000;
+      },
+      15_000,
+      'the demo reading in the API',
+    );
+    // After the history, the simulated devices go on live: all of kalamata's are reporting.
+    await waitUntil(async () => (await api('/municipalities/kalamata/health?silentMinutes=1')).body.rows.filter((r) => r.silent === false).length >= 4, 60_000, 'live devices reporting');
+  });
+});
