@@ -1,12 +1,15 @@
 /**
  * `npm run kpi -- energy|mobility|health --municipality M [--from …] [--to …]`: the KPI API's
- * numbers as a table in the terminal (or CSV/JSON), read straight from the store the environment
- * points at — for operators on the platform's own machines, so it needs no API key.
+ * numbers as a table in the terminal (or CSV/JSON), read straight from the store — InfluxDB when
+ * INFLUX_URL is set, else the embedded store of `npm start` in DATA_DIR — for operators on the
+ * platform's own machines, so it needs no API key.
  */
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
+import { join } from 'node:path';
+import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { kpiApiEnv } from './config.ts';
@@ -26,7 +29,8 @@ interface Options {
 
 const cfg = loadConfig(kpiApiEnv);
 const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
-const kpis = new Kpis(new InfluxTelemetryStore(cfg), () => devices.list().filter((d) => !d.revokedAt));
+const store = process.env.INFLUX_URL ? new InfluxTelemetryStore(cfg) : new SqliteStore(join(cfg.DATA_DIR, 'store.db'));
+const kpis = new Kpis(store, () => devices.list().filter((d) => !d.revokedAt));
 
 /** The same zod schemas as the API: one clear line on a bad value. */
 function parse<T extends z.ZodType>(schema: T, input: Record<string, unknown>): z.output<T> {

@@ -1,0 +1,110 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { createConsumerMetrics, nextOffset, type BusBatch } from '../bus/bus.ts';
+import { createLogger } from '../logging.ts';
+import { SqliteBus } from './sqlite-bus.ts';
+
+const log = createLogger('sqlite-bus-test', 'silent');
+const file = () => join(mkdtempSync(join(tmpdir(), 'sqlite-bus-')), 'bus.db');
+const waitFor = async (cond: () => boolean) => {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(cond()).toBe(true);
+};
+
+async function collect(bus: SqliteBus, group: string, commitUpTo = Infinity) {
+  const seen: { partition: number; offset: number; key: string; value: string }[] = [];
+  const consumer = await bus.consume({
+    groupId: group,
+    topic: 't',
+    log,
+    metrics: createConsumerMetrics(new Registry(), group),
+    onFatal: (err) => {
+      throw err;
+    },
+    handle: async (batch: BusBatch) => {
+      for (const m of batch.messages) seen.push({ partition: batch.partition, offset: Number(m.offset), key: m.key!.toString(), value: m.value!.toString() });
+      const next = Number(nextOffset(batch));
+      return next <= commitUpTo ? { commit: { offset: String(next), metadata: JSON.stringify({ at: next }) } } : {};
+    },
+  });
+  return { seen, consumer };
+}
+
+describe('SqliteBus', () => {
+  it("keeps each key's records in order in one partition, with consecutive offsets", async () => {
+    const bus = new SqliteBus(file());
+    await bus.ensureTopics([{ topic: 't', partitions: 3, replicationFactor: 1 }]);
+    const p = await bus.producer();
+    for (let i = 0; i < 20; i++) await p.send('t', [{ key: `d${i % 4}`, value: String(i) }]);
+    const { seen, consumer } = await collect(bus, 'g');
+    await waitFor(() => seen.length === 20);
+    await consumer.stop();
+    for (const key of ['d0', 'd1', 'd2', 'd3']) {
+      const mine = seen.filter((s) => s.key === key);
+      expect(new Set(mine.map((s) => s.partition)).size).toBe(1);
+      expect(mine.map((s) => Number(s.value))).toEqual([...mine.map((s) => Number(s.value))].sort((a, b) => a - b));
+    }
+    for (const part of [0, 1, 2]) {
+      const offsets = seen.filter((s) => s.partition === part).map((s) => s.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+    }
+    await bus.close();
+  });
+
+  it('resumes a group from its committed offset after the file is reopened, metadata included', async () => {
+    const path = file();
+    let bus = new SqliteBus(path);
+    await bus.ensureTopics([{ topic: 't', partitions: 1, replicationFactor: 1 }]);
+    await (await bus.producer()).send('t', Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: String(i) })));
+    const committing = await collect(bus, 'g');
+    const never = await collect(bus, 'h', 0); // a group that never commits
+    await waitFor(() => committing.seen.length === 10 && never.seen.length === 10);
+    await committing.consumer.stop();
+    await never.consumer.stop();
+    await bus.close();
+
+    bus = new SqliteBus(path);
+    expect((await bus.committed('g', 't')).get(0)).toEqual({ offset: '10', metadata: JSON.stringify({ at: 10 }) });
+    await (await bus.producer()).send('t', [{ key: 'k', value: 'new' }]);
+    const again = await collect(bus, 'g');
+    const replay = await collect(bus, 'h', 0);
+    await waitFor(() => again.seen.length === 1 && replay.seen.length === 11);
+    // Appends continue after the last offset; the uncommitted group replays from the start.
+    expect(again.seen).toEqual([{ partition: 0, offset: 10, key: 'k', value: 'new' }]);
+    expect(replay.seen.map((x) => x.offset)).toEqual(Array.from({ length: 11 }, (_, i) => i));
+    await again.consumer.stop();
+    await replay.consumer.stop();
+    await bus.close();
+  });
+
+  it('prunes only what every group has committed past and is old enough', async () => {
+    const bus = new SqliteBus(file());
+    await bus.ensureTopics([{ topic: 't', partitions: 1, replicationFactor: 1 }]);
+    const p = await bus.producer();
+    const old = String(Date.now() - 2 * 3_600_000);
+    await p.send('t', Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: String(i), timestamp: old })));
+    const a = await collect(bus, 'a');
+    const b = await collect(bus, 'b', 0);
+    await waitFor(() => a.seen.length === 10 && b.seen.length === 10);
+    await b.consumer.commit(0, { offset: '6' }); // group b is behind: it has committed up to 6
+    await a.consumer.stop();
+    await b.consumer.stop();
+    expect(bus.prune(Date.now())).toBe(6);
+    expect(bus.prune(Date.now())).toBe(0);
+    expect(bus.lag('b', 't')).toBe(4);
+    // Fresh records are kept even when committed: retention waits an hour.
+    await p.send('t', [{ key: 'k', value: 'fresh' }]);
+    await bus.consume({ groupId: 'b', topic: 't', log, metrics: createConsumerMetrics(new Registry(), 'b2'), onFatal: () => undefined, handle: async (batch) => ({ commit: { offset: nextOffset(batch) } }) }).then(async (c) => {
+      await waitFor(() => bus.lag('b', 't') === 0);
+      await c.stop();
+    });
+    // Now both groups are past everything: the four old records go, the fresh one stays.
+    expect(bus.prune(Date.now())).toBe(4);
+    // Even hours later it stays while group a has not read it.
+    expect(bus.prune(Date.now() + 2 * 3_600_000)).toBe(0);
+    await bus.close();
+  });
+});
