@@ -1,7 +1,7 @@
 /** KPI API process: wiring only. */
 import { ApiKeyStore, defaultApiKeysPath } from '../../shared/auth/api-keys.ts';
 import { loadConfig } from '../../shared/config.ts';
-import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { createMetricsRegistry, startOpsServer, storeReadiness } from '../../shared/http/ops-server.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
@@ -29,10 +29,7 @@ await app.listen({ port: cfg.HTTP_PORT, host: cfg.HTTP_HOST });
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,
-  readiness: async () => {
-    const influx = await store.healthy();
-    return { ready: influx, detail: { influx: influx ? 'up' : 'down' } };
-  },
+  readiness: storeReadiness(store),
 });
 log.info({ port: cfg.HTTP_PORT, opsPort: ops.port, bucket: cfg.INFLUX_BUCKET, keys: keys.path }, 'KPI API running');
 

@@ -1,6 +1,6 @@
 /** Pipeline monitor process: wiring only. */
 import { loadConfig } from '../../shared/config.ts';
-import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { createMetricsRegistry, startOpsServer, storeReadiness } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { onShutdown } from '../../shared/shutdown.ts';
@@ -15,10 +15,7 @@ const monitor = startMonitor({ sources: cfg.MONITOR_TARGETS.map((t) => httpSourc
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,
-  readiness: async () => {
-    const influx = await store.healthy();
-    return { ready: influx, detail: { influx: influx ? 'up' : 'down' } };
-  },
+  readiness: storeReadiness(store),
 });
 log.info({ targets: cfg.MONITOR_TARGETS.map((t) => t.service), opsPort: ops.port, intervalMs: cfg.MONITOR_INTERVAL_MS }, 'monitor running');
 

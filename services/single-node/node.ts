@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { pipelineTopics, type RunningWorker } from '../../shared/bus/bus.ts';
 import { parseConfig } from '../../shared/config.ts';
-import { createMetricsRegistry, startOpsServer, type Readiness } from '../../shared/http/ops-server.ts';
+import { createMetricsRegistry, startOpsServer, storeReadiness, type Readiness } from '../../shared/http/ops-server.ts';
 import { createLogger, type Logger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { aggregatorEnv } from '../aggregator/config.ts';
@@ -54,7 +54,6 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     const o = await startOpsServer({ port: Number(opsPort(cfg, stage)), host: '127.0.0.1', registry: registries[stage], readiness });
     ops.push(o.app);
   };
-  const storeReady = async (detail: Record<string, unknown>) => ({ ready: await store.healthy(), detail });
 
   const normalizerCfg = parseConfig(normalizerEnv, stageEnv('normalizer'));
   await bus.ensureTopics(pipelineTopics(normalizerCfg));
@@ -65,9 +64,9 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   workers.push(await startNormalizer(normalizerCfg, { ...deps('normalizer'), devices }));
   await serveOps('normalizer', () => ({ ready: workers[0]!.consumer.joined(), detail: {} }));
   workers.push(await startWriter(parseConfig(writerEnv, stageEnv('writer')), { ...deps('writer'), store }));
-  await serveOps('writer', () => storeReady({ store: store.kind }));
+  await serveOps('writer', storeReadiness(store, () => workers[1]!.consumer.joined()));
   workers.push(await startAggregator(parseConfig(aggregatorEnv, stageEnv('aggregator')), { ...deps('aggregator'), store }));
-  await serveOps('aggregator', () => storeReady({ store: store.kind }));
+  await serveOps('aggregator', storeReadiness(store, () => workers[2]!.consumer.joined()));
 
   const gatewayCfg = parseConfig(gatewayEnv, { ...stageEnv('gateway'), MQTT_PORT: String(cfg.MQTT_PORT), GATEWAY_ID: env.GATEWAY_ID ?? 'node-1', DEVICE_REGISTRY: devices.path });
   const gateway = await startGateway(gatewayCfg, { bus, log: logger('gateway'), metrics: createGatewayMetrics(registries.gateway) });
@@ -82,7 +81,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),
   });
   await kpiApp.listen({ port: kpiCfg.HTTP_PORT, host: kpiCfg.HTTP_HOST });
-  await serveOps('kpi-api', () => storeReady({ store: store.kind }));
+  await serveOps('kpi-api', storeReadiness(store));
 
   return {
     engines,

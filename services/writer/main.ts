@@ -1,6 +1,6 @@
 /** Writer process: wiring only. */
 import { loadConfig } from '../../shared/config.ts';
-import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
+import { createMetricsRegistry, startOpsServer, storeReadiness } from '../../shared/http/ops-server.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { pipelineTopics } from '../../shared/bus/bus.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
@@ -21,10 +21,7 @@ const writer = await startWriter(cfg, { bus, log, registry, onFatal: exitOnFatal
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,
-  readiness: async () => {
-    const influx = await store.healthy();
-    return { ready: writer.consumer.joined() && influx, detail: { influx: influx ? 'up' : 'down' } };
-  },
+  readiness: storeReadiness(store, () => writer.consumer.joined()),
 });
 log.info({ opsPort: ops.port, from: cfg.TOPIC_NORMALIZED, bucket: cfg.INFLUX_BUCKET }, 'writer running');
 

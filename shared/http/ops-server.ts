@@ -11,6 +11,14 @@ export interface Readiness {
 }
 
 /** A service's registry; process metrics are collected once per process (`processMetrics: false` for the other stages of a one-process run). */
+/** Readiness of a service that needs its store: the store answers its health check (and, for a worker, it has joined its group). */
+export function storeReadiness(store: { healthy(): Promise<boolean> }, joined: () => boolean = () => true): () => Promise<Readiness> {
+  return async () => {
+    const up = await store.healthy();
+    return { ready: joined() && up, detail: { store: up ? 'up' : 'down' } };
+  };
+}
+
 export function createMetricsRegistry(service: string, opts: { processMetrics?: boolean } = {}): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
