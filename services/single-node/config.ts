@@ -13,6 +13,8 @@ export const singleNodeEnv = {
   /** The stages' ops endpoints listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports. */
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100),
   KAFKA_BROKERS: z.string().min(1).optional(),
+  /** On Kafka, the workers' consumer groups are `<prefix>normalizer`, `<prefix>writer`, `<prefix>aggregator`. */
+  KAFKA_GROUP_PREFIX: z.string().default(''),
   INFLUX_URL: z.url().optional(),
 };
 

@@ -4,13 +4,18 @@
  * the printed credentials shows up in the API. Also: --help and a bad setting.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDatabase } from '../../deploy/local-services/influxdb.ts';
+import { InfluxStore } from '../../shared/influx/client.ts';
+import { countRawPoints } from '../../shared/influx/counts.ts';
+import { runSimulation, simulationDefaults } from '../../simulators/runner.ts';
 import { waitUntil } from '../support/gateway.ts';
-import { freePort } from '../support/services.ts';
+import { readTopic } from '../support/kafka-read.ts';
+import { freePort, servicesEnv, testKafka, unique } from '../support/services.ts';
 import { spawnScript, type Spawned } from '../support/spawn.ts';
 
 const run = promisify(execFile);
@@ -18,8 +23,10 @@ const tsx = (args: string[], env: Record<string, string> = {}) => spawnSync(proc
 
 describe('npm start', () => {
   let node: Spawned | undefined;
+  let onEngines: Spawned | undefined;
   afterAll(() => {
     node?.child.kill('SIGTERM');
+    onEngines?.child.kill('SIGTERM');
   });
 
   it('--help lists the options and the environment that switches to Kafka and InfluxDB', () => {
@@ -74,5 +81,50 @@ describe('npm start', () => {
     );
     // After the history, the simulated devices go on live: all of kalamata's are reporting.
     await waitUntil(async () => (await api('/municipalities/kalamata/health?silentMinutes=1')).body.rows.filter((r) => r.silent === false).length >= 4, 60_000, 'live devices reporting');
+  });
+
+  it('runs the same stages on the real Kafka and InfluxDB when KAFKA_BROKERS and INFLUX_URL are set', async () => {
+    const engines = servicesEnv();
+    const id = unique('node');
+    const db = id.replace(/-/g, '_');
+    await createDatabase(db);
+    const dir = mkdtempSync(join(tmpdir(), 'start-engines-'));
+    const mqttPort = await freePort();
+    const env = {
+      OPS_PORT_BASE: '0',
+      KAFKA_BROKERS: engines.KAFKA_BROKERS!,
+      INFLUX_URL: engines.INFLUX_URL!,
+      INFLUX_TOKEN: '',
+      INFLUX_ORG: 'smartcity',
+      INFLUX_BUCKET: `${db}/autogen`,
+      TOPIC_RAW: `${id}.raw`,
+      TOPIC_NORMALIZED: `${id}.normalized`,
+      TOPIC_DEADLETTER: `${id}.deadletter`,
+      KAFKA_GROUP_PREFIX: `${id}-`,
+    };
+    onEngines = await spawnScript('npm start', ['start.ts', '--no-simulate', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(await freePort())], env, (l) => l.includes('Try a device by hand'));
+    expect(onEngines.log()).toContain(`bus: Kafka ${engines.KAFKA_BROKERS}; store: InfluxDB ${engines.INFLUX_URL}`);
+    const summary = await runSimulation({
+      ...simulationDefaults(),
+      mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      devices: 6,
+      municipalities: ['mytilene'],
+      rate: 20,
+      count: 40,
+      seed: 3,
+      simStart: Date.UTC(2026, 10, 20, 8, 0),
+      simStepMs: 60_000,
+      registryPath: join(dir, 'devices.json'),
+      secretsPath: join(dir, 'sim-secrets.json'),
+      groundTruthPath: join(dir, 'truth.jsonl'),
+    });
+    expect(summary).toMatchObject({ acked: 240, unacked: 0 });
+    const store = new InfluxStore({ INFLUX_URL: engines.INFLUX_URL!, INFLUX_TOKEN: '', INFLUX_ORG: 'smartcity', INFLUX_BUCKET: `${db}/autogen` });
+    const stored = async () => (await countRawPoints(store, 'energy')) + (await countRawPoints(store, 'fleet')) + (await countRawPoints(store, 'parking'));
+    await waitUntil(async () => (await stored()) === 240, 60_000, 'readings in InfluxDB');
+    expect(await stored()).toBe(240);
+    expect((await readTopic(testKafka(), `${id}.raw`)).length).toBeGreaterThanOrEqual(240);
+    // Nothing went to the embedded files.
+    expect(existsSync(join(dir, 'bus.db')) || existsSync(join(dir, 'store.db'))).toBe(false);
   });
 });
