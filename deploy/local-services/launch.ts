@@ -1,7 +1,7 @@
 /**
  * Runs the pipeline's services as their own processes (`services/run.ts NAME`, exactly what
- * `npm run service -- NAME` runs) and waits until each answers `/readyz`. Used by `npm start`
- * and `npm run bench`.
+ * `npm run service -- NAME` runs) and waits until each answers `/readyz`. Used by `npm run bench`,
+ * which measures the pipeline as production runs it: one process per service on Kafka and InfluxDB.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
