@@ -1,0 +1,126 @@
+/**
+ * `npm run bench:embedded`: the one-process `npm start` on its
+ * embedded SQLite log and store, under the same simulated load as the full benchmark. Writes
+ * bench/reports/embedded.{md,json}.
+ *
+ *   simulator ─MQTT→ [ gateway → log → normalizer → log → writer → store; aggregator ] one process
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { Command } from 'commander';
+import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
+import { runSimulation, simulationDefaults } from '../simulators/runner.ts';
+
+const program = new Command('bench-embedded')
+  .option('--devices <n>', 'simulated devices', Number, 200)
+  .option('--rate <r>', 'messages per second per device', Number, 10)
+  .option('--batch <b>', 'readings per message', Number, 10)
+  .option('--duration <s>', 'seconds of publishing', Number, 30)
+  .parse();
+const o = program.opts<{ devices: number; rate: number; batch: number; duration: number }>();
+
+const log = (s: string) => console.error(`[bench] ${s}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+
+const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
+const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', LOG_LEVEL: 'warn' };
+delete env.KAFKA_BROKERS;
+delete env.INFLUX_URL;
+const node = spawn(process.execPath, ['--import', 'tsx', 'start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve, reject) => {
+  let out = '';
+  node.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('Try a device by hand')) resolve();
+  });
+  node.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+});
+const metrics = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+const written = async () => counterValue(await metrics(19103), 'writer_points_written_total');
+
+try {
+  const target = o.devices * o.rate * o.batch;
+  log(`embedded: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings = ${target} readings/s for ${o.duration}s…`);
+  let cpuStart: number | undefined;
+  let benchCpuStart: NodeJS.CpuUsage | undefined;
+  const summary = await runSimulation({
+    ...simulationDefaults(),
+    mqttUrl: 'mqtt://127.0.0.1:18840',
+    devices: o.devices,
+    rate: o.rate,
+    batch: o.batch,
+    durationMs: o.duration * 1000,
+    seed: 99,
+    registryPath: join(dataDir, 'devices.json'),
+    secretsPath: join(dataDir, 'sim-secrets.json'),
+    groundTruthPath: join(dataDir, 'truth.jsonl'),
+    maxInflight: 50_000,
+    onProgress: () => {
+      cpuStart ??= cpuSeconds(node.pid!);
+      benchCpuStart ??= process.cpuUsage();
+    },
+  });
+  const firstPublishAt = Date.now() - summary.elapsedMs;
+  const publishSecs = summary.elapsedMs / 1000;
+  log(`  published ${summary.readingsSent} readings in ${publishSecs.toFixed(1)}s, acked ${summary.readingsAcked}`);
+  let landedAt = Date.now();
+  for (let last = -1, i = 0; i < 1500; i++) {
+    const n = await written();
+    if (n !== last) landedAt = Date.now();
+    if (n >= summary.readingsAcked) break;
+    last = n;
+    await sleep(200);
+  }
+  const stored = await written();
+  const e2eSecs = (landedAt - firstPublishAt) / 1000;
+  const nodeCores = (cpuSeconds(node.pid!) - (cpuStart ?? 0)) / e2eSecs;
+  const bench = process.cpuUsage(benchCpuStart);
+  const simCores = (bench.user + bench.system) / 1e6 / e2eSecs;
+  const writerText = await metrics(19103);
+  const p50 = histogramQuantile(writerText, 'writer_end_to_end_seconds', 0.5);
+  const p99 = histogramQuantile(writerText, 'writer_end_to_end_seconds', 0.99);
+  const e2eRate = stored / e2eSecs;
+  const report = {
+    at: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release(), node: process.version },
+    load: { devices: o.devices, messagesPerSecPerDevice: o.rate, readingsPerMessage: o.batch, targetReadingsPerSec: target, durationSec: o.duration },
+    embedded: {
+      readingsSent: summary.readingsSent,
+      readingsAcked: summary.readingsAcked,
+      pointsStored: stored,
+      lost: summary.readingsAcked - stored,
+      publishReadingsPerSec: summary.readingsSent / publishSecs,
+      endToEndReadingsPerSec: e2eRate,
+      latencyP50Sec: p50,
+      latencyP99Sec: p99,
+      cpuCores: { 'npm start (every stage)': nodeCores, simulator: simCores },
+    },
+  };
+  const md = `# Embedded benchmark — ${report.at}
+
+Machine: ${report.machine.cpus} × ${report.machine.cpu}, ${report.machine.memoryGiB} GiB, Linux ${report.machine.kernel}, Node.js ${report.machine.node}.
+\`npm start\` (one process, embedded SQLite log and store, WAL + synchronous=FULL) and the simulator on the same machine.
+Load: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings/msg (target ${target.toLocaleString('en')} readings/s) for ${o.duration} s, QoS 1.
+
+| figure | value |
+|---|---|
+| readings sent / acknowledged / stored | ${summary.readingsSent} / ${summary.readingsAcked} / ${stored} (lost: ${report.embedded.lost}) |
+| publish rate (PUBACK after the log's commit) | ${Math.round(report.embedded.publishReadingsPerSec).toLocaleString('en')} readings/s |
+| end to end (first publish → last point stored) | **${Math.round(e2eRate).toLocaleString('en')} readings/s** |
+| latency device timestamp → stored, p50 / p99 | **${p50?.toFixed(3)} s / ${p99?.toFixed(3)} s** |
+| CPU, cores | npm start ${nodeCores.toFixed(2)} · simulator ${simCores.toFixed(2)} |
+`;
+  mkdirSync('bench/reports', { recursive: true });
+  writeFileSync('bench/reports/embedded.json', `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync('bench/reports/embedded.md', md);
+  console.log(md);
+} finally {
+  node.kill('SIGTERM');
+}
