@@ -51,7 +51,7 @@ export const groupingParam = z.enum(['building', 'district', 'municipality']).de
 export const energyQuery = z
   .object({
     ...rangeShape,
-    interval: z.enum(['day', 'week', 'month']).default('day').meta({ description: 'calendar periods in Europe/Athens time' }),
+    interval: z.enum(['hour', 'day', 'week', 'month']).default('day').meta({ description: 'calendar periods in Europe/Athens time' }),
     by: groupingParam,
   })
   .transform(withRange);

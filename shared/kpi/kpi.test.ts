@@ -28,6 +28,8 @@ describe('periods in Europe/Athens', () => {
     expect(periodOf(Date.UTC(2026, 10, 29, 22, 0), 'week')).toBe('2026-W49');
     expect(periodOf(Date.UTC(2027, 0, 1, 10), 'week')).toBe('2026-W53'); // Friday 1 Jan 2027
     expect(periodOf(Date.UTC(2026, 10, 30, 22, 0), 'month')).toBe('2026-12');
+    expect(periodOf(Date.UTC(2026, 10, 30, 21, 59), 'hour')).toBe('2026-11-30T23');
+    expect(periodOf(Date.UTC(2026, 10, 30, 22, 0), 'hour')).toBe('2026-12-01T00');
   });
 });
 

@@ -4,7 +4,7 @@
  * UTC quarter hours and Athens is a whole number of hours off UTC, so a window never straddles two
  * local days.
  */
-export type Interval = 'day' | 'week' | 'month';
+export type Interval = 'hour' | 'day' | 'week' | 'month';
 
 export const TIME_ZONE = 'Europe/Athens';
 
@@ -14,21 +14,25 @@ const parts = new Intl.DateTimeFormat('en-CA', {
   month: '2-digit',
   day: '2-digit',
   weekday: 'short',
+  hour: '2-digit',
+  hourCycle: 'h23',
 });
 
 const WEEKDAY_INDEX: Record<string, number> = { Mon: 0, Tue: 1, Wed: 2, Thu: 3, Fri: 4, Sat: 5, Sun: 6 };
 
-function localDate(ts: number): { y: number; m: number; d: number; weekday: number } {
+function localDate(ts: number): { y: number; m: number; d: number; h: number; weekday: number } {
   const p = Object.fromEntries(parts.formatToParts(new Date(ts)).map((x) => [x.type, x.value]));
-  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), weekday: WEEKDAY_INDEX[p.weekday ?? 'Mon'] ?? 0 };
+  return { y: Number(p.year), m: Number(p.month), d: Number(p.day), h: Number(p.hour), weekday: WEEKDAY_INDEX[p.weekday ?? 'Mon'] ?? 0 };
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-/** The label of the period holding `ts`: `2026-11-23` (day), `2026-W48` (ISO week), `2026-11` (month). */
+/** The label of the period holding `ts`: `2026-11-23T14` (hour), `2026-11-23` (day), `2026-W48` (ISO week), `2026-11` (month). */
 export function periodOf(ts: number, interval: Interval): string {
-  const { y, m, d, weekday } = localDate(ts);
+  const { y, m, d, h, weekday } = localDate(ts);
   switch (interval) {
+    case 'hour':
+      return `${y}-${pad(m)}-${pad(d)}T${pad(h)}`;
     case 'day':
       return `${y}-${pad(m)}-${pad(d)}`;
     case 'month':

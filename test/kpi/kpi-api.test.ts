@@ -174,7 +174,7 @@ describe('KPI API on the real InfluxDB', () => {
     const bad = [
       ['from=yesterday', /querystring.from: 'yesterday' is not an ISO-8601/],
       [`from=${TO}&to=${FROM}`, /from: must be before to/],
-      ['interval=hour', /querystring.interval/],
+      ['interval=minute', /querystring.interval/],
       ['by=street', /querystring.by/],
       [`from=2020-01-01&to=2026-01-01`, /range longer than 400 days/],
     ] as const;

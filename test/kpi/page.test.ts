@@ -69,7 +69,7 @@ describe('dashboard page in headless Chromium', () => {
     await page.click('#signin-form button');
     await page.waitForSelector('body[data-loaded="true"]', { timeout: 30_000 });
     expect(await page.textContent('#tenant')).toContain('kalamata');
-    for (const id of ['chart-energy', 'chart-peak', 'chart-fleet', 'chart-parking']) {
+    for (const id of ['chart-hourly', 'chart-energy', 'chart-peak', 'chart-fleet', 'chart-parking']) {
       const points = Number(await page.getAttribute(`#${id}`, 'data-points'));
       expect(points, `${id} has data`).toBeGreaterThan(0);
       // Chart.js drew something: the canvas is not blank.

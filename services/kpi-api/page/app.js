@@ -41,7 +41,8 @@ async function refresh() {
   const range = `from=${from}&to=${to}`;
   const base = `/municipalities/${encodeURIComponent(municipality)}`;
   try {
-    const [energy, total, fleet, parking, health] = await Promise.all([
+    const [hourly, energy, total, fleet, parking, health] = await Promise.all([
+      api(`${base}/energy?from=${to - 86_400_000}&to=${to}&interval=hour&by=building`),
       api(`${base}/energy?${range}&interval=day&by=building`),
       api(`${base}/energy?${range}&interval=day&by=municipality`),
       api(`${base}/mobility/fleet?${range}`),
@@ -49,6 +50,23 @@ async function refresh() {
       api(`${base}/health?silentMinutes=15`),
     ]);
     $('error').textContent = '';
+
+    const hours = [...new Set(hourly.rows.map((r) => r.period))];
+    const hourlyBuildings = [...new Set(hourly.rows.map((r) => r.group))];
+    draw('chart-hourly', {
+      type: 'line',
+      data: {
+        labels: hours.map((h) => `${h.slice(8, 10)}/${h.slice(5, 7)} ${h.slice(11)}:00`),
+        datasets: hourlyBuildings.map((b, i) => ({
+          label: b,
+          borderColor: COLORS[i % COLORS.length],
+          backgroundColor: COLORS[i % COLORS.length],
+          pointRadius: 2,
+          data: hours.map((h) => hourly.rows.find((r) => r.period === h && r.group === b)?.kwh ?? 0),
+        })),
+      },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: 'kWh' } } } },
+    });
 
     const periods = [...new Set(energy.rows.map((r) => r.period))];
     const buildings = [...new Set(energy.rows.map((r) => r.group))];
