@@ -12,6 +12,9 @@ export const singleNodeEnv = {
   HTTP_PORT: port(8080),
   /** The stages' ops endpoints listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports. */
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100),
+  /** Embedded store retention (InfluxDB has its own, deploy/influxdb/retention.md). */
+  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
+  AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825),
   KAFKA_BROKERS: z.string().min(1).optional(),
   /** On Kafka, the workers' consumer groups are `<prefix>normalizer`, `<prefix>writer`, `<prefix>aggregator`. */
   KAFKA_GROUP_PREFIX: z.string().default(''),

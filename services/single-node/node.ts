@@ -11,6 +11,7 @@ import { pipelineTopics, type RunningWorker } from '../../shared/bus/bus.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer, storeReadiness, type Readiness } from '../../shared/http/ops-server.ts';
 import { createLogger, type Logger } from '../../shared/logging.ts';
+import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { aggregatorEnv } from '../aggregator/config.ts';
 import { startAggregator } from '../aggregator/aggregator.ts';
@@ -26,6 +27,13 @@ import { writerEnv } from '../writer/config.ts';
 import { startWriter } from '../writer/writer.ts';
 import { opsPort, type SingleNodeConfig, type Stage } from './config.ts';
 import { openEngines, type Engines } from './engines.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Deletes raw points older than RAW_RETENTION_DAYS and aggregates older than AGG_RETENTION_DAYS. */
+export function applyRetention(store: SqliteStore, cfg: Pick<SingleNodeConfig, 'RAW_RETENTION_DAYS' | 'AGG_RETENTION_DAYS'>, now: number): number {
+  return store.deleteBefore(['energy', 'fleet', 'parking'], now - cfg.RAW_RETENTION_DAYS * DAY_MS) + store.deleteBefore(['energy_15m', 'fleet_1h', 'parking_15m'], now - cfg.AGG_RETENTION_DAYS * DAY_MS);
+}
 
 export interface SingleNode {
   engines: Engines;
@@ -84,6 +92,10 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   await kpiApp.listen({ port: kpiCfg.HTTP_PORT, host: kpiCfg.HTTP_HOST });
   await serveOps('kpi-api', storeReadiness(store));
 
+  // The embedded store keeps raw readings and aggregates for their retention periods, like the buckets.
+  const retention = store instanceof SqliteStore ? setInterval(() => applyRetention(store, cfg, Date.now()), 3_600_000).unref() : undefined;
+  if (store instanceof SqliteStore) applyRetention(store, cfg, Date.now());
+
   return {
     engines,
     gateway,
@@ -92,6 +104,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     keys,
     registries,
     async stop() {
+      clearInterval(retention);
       await gateway.close();
       for (const w of workers) await w.stop();
       await kpiApp.close();

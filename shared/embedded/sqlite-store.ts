@@ -109,6 +109,12 @@ export class SqliteStore implements TelemetryStore {
       .map((r) => ({ measurement, ts: r.ts, tags: JSON.parse(r.tags) as Record<string, string>, fields: JSON.parse(r.fields) as StorePoint['fields'] }));
   }
 
+  /** Retention: deletes the measurements' points older than `before`; returns how many went. */
+  deleteBefore(measurements: string[], before: number): number {
+    const del = this.db.prepare('DELETE FROM points WHERE measurement = ? AND ts < ?');
+    return this.db.transaction(() => measurements.reduce((n, m) => n + del.run(m, before).changes, 0))();
+  }
+
   /** Points per measurement (for the status line and tests). */
   count(measurement: string): number {
     return this.db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM points WHERE measurement = ?').get(measurement)?.n ?? 0;
