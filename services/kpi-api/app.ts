@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -31,6 +32,8 @@ export interface KpiAppDeps {
   /** Municipalities an admin key may pick from (the page's selector). */
   municipalities: () => string[];
   now?: () => number;
+  /** Requests per minute per API key (429 beyond). */
+  rateLimitPerMinute?: number;
 }
 
 const wantsCsv = (req: FastifyRequest, format: string) => format === 'csv' || (req.headers.accept ?? '').split(',')[0]?.trim().startsWith('text/csv');
@@ -69,7 +72,11 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    return reply.code(status).send({ error: status >= 500 ? 'internal' : 'bad_request', message: status >= 500 ? 'the KPI store could not answer; try again' : (err as Error).message });
+    const code = (err as { error?: unknown }).error;
+    return reply.code(status).send({
+      error: typeof code === 'string' ? code : status >= 500 ? 'internal' : 'bad_request',
+      message: status >= 500 ? 'the KPI store could not answer; try again' : (err as Error).message,
+    });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
@@ -91,6 +98,14 @@ export async function buildKpiApp(deps: KpiAppDeps) {
   await app.register(async (api) => {
     const r = api.withTypeProvider<ZodTypeProvider>();
     r.addHook('onRequest', bearerAuth(keys));
+    // Per key, after authentication: one tenant's script cannot starve the others.
+    await r.register(fastifyRateLimit, {
+      hook: 'preHandler',
+      max: deps.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      keyGenerator: (req) => req.principal?.keyId ?? req.ip,
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `more than ${ctx.max} requests per minute with this key; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+    });
     const errors = { 400: errorReply, 401: errorReply, 403: errorReply };
 
     r.get('/me', { schema: { summary: 'Who the key is and which municipalities it reads', response: { 200: z.object({ keyId: z.string(), admin: z.boolean(), municipality: z.string().nullable(), municipalities: z.array(z.string()) }), ...errors } } }, async (req) => {

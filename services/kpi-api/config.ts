@@ -7,6 +7,8 @@ export const kpiApiEnv = {
   ...influxEnv,
   HTTP_PORT: port(8080),
   HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Requests per minute per API key. */
+  KPI_RATE_LIMIT_PER_MIN: int(600, 1),
   /** Operations endpoints (/healthz, /readyz, /metrics) on their own port like every service. */
   OPS_PORT: port(9105),
   SHUTDOWN_TIMEOUT_MS: int(10_000, 100),

@@ -24,6 +24,7 @@ const app = await buildKpiApp({
   log,
   registry,
   municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),
+  rateLimitPerMinute: cfg.KPI_RATE_LIMIT_PER_MIN,
 });
 await app.listen({ port: cfg.HTTP_PORT, host: cfg.HTTP_HOST });
 const ops = await startOpsServer({

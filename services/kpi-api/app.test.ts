@@ -1,0 +1,48 @@
+/**
+ * The KPI app's HTTP behaviour on a stub source (the KPI numbers themselves are tested on the real
+ * InfluxDB in test/kpi): authentication, per-key rate limit, errors as JSON.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
+import type { KpiSource } from '../../shared/kpi/source.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { buildKpiApp, type KpiApp } from './app.ts';
+import { Kpis } from './kpis.ts';
+
+const empty: KpiSource = { windows: async () => [], lastSeen: async () => [] };
+
+describe('KPI app', () => {
+  let app: KpiApp;
+  let a: string;
+  let b: string;
+  beforeAll(async () => {
+    const keys = new ApiKeyStore(join(mkdtempSync(join(tmpdir(), 'kpi-app-')), 'keys.json'));
+    a = keys.add({ municipality: 'kalamata', admin: false }).key;
+    b = keys.add({ municipality: 'kalamata', admin: false }).key;
+    app = await buildKpiApp({ kpis: new Kpis(empty, () => []), keys, log: createLogger('t', 'silent'), registry: new Registry(), municipalities: () => [], rateLimitPerMinute: 5 });
+  });
+  afterAll(() => app.close());
+
+  const get = (key: string) => app.inject({ method: 'GET', url: '/api/v1/municipalities/kalamata/health', headers: { authorization: `Bearer ${key}` } });
+
+  it('limits requests per key, not per client: another key goes on', async () => {
+    for (let i = 0; i < 5; i++) expect((await get(a)).statusCode).toBe(200);
+    const limited = await get(a);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ error: 'rate_limited', message: expect.stringMatching(/more than 5 requests per minute/) as string });
+    expect((await get(b)).statusCode).toBe(200);
+  });
+
+  it('answers unknown routes and malformed keys with JSON errors', async () => {
+    const missing = await app.inject({ method: 'GET', url: '/api/v1/nothing', headers: { authorization: `Bearer ${b}` } });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: 'not_found' });
+    const bad = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: 'Bearer not-a-key' } });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json()).toMatchObject({ error: 'unauthorized', message: 'unknown or revoked API key' });
+  });
+});
