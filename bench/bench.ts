@@ -6,7 +6,7 @@
  *                                                          └──→ aggregator ─→ InfluxDB
  * Every service runs as its own process, as in production (`npm run service -- NAME`).
  */
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -20,8 +20,8 @@ import { launchServices, type LaunchedServices } from '../deploy/local-services/
 import { InfluxStore } from '../shared/influx/client.ts';
 import { countRawPoints } from '../shared/influx/counts.ts';
 import { ensureTopics } from '../shared/kafka/topics.ts';
-import { runSimulation, simulationDefaults } from '../simulators/runner.ts';
 import { influxBulkWrite, kafkaProducerPerf } from './engines.ts';
+import { procCpuSeconds, publishLoad, waitStored } from './load.ts';
 import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
 
 const program = new Command('bench')
@@ -33,13 +33,6 @@ const program = new Command('bench')
   .parse();
 const o = program.opts<{ devices: number; rate: number; batch: number; duration: number; partitions: number }>();
 
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
-function procCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => console.error(`[bench] ${s}`);
 const id = `bench-${Date.now().toString(36)}`;
 const db = id.replace(/-/g, '_');
@@ -99,23 +92,10 @@ try {
   let benchCpuBefore = process.cpuUsage();
   const target = o.devices * o.rate * o.batch;
   log(`pipeline: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings = ${target} readings/s for ${o.duration}s…`);
-  const summary = await runSimulation({
-    ...simulationDefaults(),
-    mqttUrl: 'mqtt://127.0.0.1:18830',
-    devices: o.devices,
-    rate: o.rate,
-    batch: o.batch,
-    durationMs: o.duration * 1000,
-    seed: 99,
-    registryPath: join(dataDir, 'devices.json'),
-    secretsPath: join(dataDir, 'sim-secrets.json'),
-    groundTruthPath: join(dataDir, 'truth.jsonl'),
-    maxInflight: 50_000,
-    onProgress: () => {
-      if (cpuBefore) return;
-      benchCpuBefore = process.cpuUsage();
-      cpuBefore = cpuOf();
-    },
+  const summary = await publishLoad(o, 'mqtt://127.0.0.1:18830', dataDir, () => {
+    if (cpuBefore) return;
+    benchCpuBefore = process.cpuUsage();
+    cpuBefore = cpuOf();
   });
   const publishSecs = summary.elapsedMs / 1000;
   // Connecting 200 devices (a scrypt check each) is not throughput: time from the first publish.
@@ -124,14 +104,7 @@ try {
 
   const store = new InfluxStore({ ...penv, INFLUX_URL: env.INFLUX_URL!, INFLUX_TOKEN: '', INFLUX_ORG: 'smartcity', INFLUX_BUCKET: `${db}/autogen` });
   const written = async () => counterValue(await (await fetch(`http://127.0.0.1:${ports.writer}/metrics`)).text(), 'writer_points_written_total');
-  let landedAt = Date.now();
-  for (let last = -1, i = 0; i < 600; i++) {
-    const n = await written();
-    if (n !== last) landedAt = Date.now();
-    if (n >= summary.readingsAcked) break;
-    last = n;
-    await sleep(200);
-  }
+  const landedAt = await waitStored(written, summary.readingsAcked);
   const e2eSecs = (landedAt - firstPublishAt) / 1000;
   const cpuAfter = await cpuOf();
   const benchCpu = process.cpuUsage(benchCpuBefore);

@@ -5,13 +5,13 @@
  *
  *   simulator ─MQTT→ [ gateway → log → normalizer → log → writer → store; aggregator ] one process
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
-import { runSimulation, simulationDefaults } from '../simulators/runner.ts';
+import { procCpuSeconds, publishLoad, waitStored } from './load.ts';
 
 const program = new Command('bench-embedded')
   .option('--devices <n>', 'simulated devices', Number, 200)
@@ -22,12 +22,6 @@ const program = new Command('bench-embedded')
 const o = program.opts<{ devices: number; rate: number; batch: number; duration: number }>();
 
 const log = (s: string) => console.error(`[bench] ${s}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
-const cpuSeconds = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
 const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', LOG_LEVEL: 'warn' };
@@ -50,37 +44,17 @@ try {
   log(`embedded: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings = ${target} readings/s for ${o.duration}s…`);
   let cpuStart: number | undefined;
   let benchCpuStart: NodeJS.CpuUsage | undefined;
-  const summary = await runSimulation({
-    ...simulationDefaults(),
-    mqttUrl: 'mqtt://127.0.0.1:18840',
-    devices: o.devices,
-    rate: o.rate,
-    batch: o.batch,
-    durationMs: o.duration * 1000,
-    seed: 99,
-    registryPath: join(dataDir, 'devices.json'),
-    secretsPath: join(dataDir, 'sim-secrets.json'),
-    groundTruthPath: join(dataDir, 'truth.jsonl'),
-    maxInflight: 50_000,
-    onProgress: () => {
-      cpuStart ??= cpuSeconds(node.pid!);
-      benchCpuStart ??= process.cpuUsage();
-    },
+  const summary = await publishLoad(o, 'mqtt://127.0.0.1:18840', dataDir, () => {
+    cpuStart ??= procCpuSeconds(node.pid!);
+    benchCpuStart ??= process.cpuUsage();
   });
   const firstPublishAt = Date.now() - summary.elapsedMs;
   const publishSecs = summary.elapsedMs / 1000;
   log(`  published ${summary.readingsSent} readings in ${publishSecs.toFixed(1)}s, acked ${summary.readingsAcked}`);
-  let landedAt = Date.now();
-  for (let last = -1, i = 0; i < 1500; i++) {
-    const n = await written();
-    if (n !== last) landedAt = Date.now();
-    if (n >= summary.readingsAcked) break;
-    last = n;
-    await sleep(200);
-  }
+  const landedAt = await waitStored(written, summary.readingsAcked);
   const stored = await written();
   const e2eSecs = (landedAt - firstPublishAt) / 1000;
-  const nodeCores = (cpuSeconds(node.pid!) - (cpuStart ?? 0)) / e2eSecs;
+  const nodeCores = (procCpuSeconds(node.pid!) - (cpuStart ?? 0)) / e2eSecs;
   const bench = process.cpuUsage(benchCpuStart);
   const simCores = (bench.user + bench.system) / 1e6 / e2eSecs;
   const writerText = await metrics(19103);
