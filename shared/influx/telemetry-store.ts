@@ -1,12 +1,27 @@
 /**
  * The telemetry store on InfluxDB: raw points to INFLUX_BUCKET, aggregates to INFLUX_AGG_BUCKET
- * (the same bucket when unset); KPI reads through the Flux queries of InfluxKpiSource.
+ * (the same bucket when unset), read back with Flux: aggregate windows pivoted to one row per
+ * window, each device's newest raw reading, a device's previous window's carry.
  */
 import { Point } from '@influxdata/influxdb-client';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { isAggregate, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
-import { InfluxKpiSource } from './kpi-source.ts';
+
+/** Columns of a pivoted row that are not fields. */
+const META = new Set(['result', 'table', '_start', '_stop', '_time', '_measurement', 'municipality', 'device']);
+/** Every raw measurement has this field on every reading: it marks "a reading arrived". */
+const PRESENCE_FIELD: Record<string, string> = { energy: 'energy_wh', fleet: 'lat', parking: 'occupied' };
+
+const str = (s: string) => JSON.stringify(s);
+const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\n  |> filter(fn: (r) => r.municipality == ${str(m)})`);
+
+/**
+ * `[from, to)` as a Flux range. InfluxDB 1.8's storage returns points at `stop` itself (2.x does
+ * not), so stop one nanosecond early: points carry millisecond timestamps, so both agree.
+ */
+export const halfOpenRange = (from: number, to: number) => `range(start: time(v: ${ns(from)}), stop: time(v: ${ns(to) - 1n}))`;
 
 export function toInfluxPoint(p: StorePoint): Point {
   const point = new Point(p.measurement).timestamp(p.ts);
@@ -19,18 +34,14 @@ export function toInfluxPoint(p: StorePoint): Point {
   return point;
 }
 
-const str = (s: string) => JSON.stringify(s);
-
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly kind = 'influxdb';
   readonly raw: InfluxStore;
   readonly aggregates: InfluxStore;
-  private readonly kpi: InfluxKpiSource;
 
   constructor(cfg: InfluxSettings & { INFLUX_AGG_BUCKET?: string }) {
     this.raw = new InfluxStore(cfg);
     this.aggregates = cfg.INFLUX_AGG_BUCKET ? new InfluxStore({ ...cfg, INFLUX_BUCKET: cfg.INFLUX_AGG_BUCKET }) : this.raw;
-    this.kpi = new InfluxKpiSource(this.raw, this.aggregates);
   }
 
   async write(points: StorePoint[]): Promise<void> {
@@ -43,10 +54,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (devices.length === 0) return out;
-    // Stop 1 ms early: InfluxDB 1.8 returns points at `stop` itself, which would hand a replayed
-    // window its own carry instead of its predecessor's.
     const flux = `from(bucket: ${str(this.aggregates.bucket)})
-  |> range(start: time(v: ${(before - lookbackMs) * 1_000_000}), stop: time(v: ${(before - 1) * 1_000_000}))
+  |> ${halfOpenRange(before - lookbackMs, before)}
   |> filter(fn: (r) => r._measurement == ${str(measurement)} and r._field == "carry")
   |> filter(fn: (r) => contains(value: r.device, set: [${devices.map(str).join(', ')}]))
   |> group(columns: ["device"])
@@ -56,12 +65,37 @@ export class InfluxTelemetryStore implements TelemetryStore {
     return out;
   }
 
-  windows(measurement: AggregateMeasurement, q: TimeRange & { municipality?: string }): Promise<WindowRow[]> {
-    return this.kpi.windows(measurement, q);
+  async windows(measurement: AggregateMeasurement, q: TimeRange & { municipality?: string }): Promise<WindowRow[]> {
+    const flux = `from(bucket: ${str(this.aggregates.bucket)})
+  |> ${halfOpenRange(q.from, q.to)}
+  |> filter(fn: (r) => r._measurement == ${str(measurement)})${municipalityFilter(q.municipality)}
+  |> filter(fn: (r) => r._field != "carry")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")`;
+    const rows = await this.aggregates.query().collectRows<Record<string, unknown>>(flux);
+    return rows.map((row) => {
+      const tags: Record<string, string> = {};
+      const fields: Record<string, number> = {};
+      for (const [k, v] of Object.entries(row)) {
+        if (META.has(k) || v === null || v === undefined || v === '') continue;
+        if (typeof v === 'number') fields[k] = v;
+        else if (typeof v === 'string') tags[k] = v;
+      }
+      return { start: Date.parse(String(row._time)), municipality: String(row.municipality), device: String(row.device), tags, fields };
+    });
   }
 
-  lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
-    return this.kpi.lastSeen(q);
+  async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
+    const presence = Object.entries(PRESENCE_FIELD)
+      .map(([m, f]) => `(r._measurement == ${str(m)} and r._field == ${str(f)})`)
+      .join(' or ');
+    const flux = `from(bucket: ${str(this.raw.bucket)})
+  |> range(start: time(v: ${ns(q.since)}))
+  |> filter(fn: (r) => ${presence})${municipalityFilter(q.municipality)}
+  |> group(columns: ["_measurement", "municipality", "device"])
+  |> last()
+  |> keep(columns: ["_time", "_measurement", "municipality", "device"])`;
+    const rows = await this.raw.query().collectRows<{ _time: string; _measurement: string; municipality: string; device: string }>(flux);
+    return rows.map((r) => ({ municipality: r.municipality, device: r.device, kind: r._measurement, lastSeen: Date.parse(r._time) }));
   }
 
   async healthy(): Promise<boolean> {

@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
-import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
@@ -51,7 +50,7 @@ describe('KPI API on the real InfluxDB', () => {
     keys.revoke(revoked.record.id);
     key.revoked = revoked.key;
     app = await buildKpiApp({
-      kpis: new Kpis(new InfluxKpiSource(p.store), () => devices.list()),
+      kpis: new Kpis(p.telemetry, () => devices.list()),
       keys,
       log: createLogger('kpi-api-test', 'silent'),
       registry: new Registry(),

@@ -9,7 +9,6 @@ import { chromium, type Browser } from 'playwright-core';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
-import { InfluxKpiSource } from '../../shared/influx/kpi-source.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
@@ -36,7 +35,7 @@ describe('dashboard page in headless Chromium', () => {
     const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
     kalamataKey = keys.add({ municipality: 'kalamata', admin: false }).key;
     app = await buildKpiApp({
-      kpis: new Kpis(new InfluxKpiSource(p.store), () => devices.list()),
+      kpis: new Kpis(p.telemetry, () => devices.list()),
       keys,
       log: createLogger('kpi-page-test', 'silent'),
       registry: new Registry(),

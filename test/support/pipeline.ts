@@ -36,7 +36,10 @@ export type { RunningWorker };
 export interface Pipeline {
   env: Record<string, string>;
   gw: TestGateway;
+  /** For reading back with Flux. */
   store: InfluxStore;
+  /** The store the workers write through (and the KPIs read). */
+  telemetry: InfluxTelemetryStore;
   bucket: string;
   /** Metrics registries of the in-process gateway and workers (what their /metrics would serve). */
   registries: { service: string; registry: Registry }[];
@@ -106,6 +109,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     env,
     gw,
     store,
+    telemetry,
     bucket: env.INFLUX_BUCKET!,
     registries,
     startWorker,
