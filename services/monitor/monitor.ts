@@ -4,10 +4,10 @@
  * metric's labels, one field per metric) — what Telegraf's prometheus input does, so the Grafana
  * "Pipeline health" dashboard reads the same store as the city dashboards.
  */
-import { Point } from '@influxdata/influxdb-client';
 import { Counter, type Registry } from 'prom-client';
 import { parseSamples, type Sample } from '../../shared/http/prometheus-samples.ts';
 import type { Logger } from '../../shared/logging.ts';
+import type { StorePoint } from '../../shared/store/store.ts';
 
 export const PIPELINE_MEASUREMENT = 'pipeline';
 
@@ -31,11 +31,11 @@ export function httpSource(service: string, url: string, timeoutMs = 5000): Metr
   };
 }
 
-export function samplesToPoints(service: string, samples: Sample[], at: number): Point[] {
+export function samplesToPoints(service: string, samples: Sample[], at: number): StorePoint[] {
   return samples.map((s) => {
-    const p = new Point(PIPELINE_MEASUREMENT).tag('service', service).timestamp(at);
-    for (const [k, v] of Object.entries(s.labels)) if (k !== 'service' && v !== '') p.tag(k, v);
-    return p.floatField(s.name, s.value);
+    const tags: Record<string, string> = { service };
+    for (const [k, v] of Object.entries(s.labels)) if (k !== 'service' && v !== '') tags[k] = v;
+    return { measurement: PIPELINE_MEASUREMENT, tags, fields: { [s.name]: s.value }, ts: at };
   });
 }
 
@@ -44,13 +44,13 @@ export interface Monitor {
   stop(): void;
 }
 
-export function startMonitor(opts: { sources: MetricsSource[]; write: (points: Point[]) => Promise<void>; intervalMs: number; log: Logger; registry: Registry }): Monitor {
+export function startMonitor(opts: { sources: MetricsSource[]; write: (points: StorePoint[]) => Promise<void>; intervalMs: number; log: Logger; registry: Registry }): Monitor {
   const failures = new Counter({ name: 'monitor_scrape_failures_total', help: 'Failed scrapes by service', labelNames: ['target'], registers: [opts.registry] });
   const down = new Set<string>();
 
   async function scrapeOnce(): Promise<number> {
     const at = Date.now();
-    const points: Point[] = [];
+    const points: StorePoint[] = [];
     await Promise.all(
       opts.sources.map(async (src) => {
         try {

@@ -63,7 +63,7 @@ describe('Grafana provisioning', () => {
     p = await startPipeline();
     monitor = startMonitor({
       sources: p.registries.map((r) => ({ service: r.service, read: () => r.registry.metrics() })),
-      write: (points) => p.store.write(points),
+      write: (points) => p.telemetry.write(points),
       intervalMs: 1000,
       log: createLogger('monitor-test', 'silent'),
       registry: new Registry(),
