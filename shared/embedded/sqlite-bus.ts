@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Bus, BusBatch, BusConsumer, BusMessage, BusProducer, Committed, ConsumeOptions, TopicSpec } from './../bus/bus.ts';
+import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './sqlite.ts';
 
 const BATCH_RECORDS = 1000;
@@ -120,10 +121,14 @@ export class SqliteBus implements Bus {
     return new Map(rows.map((r) => [r.partition, { offset: String(r.offset), metadata: r.metadata }]));
   }
 
+  /** Runs after every batch of every group: prepared once. */
+  private commitStatement?: Statement<[string, string, number, number, string | null]>;
+
   private commit(groupId: string, topic: string, partition: number, c: { offset: string; metadata?: string }) {
-    this.db
-      .prepare('INSERT INTO commits (group_id, topic, partition, offset, metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata')
-      .run(groupId, topic, partition, Number(c.offset), c.metadata ?? null);
+    this.commitStatement ??= this.db.prepare<[string, string, number, number, string | null]>(
+      'INSERT INTO commits (group_id, topic, partition, offset, metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata',
+    );
+    this.commitStatement.run(groupId, topic, partition, Number(c.offset), c.metadata ?? null);
   }
 
   async consume(o: ConsumeOptions): Promise<BusConsumer> {
