@@ -9,9 +9,10 @@
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { groupConsumer } from '../../shared/worker-config.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
-import { createConsumerMetrics, lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
@@ -137,12 +138,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   });
 
   const consumer = await bus.consume({
-    groupId: cfg.KAFKA_GROUP_ID,
-    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
-    onFatal: deps.onFatal,
-    topic: cfg.TOPIC_NORMALIZED,
-    log,
-    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    ...groupConsumer(cfg, deps, cfg.TOPIC_NORMALIZED),
     onAssignmentChange: () => {
       // Whatever was in memory is rebuilt from the committed offsets of the new assignment.
       partitions.clear();

@@ -5,7 +5,8 @@
  * A bad record becomes a dead-letter record; it never stops the partition.
  */
 import { Counter } from 'prom-client';
-import { createConsumerMetrics, nextOffset, type BusMessage, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { nextOffset, type BusMessage, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { groupConsumer } from '../../shared/worker-config.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import type { NormalizerConfig } from './config.ts';
@@ -31,12 +32,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
   };
 
   const consumer = await bus.consume({
-    groupId: cfg.KAFKA_GROUP_ID,
-    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
-    onFatal: deps.onFatal,
-    topic: cfg.TOPIC_RAW,
-    log,
-    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    ...groupConsumer(cfg, deps, cfg.TOPIC_RAW),
     // All partitions at once: normalising one batch overlaps with waiting for another's produce.
     concurrency: 6,
     maxBytesPerPartition: 1024 * 1024,

@@ -5,7 +5,8 @@
  * Offsets move only after InfluxDB accepted everything before them.
  */
 import { Counter, Histogram } from 'prom-client';
-import { createConsumerMetrics, nextOffset, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { nextOffset, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { groupConsumer } from '../../shared/worker-config.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import { retryInflux } from '../../shared/influx/retry.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
@@ -37,12 +38,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   const failures = new Counter({ name: 'writer_influx_write_failures_total', help: 'Failed InfluxDB write attempts (each is retried)', registers: [registry] });
 
   const consumer = await bus.consume({
-    groupId: cfg.KAFKA_GROUP_ID,
-    sessionTimeoutMs: cfg.KAFKA_SESSION_TIMEOUT_MS,
-    onFatal: deps.onFatal,
-    topic: cfg.TOPIC_NORMALIZED,
-    log,
-    metrics: createConsumerMetrics(registry, cfg.KAFKA_GROUP_ID),
+    ...groupConsumer(cfg, deps, cfg.TOPIC_NORMALIZED),
     concurrency: 2,
     handle: async (batch, ctx) => {
       const points = [];
