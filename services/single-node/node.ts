@@ -53,7 +53,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   const registries = Object.fromEntries(
     (['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api'] as const).map((s, i) => [s, createMetricsRegistry(s, { processMetrics: i === 0 })]),
   ) as Record<Stage, Registry>;
-  const engines = openEngines(env, cfg.DATA_DIR, logger('gateway'));
+  const engines = openEngines(env, cfg.DATA_DIR, createLogger('bus', cfg.LOG_LEVEL, opts.logDestination));
   const { bus, store } = engines;
   const devices = new DeviceRegistry(join(cfg.DATA_DIR, 'devices.json'));
   const unwatch = devices.watch(() => undefined);
@@ -68,14 +68,14 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   await bus.ensureTopics(pipelineTopics(normalizerCfg));
 
   // Downstream first, so the gateway's first acknowledged reading already has consumers.
-  const workers: RunningWorker[] = [];
   const deps = (stage: Stage) => ({ bus, log: logger(stage), registry: registries[stage], onFatal: (err: Error) => opts.onFatal(stage, err) });
-  workers.push(await startNormalizer(normalizerCfg, { ...deps('normalizer'), devices }));
-  await serveOps('normalizer', () => ({ ready: workers[0]!.consumer.joined(), detail: {} }));
-  workers.push(await startWriter(parseConfig(writerEnv, stageEnv('writer')), { ...deps('writer'), store }));
-  await serveOps('writer', storeReadiness(store, () => workers[1]!.consumer.joined()));
-  workers.push(await startAggregator(parseConfig(aggregatorEnv, stageEnv('aggregator')), { ...deps('aggregator'), store }));
-  await serveOps('aggregator', storeReadiness(store, () => workers[2]!.consumer.joined()));
+  const normalizer = await startNormalizer(normalizerCfg, { ...deps('normalizer'), devices });
+  await serveOps('normalizer', () => ({ ready: normalizer.consumer.joined(), detail: {} }));
+  const writer = await startWriter(parseConfig(writerEnv, stageEnv('writer')), { ...deps('writer'), store });
+  await serveOps('writer', storeReadiness(store, () => writer.consumer.joined()));
+  const aggregator = await startAggregator(parseConfig(aggregatorEnv, stageEnv('aggregator')), { ...deps('aggregator'), store });
+  await serveOps('aggregator', storeReadiness(store, () => aggregator.consumer.joined()));
+  const workers: RunningWorker[] = [normalizer, writer, aggregator];
 
   const gatewayCfg = parseConfig(gatewayEnv, { ...stageEnv('gateway'), MQTT_PORT: String(cfg.MQTT_PORT), GATEWAY_ID: env.GATEWAY_ID ?? 'node-1', DEVICE_REGISTRY: devices.path });
   const gateway = await startGateway(gatewayCfg, { bus, log: logger('gateway'), metrics: createGatewayMetrics(registries.gateway) });
