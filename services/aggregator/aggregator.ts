@@ -15,6 +15,8 @@ import { retryInflux } from '../../shared/influx/retry.ts';
 import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
+import { REJECT } from '../../shared/schemas/rejections.ts';
+import { handleEach } from '../../shared/stages/poison.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
 import { aggregatePoint, loadCarries } from './carry-store.ts';
 import type { AggregatorConfig } from './config.ts';
@@ -159,30 +161,32 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     const st = await stateFor(batch.partition);
     return withLock(st, async () => {
       const late: BusMessage[] = [];
-      for (const m of batch.messages) {
-        const offset = Number(m.offset);
-        if (offset < st.next) continue; // already in this process's windows
-        const value = m.value?.toString('utf8') ?? '';
-        const parsed = canonicalReadingSchema.safeParse(JSON.parse(value || 'null'));
-        if (!parsed.success) {
-          invalidCount.inc();
-          continue;
-        }
+      const fresh = batch.messages.filter((m) => Number(m.offset) >= st.next); // older ones are already in this process's windows
+      // Poison-pill policy: a record that cannot be decoded or added is set aside, not thrown.
+      const { results, poisoned } = handleEach(fresh, (m) => {
+        const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') || 'null'));
+        if (!parsed.success) return undefined;
         const r = parsed.data;
-        if (st.windows.add(r, offset) === 'late' && offset >= st.replayedUntil) {
-          lateCount.inc({ kind: r.kind });
-          late.push(
-            deadLetter({
-              stage: 'aggregate',
-              reason: `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`,
-              deviceId: r.deviceId,
-              municipality: r.municipality,
-              kind: r.kind,
-              source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-              original: value,
-            }),
-          );
-        }
+        return { r, outcome: st.windows.add(r, Number(m.offset)) };
+      });
+      // The writer dead-letters records that are not canonical readings; here they are only counted.
+      invalidCount.inc(poisoned.length + results.filter((x) => x.value === undefined).length);
+      for (const { record: m, value } of results) {
+        if (!value || value.outcome !== 'late' || Number(m.offset) < st.replayedUntil) continue;
+        const { r } = value;
+        lateCount.inc({ kind: r.kind });
+        const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`;
+        late.push(
+          deadLetter({
+            stage: 'aggregate',
+            rejections: [{ code: REJECT.LATE, field: 'ts', reason }],
+            deviceId: r.deviceId,
+            municipality: r.municipality,
+            kind: r.kind,
+            source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+            original: m.value?.toString('utf8') ?? '',
+          }).message,
+        );
       }
       st.next = Number(lastOffset(batch)) + 1;
       st.caughtUp = st.next >= Number(batch.highWatermark);

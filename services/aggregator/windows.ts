@@ -1,7 +1,8 @@
 /**
  * Event-time tumbling windows for one Kafka partition, pure (no I/O).
  *
- * The watermark is the largest event time seen minus `delayMs`, never moving back. A window
+ * The watermark is the largest event time seen — each capped at the gateway's receive time, so no
+ * device clock can push it ahead of the gateway's — minus `delayMs`, never moving back. A window
  * [start, end) closes once the watermark reaches end + `latenessMs`; a reading for a window that
  * has closed is late. The partition's commit position is held at the first offset of its oldest
  * open window, so a restart replays exactly the readings of the windows still open.
@@ -77,7 +78,9 @@ export class PartitionWindows {
       w.seen.add(r.ts);
       w.readings.push(r);
     }
-    this.advance(r.ts - this.timing.delayMs);
+    // The gateway's clock bounds the watermark: a device whose clock runs ahead cannot close other
+    // devices' windows early (its own reading still counts, at the time it claims).
+    this.advance(Math.min(r.ts, r.receivedAt) - this.timing.delayMs);
     return 'accepted';
   }
 

@@ -38,7 +38,7 @@ describe('normalizeRecord', () => {
     const body = [{ ts: receivedAt - 2000, lat: 37.03, lon: 22.11, speed_kmh: 30 }, { ts: receivedAt - 1000, lat: 137, lon: 22.11 }, { ts: receivedAt, lat: 37.04, lon: 22.12 }];
     const r = normalizeRecord(envelope('fleet', JSON.stringify(body), 'kal-bus-1'), opts);
     expect(r.readings.map((x) => x.ts)).toEqual([receivedAt - 2000, receivedAt]);
-    expect(r.rejections).toEqual([{ index: 1, reason: expect.stringMatching(/^lat: .*90/) as string }]);
+    expect(r.rejections).toEqual([{ index: 1, code: 'field_invalid', field: 'lat', reason: expect.stringMatching(/^lat: .*90/) as string }]);
   });
 
   it('converts SenML to canonical units (kWh → Wh, m/s → km/h, rad → degrees)', () => {

@@ -10,7 +10,9 @@
  * nobody consumes (dead letters) keep records for RETENTION_MS.
  */
 import { EventEmitter } from 'node:events';
-import type { Bus, BusBatch, BusConsumer, BusMessage, BusProducer, Committed, ConsumeOptions, TopicSpec } from './../bus/bus.ts';
+import { retryBatch } from '../stages/retry-batch.ts';
+import { sleep } from '../time.ts';
+import { batchRetryOptions, type Bus, type BusBatch, type BusConsumer, type BusMessage, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './sqlite.ts';
 
@@ -168,10 +170,19 @@ export class SqliteBus implements Bus {
     o.onAssignmentChange?.();
     o.log.info({ group: o.groupId, topic: o.topic, partitions: n }, 'consuming the embedded log');
 
+    const stopping = new AbortController();
     const loop = async (partition: number) => {
       let position = Number(committed.get(partition)?.offset ?? 0);
       while (running) {
-        const rows = read.all(o.topic, partition, position, BATCH_RECORDS);
+        let rows;
+        try {
+          rows = read.all(o.topic, partition, position, BATCH_RECORDS);
+        } catch (err) {
+          // The log file itself failing (I/O error): wait and read again, as Kafka's fetch would.
+          o.log.error({ partition, err: (err as Error).message }, 'reading the embedded log failed; retrying');
+          await sleep(1000, stopping.signal);
+          continue;
+        }
         if (rows.length === 0) {
           await nextData();
           continue;
@@ -183,19 +194,20 @@ export class SqliteBus implements Bus {
           messages: rows.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value, timestamp: String(r.ts) })),
         };
         await acquire();
-        let result;
+        let done;
         try {
-          result = await o.handle(batch, { heartbeat: async () => undefined, stillOwned: () => running });
-        } catch (err) {
-          // Same as a crashed Kafka consumer: the stage cannot go on; its process restarts it.
-          o.onFatal(err as Error);
-          return;
+          // Handling and committing together: a failure (disk full, the store away) retries the same
+          // batch with backoff instead of stopping the stage, which recovers once the cause goes.
+          done = await retryBatch(async () => {
+            const result = await o.handle(batch, { heartbeat: async () => undefined, stillOwned: () => running });
+            if (result.commit) this.commit(o.groupId, o.topic, partition, result.commit);
+          }, { ...batchRetryOptions(o, partition, () => running), signal: stopping.signal });
         } finally {
           release();
         }
+        if (!done) return; // stopping
         o.metrics.records.inc({ topic: o.topic }, rows.length);
         position = rows.at(-1)!.offset + 1;
-        if (result.commit) this.commit(o.groupId, o.topic, partition, result.commit);
         o.metrics.lag.set({ topic: o.topic, partition: String(partition) }, Math.max(0, this.end(o.topic, partition) - position));
       }
     };
@@ -205,6 +217,7 @@ export class SqliteBus implements Bus {
       commit: async (partition, c) => this.commit(o.groupId, o.topic, partition, c),
       stop: async () => {
         running = false;
+        stopping.abort();
         wake.emit('data');
         await Promise.all(loops);
         this.appended.off(o.topic, onAppend);

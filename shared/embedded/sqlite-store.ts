@@ -62,6 +62,12 @@ export class SqliteStore implements TelemetryStore {
     tx(points);
   }
 
+  isRefusal(err: unknown): boolean {
+    // Refusals of the row itself; SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY are the disk's and retried.
+    const code = (err as { code?: string } | null)?.code ?? '';
+    return /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH)/.test(code) || err instanceof TypeError || err instanceof RangeError;
+  }
+
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {
     const stmt = this.db.prepare<[string, string, number, number], { carry: string | null }>(
       `SELECT json_extract(fields, '$.carry') AS carry FROM points

@@ -51,6 +51,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
     if (agg.length > 0) await this.aggregates.write(agg.map(toInfluxPoint));
   }
 
+  isRefusal(err: unknown): boolean {
+    // 400: unparsable or conflicting points (field type conflict); 422: outside the retention.
+    const status = (err as { statusCode?: number } | null)?.statusCode;
+    return status === 400 || status === 422;
+  }
+
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (devices.length === 0) return out;

@@ -5,7 +5,8 @@
  */
 import { Partitioners, type Kafka } from 'kafkajs';
 import type { Bus, BusConsumer, BusProducer, Committed, ConsumeOptions, ProducerOptions, TopicSpec } from '../bus/bus.ts';
-import { lastOffset } from '../bus/bus.ts';
+import { batchRetryOptions, lastOffset } from '../bus/bus.ts';
+import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
 import { ensureTopics } from './topics.ts';
 
@@ -86,7 +87,10 @@ export class KafkaBus implements Bus {
         const beat = setInterval(() => void payload.heartbeat().catch(() => undefined), 2000);
         let result;
         try {
-          result = await o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned });
+          // A throwing handler is retried with backoff here (never handed to kafkajs, which would restart the consumer).
+          const done = await retryBatch(() => o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned }), batchRetryOptions(o, batch.partition, stillOwned));
+          if (!done) return; // lost the partition meanwhile: its next owner replays it
+          result = done.value;
         } finally {
           clearInterval(beat);
         }

@@ -1,28 +1,119 @@
 /**
- * `telemetry.deadletter` (DESIGN.md): why, where, and the original record, so an operator can
- * see what was wrong and replay it after a fix.
+ * `telemetry.deadletter`: why, where, and the original record, so an operator can see what was
+ * wrong and replay it after a fix (docs/architecture.md).
+ *
+ * One dead-letter record per rejected source record, whatever it held: a publish of 30,000 bad
+ * readings costs one record with the first reasons listed and the original once — never one
+ * copy of the original per reading. Beyond a device's byte budget the original is left out (and
+ * counted), so a device that floods bad input cannot grow the dead-letter topic faster than a
+ * few kilobytes a second.
  */
 import type { BusMessage } from '../bus/bus.ts';
 import { z } from 'zod';
+import { REJECTION_CODES, type Rejection } from './rejections.ts';
+
+export const DEAD_LETTER_STAGES = ['normalize', 'aggregate', 'write'] as const;
+export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
+
+/** At most this many per-reading reasons are listed; `rejectionCount` says how many there were. */
+export const MAX_LISTED_REJECTIONS = 20;
+
+const rejectionSchema = z.object({ code: z.enum(REJECTION_CODES), field: z.string(), reason: z.string(), index: z.number().int().optional() });
 
 export const deadLetterSchema = z.object({
-  stage: z.enum(['normalize', 'aggregate']),
+  stage: z.enum(DEAD_LETTER_STAGES),
+  /** The first (or only) rejection: its code, field and reason. */
+  code: z.enum(REJECTION_CODES),
+  field: z.string(),
   reason: z.string(),
-  /** Reading index inside an array payload. */
+  /** Reading index inside an array payload, for the first rejection. */
   index: z.number().int().optional(),
+  /** Every rejection of the record, up to MAX_LISTED_REJECTIONS. */
+  rejections: z.array(rejectionSchema),
+  rejectionCount: z.number().int(),
   deviceId: z.string().optional(),
   municipality: z.string().optional(),
   kind: z.string().optional(),
   source: z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }),
-  /** The source record's value exactly as consumed. */
+  /** The source record's value exactly as consumed; empty when left out (see originalOmittedBytes). */
   original: z.string(),
+  /** Bytes of the original left out because the device's dead-letter budget was spent. */
+  originalOmittedBytes: z.number().int().optional(),
+  /** The exception, when handling threw (PROCESSING_FAILED). */
+  error: z.string().optional(),
   at: z.string(),
 });
 
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
-export function deadLetter(d: Omit<DeadLetter, 'at'>): BusMessage {
-  const value: DeadLetter = { ...d, at: new Date().toISOString() };
+export interface DeadLetterInput {
+  stage: DeadLetterStage;
+  rejections: Rejection[];
+  deviceId?: string | undefined;
+  municipality?: string | undefined;
+  kind?: string | undefined;
+  source: DeadLetter['source'];
+  original: string;
+  error?: string;
+}
+
+/**
+ * Spends a per-device allowance of dead-letter bytes that refills at a steady rate (a token
+ * bucket), so a careless device's rejections cost at most `bytesPerSecond` on the topic.
+ */
+export class DeadLetterBudget {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly burstBytes: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** True (and spent) when the device may still dead-letter `bytes` now. */
+  take(device: string, bytes: number): boolean {
+    const t = this.now();
+    let b = this.buckets.get(device);
+    if (!b) {
+      if (this.buckets.size >= 100_000) this.buckets.clear(); // bounded memory; a reset only forgives
+      b = { tokens: this.burstBytes, at: t };
+      this.buckets.set(device, b);
+    }
+    b.tokens = Math.min(this.burstBytes, b.tokens + ((t - b.at) / 1000) * this.bytesPerSecond);
+    b.at = t;
+    if (b.tokens < bytes) return false;
+    b.tokens -= bytes;
+    return true;
+  }
+}
+
+export interface BuiltDeadLetter {
+  message: BusMessage;
+  /** Bytes of the original left out (0 when it is kept whole). */
+  omittedBytes: number;
+}
+
+export function deadLetter(d: DeadLetterInput, budget?: DeadLetterBudget): BuiltDeadLetter {
+  const first = d.rejections[0] ?? { code: 'processing_failed' as const, field: '(record)', reason: 'rejected' };
+  const bytes = Buffer.byteLength(d.original);
+  const keep = !budget || budget.take(d.deviceId ?? 'unknown', bytes);
+  const value: DeadLetter = {
+    stage: d.stage,
+    code: first.code,
+    field: first.field,
+    reason: first.reason,
+    ...(first.index !== undefined ? { index: first.index } : {}),
+    rejections: d.rejections.slice(0, MAX_LISTED_REJECTIONS),
+    rejectionCount: d.rejections.length,
+    deviceId: d.deviceId,
+    municipality: d.municipality,
+    kind: d.kind,
+    source: d.source,
+    original: keep ? d.original : '',
+    ...(keep ? {} : { originalOmittedBytes: bytes }),
+    ...(d.error !== undefined ? { error: d.error } : {}),
+    at: new Date().toISOString(),
+  };
   // Keyed by device so a device's dead letters stay in order; unknown senders share one key.
-  return { key: d.deviceId ?? 'unknown', value: JSON.stringify(value) };
+  return { message: { key: d.deviceId ?? 'unknown', value: JSON.stringify(value) }, omittedBytes: keep ? 0 : bytes };
 }

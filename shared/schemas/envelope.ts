@@ -4,12 +4,13 @@
  * normaliser can dead-letter the original bytes; the gateway does not parse it.
  */
 import { z } from 'zod';
+import { MAX_EPOCH_MS } from './timestamp.ts';
 import { identSchema, kindSchema } from './topics.ts';
 
 export const rawEnvelopeSchema = z.object({
   gatewayId: z.string().min(1),
   /** When the gateway accepted the publish, epoch milliseconds. */
-  receivedAt: z.number().int().nonnegative(),
+  receivedAt: z.number().int().nonnegative().max(MAX_EPOCH_MS),
   municipality: identSchema,
   kind: kindSchema,
   deviceId: identSchema,

@@ -3,6 +3,7 @@
  * ranges, and the canonical reading that the normaliser emits on `telemetry.normalized`.
  */
 import { z } from 'zod';
+import { MAX_EPOCH_MS } from './timestamp.ts';
 import { identSchema, kindSchema, type Kind } from './topics.ts';
 
 /** `ts`: epoch ms, epoch s or ISO-8601 (validated and converted by `parseTimestamp`). */
@@ -48,10 +49,10 @@ const base = {
   deviceId: identSchema,
   municipality: identSchema,
   /** Event time, epoch ms. */
-  ts: z.number().int(),
+  ts: z.number().int().min(0).max(MAX_EPOCH_MS),
   /** True when the device sent no timestamp and `ts` is the gateway's receive time. */
   tsFromGateway: z.boolean(),
-  receivedAt: z.number().int(),
+  receivedAt: z.number().int().min(0).max(MAX_EPOCH_MS),
   gatewayId: z.string(),
   /** Registry attributes for grouping (district, building, circuit, lot, vehicleType, capacity…). */
   attrs: z.record(z.string(), z.union([z.string(), z.number()])),

@@ -28,6 +28,11 @@ export interface TelemetryStore extends KpiSource {
    * looking back at most `lookbackMs`.
    */
   previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>>;
+  /**
+   * True when `write` failed because the store refuses what the points hold (retrying the same
+   * points cannot help), false when it is away or failing (retrying can).
+   */
+  isRefusal(err: unknown): boolean;
   healthy(): Promise<boolean>;
   close(): Promise<void>;
 }

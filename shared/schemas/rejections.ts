@@ -1,0 +1,47 @@
+/**
+ * Why a record or a reading was turned away: one vocabulary for the normaliser, the aggregator and
+ * the stage runner. A rejection carries a code (a bounded metric label and something a program can
+ * switch on), the field it concerns, and a sentence for a person — never text to be cut apart.
+ */
+export const REJECT = {
+  /** The raw record's envelope is not JSON or misses a field (only a broken producer does this). */
+  ENVELOPE_INVALID: 'envelope_invalid',
+  /** The payload is not JSON. */
+  PAYLOAD_NOT_JSON: 'payload_not_json',
+  /** The payload is JSON but neither a reading, an array of readings, nor SenML. */
+  PAYLOAD_UNKNOWN_FORMAT: 'payload_unknown_format',
+  /** The payload holds more readings than one message may carry. */
+  PAYLOAD_TOO_MANY_READINGS: 'payload_too_many_readings',
+  /** SenML that breaks RFC 8428 or names another device. */
+  SENML_INVALID: 'senml_invalid',
+  /** A reading's field is missing, of the wrong type or out of range. */
+  FIELD_INVALID: 'field_invalid',
+  /** The timestamp is not a time. */
+  TS_INVALID: 'ts_invalid',
+  /** The timestamp lies before 2000. */
+  TS_TOO_OLD: 'ts_too_old',
+  /** The timestamp lies further ahead of the gateway's clock than allowed. */
+  TS_IN_FUTURE: 'ts_in_future',
+  /** The reading's window was closed too long ago to be recomputed. */
+  LATE: 'late',
+  /** The store refused the reading's point for what it holds (e.g. a field of another type). */
+  STORE_REFUSED: 'store_refused',
+  /** A record on the canonical topic is not a canonical reading (a producer bug). */
+  NOT_CANONICAL: 'not_canonical',
+  /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
+  PROCESSING_FAILED: 'processing_failed',
+} as const;
+
+export type RejectionCode = (typeof REJECT)[keyof typeof REJECT];
+
+export const REJECTION_CODES = Object.values(REJECT) as RejectionCode[];
+
+export interface Rejection {
+  code: RejectionCode;
+  /** The field concerned (`lat`, `ts`, `payload`, `envelope.kind`, …). */
+  field: string;
+  /** One sentence naming the field and why, e.g. `lat: Too big: expected number to be <=90`. */
+  reason: string;
+  /** Index of the reading inside an array payload; absent when the whole record was rejected. */
+  index?: number;
+}
