@@ -19,6 +19,16 @@ export class Authenticator {
     this.verified.clear();
   }
 
+  /** The device, when this exact password was verified for it before (no hash needed); else undefined. */
+  knownGood(username: string | undefined, password: Buffer | undefined): DeviceRecord | undefined {
+    if (!username || !password) return undefined;
+    this.registry.reload(); // a stat: a device revoked a moment ago is not admitted from the cache
+    const device = this.registry.get(username);
+    if (!device || device.revokedAt) return undefined;
+    const digest = createHash('sha256').update(password).digest('hex');
+    return this.verified.get(`${device.id}\0${device.secretHash}`) === digest ? device : undefined;
+  }
+
   async check(username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
     if (!username || !password) return { ok: false, reason: 'no_credentials' };
     // A stat per connect: a device registered a moment ago is known without waiting for the poll.

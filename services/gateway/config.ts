@@ -19,6 +19,20 @@ export const gatewayEnv = {
   MAX_PAYLOAD_BYTES: int(65_536, 16, 16 * 1024 * 1024),
   DEVICE_RATE_LIMIT: int(50, 1),
   DEVICE_RATE_BURST: int(200, 1),
+  /** A publish over the device's rate waits for its token (PUBACK held, socket not read); one that would wait longer disconnects the device. */
+  DEVICE_RATE_MAX_WAIT_MS: int(30_000, 0),
+  /** Largest CONNECT packet, checked on its first bytes, before authentication. */
+  MQTT_MAX_CONNECT_BYTES: int(16 * 1024, 64, 16 * 1024 * 1024),
+  /** Largest packet after CONNECT; 0 = MAX_PAYLOAD_BYTES + 4 KiB (topic and header room). */
+  MQTT_MAX_PACKET_BYTES: int(0, 0, 256 * 1024 * 1024),
+  /** Connections one device may hold at once (client ids `deviceId` and `deviceId:suffix`). */
+  MAX_SESSIONS_PER_DEVICE: int(4, 1, 1000),
+  /** Failed logins per device id or address before each next attempt must wait (1 s, doubling). */
+  LOGIN_FREE_FAILURES: int(3, 1),
+  LOGIN_FREE_FAILURES_PER_ADDRESS: int(10, 1),
+  LOGIN_MAX_BLOCK_MS: int(60_000, 1000),
+  /** Password checks running at once per device id or address; more are refused at once. */
+  LOGIN_CONCURRENT_CHECKS: int(2, 1),
   KAFKA_LINGER_MS: int(2, 0, 1000),
   KAFKA_BATCH_MAX: int(1000, 1, 100_000),
   KAFKA_SEND_TIMEOUT_MS: int(5000, 100),

@@ -6,19 +6,21 @@
  * Registry changes apply at once: revoked devices are disconnected.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
-import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
+import { DeviceRegistry, defaultRegistryPath, type DeviceRecord } from '../../shared/registry/device-registry.ts';
 import { encodePayload, type RawEnvelope } from '../../shared/schemas/envelope.ts';
 import type { DeviceAddress } from '../../shared/schemas/topics.ts';
 import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
 import { Authenticator } from './authenticator.ts';
 import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { Spool } from './spool.ts';
@@ -42,6 +44,8 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const authenticator = new Authenticator(registry);
   const limiter = new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST);
+  const throttle = new LoginThrottle({ freeFailures: cfg.LOGIN_FREE_FAILURES, freeFailuresPerAddress: cfg.LOGIN_FREE_FAILURES_PER_ADDRESS, maxBlockMs: cfg.LOGIN_MAX_BLOCK_MS, concurrent: cfg.LOGIN_CONCURRENT_CHECKS });
+  const packetLimits = { connectBytes: cfg.MQTT_MAX_CONNECT_BYTES, packetBytes: cfg.MQTT_MAX_PACKET_BYTES || cfg.MAX_PAYLOAD_BYTES + 4096 };
   const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), {
     maxBytes: cfg.SPOOL_MAX_BYTES,
     segmentBytes: cfg.SPOOL_SEGMENT_BYTES,
@@ -64,22 +68,33 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   const broker = await Aedes.createBroker({
     id: cfg.GATEWAY_ID,
     authenticate: (client, username, password, done) => {
+      const refuse = (reason: string, returnCode: 4 | 5, extra: Record<string, unknown> = {}) => {
+        metrics.authFailures.inc({ reason });
+        log.warn({ device: username, clientId: client.id, reason, remote: remoteOf(client), ...extra }, 'connection refused');
+        done(authError(reason, returnCode), false);
+      };
+      const admit = (device: DeviceRecord) => {
+        if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, device.id)) return refuse('client_id_mismatch', 5);
+        // A reconnect under the same client id replaces its old session, so it does not count.
+        const others = [...(clientsOf.get(device.id) ?? [])].filter((c) => c.id !== client.id).length;
+        if (others >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse('too_many_sessions', 5, { max: cfg.MAX_SESSIONS_PER_DEVICE });
+        devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
+        done(null, true);
+      };
+      // A password verified before needs no hash and no throttle: a flood against this device id cannot lock it out.
+      const known = authenticator.knownGood(username, password);
+      if (known) return admit(known);
+      const attempt = throttle.begin([`id:${username ?? ''}`, `ip:${remoteOf(client) ?? ''}`]);
+      if (!attempt.ok) return refuse('throttled', 5, { retryInMs: attempt.retryInMs });
       authenticator.check(username, password).then(
         (r) => {
-          if (!r.ok) {
-            metrics.authFailures.inc({ reason: r.reason });
-            log.warn({ device: username, clientId: client.id, reason: r.reason, remote: remoteOf(client) }, 'connection refused');
-            return done(authError(r.reason, r.reason === 'revoked' ? 5 : 4), false);
-          }
-          if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, r.device.id)) {
-            metrics.authFailures.inc({ reason: 'client_id_mismatch' });
-            log.warn({ device: r.device.id, clientId: client.id }, 'connection refused: client id must be the device id or "deviceId:suffix"');
-            return done(authError('client_id_mismatch', 5), false);
-          }
-          devices.set(client, { municipality: r.device.municipality, kind: r.device.kind, deviceId: r.device.id });
-          done(null, true);
+          // Only a wrong secret for a real device counts against it; an unknown id costs no hash.
+          attempt.done(r.ok ? 'success' : r.reason === 'bad_secret' ? 'failure' : 'neutral');
+          if (!r.ok) return refuse(r.reason, r.reason === 'revoked' ? 5 : 4);
+          admit(r.device);
         },
         (err: Error) => {
+          attempt.done('neutral');
           log.error({ err: err.message, device: username }, 'authentication error');
           done(authError('server error', 5), false);
         },
@@ -97,26 +112,20 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       if (!decision.allowed) return refuse(decision.reason);
       const size = packet.payload.length;
       if (size > cfg.MAX_PAYLOAD_BYTES) return refuse('payload_too_large', { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
-      if (decision.channel === 'status') {
-        metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind });
-        return done();
+      // Over its rate, a device waits for its token (PUBACK held, its socket not read meanwhile):
+      // backpressure slows a catching-up device down; only one that would wait too long is cut off.
+      const waitMs = limiter.reserve(device.deviceId);
+      if (waitMs > cfg.DEVICE_RATE_MAX_WAIT_MS) {
+        limiter.release(device.deviceId);
+        return refuse('rate_limited', { limit: cfg.DEVICE_RATE_LIMIT, waitMs });
       }
-      if (!limiter.take(device.deviceId)) return refuse('rate_limited', { limit: cfg.DEVICE_RATE_LIMIT });
-      packet.retain = false; // telemetry is a stream, not state
-      forwardTelemetry(device, packet).then(
-        () => {
-          metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind });
-          done();
-        },
-        (err: Error) => {
-          if (packet.qos === 0) {
-            // No PUBACK to withhold: count the loss instead of closing the connection.
-            metrics.qos0Overflow.inc();
-            return done();
-          }
-          refuse('not_durable', { err: err.message });
-        },
-      );
+      if (waitMs > 0) {
+        metrics.backpressureWaits.inc({ kind: device.kind });
+        metrics.backpressureSeconds.inc(waitMs / 1000);
+        setTimeout(() => accept(device, packet, decision.channel, done, refuse), waitMs);
+        return;
+      }
+      accept(device, packet, decision.channel, done, refuse);
     },
     authorizeSubscribe: (client, sub, done) => {
       const device = devices.get(client);
@@ -126,6 +135,29 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       done(null, null); // SUBACK with the failure code; the connection stays up
     },
   });
+
+  /** A publish that passed the topic, size and rate checks: status goes through, telemetry onto the bus first. */
+  function accept(device: DeviceAddress, packet: PublishPacket, channel: 'telemetry' | 'status', done: (err?: Error | null) => void, refuse: (reason: string, extra?: Record<string, unknown>) => void): void {
+    if (channel === 'status') {
+      metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind });
+      return done();
+    }
+    packet.retain = false; // telemetry is a stream, not state
+    forwardTelemetry(device, packet).then(
+      () => {
+        metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind });
+        done();
+      },
+      (err: Error) => {
+        if (packet.qos === 0) {
+          // No PUBACK to withhold: count the loss instead of closing the connection.
+          metrics.qos0Overflow.inc();
+          return done();
+        }
+        refuse('not_durable', { err: err.message });
+      },
+    );
+  }
 
   function forwardTelemetry(device: DeviceAddress, packet: PublishPacket): Promise<void> {
     const receivedAt = Date.now();
@@ -169,11 +201,19 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
 
   forwarder.start();
 
-  const tcp = createServer(broker.handle);
+  // Every connection passes the packet-size guard before aedes's parser sees a byte.
+  const guarded = (socket: Socket) =>
+    broker.handle(
+      new GuardedConnection(socket, new PacketSizeGuard(packetLimits), (v) => {
+        metrics.connectionsCut.inc({ reason: v.reason });
+        log.warn({ remote: socket.remoteAddress, ...v }, 'connection cut on the wire');
+      }),
+    );
+  const tcp = createServer(guarded);
   await listen(tcp, cfg.MQTT_PORT, cfg.MQTT_HOST);
   let tls: Server | undefined;
   if (cfg.MQTT_TLS_CERT && cfg.MQTT_TLS_KEY) {
-    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY) }, broker.handle);
+    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY) }, guarded);
     await listen(tls, cfg.MQTTS_PORT, cfg.MQTT_HOST);
   }
   const mqttPort = (tcp.address() as { port: number }).port;

@@ -19,6 +19,9 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
+    backpressureWaits: new Counter({ name: 'gateway_backpressure_waits_total', help: 'Publishes over their device rate whose PUBACK was held until a token was free', labelNames: ['kind'] as const, registers: [registry] }),
+    backpressureSeconds: new Counter({ name: 'gateway_backpressure_wait_seconds_total', help: 'Time publishes waited for their device rate', registers: [registry] }),
+    connectionsCut: new Counter({ name: 'gateway_connections_cut_total', help: 'Connections closed on the wire before parsing, by reason (packet_too_large, malformed_length, first_not_connect)', labelNames: ['reason'] as const, registers: [registry] }),
     subscribeRefused: new Counter({ name: 'gateway_subscribe_refused_total', help: 'Refused subscriptions', registers: [registry] }),
     kafkaLatency: new Histogram({
       name: 'gateway_kafka_produce_seconds',

@@ -15,3 +15,16 @@ describe('RateLimiter', () => {
     expect(Array.from({ length: 6 }, () => limiter.take('a')).filter(Boolean)).toHaveLength(5);
   });
 });
+
+describe('RateLimiter.reserve (backpressure)', () => {
+  it('answers 0 within the burst, then spaces further publishes at the sustained rate', () => {
+    let now = 0;
+    const limiter = new RateLimiter(10, 2, () => now);
+    expect([limiter.reserve('a'), limiter.reserve('a'), limiter.reserve('a'), limiter.reserve('a')]).toEqual([0, 0, 100, 200]);
+    expect(limiter.reserve('b')).toBe(0);
+    now = 200; // the two reserved tokens are now due
+    expect(limiter.reserve('a')).toBe(100);
+    limiter.release('a');
+    expect(limiter.reserve('a')).toBe(100);
+  });
+});

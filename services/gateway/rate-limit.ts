@@ -1,4 +1,9 @@
-/** A token bucket per device: `rate` publishes per second sustained, `burst` at once. */
+/**
+ * A token bucket per device: `rate` publishes per second sustained, `burst` at once. A publish
+ * over the rate is not refused: it reserves the next free token and is told how long to wait, so
+ * the gateway can hold its PUBACK (and stop reading the socket) — backpressure, as a real broker
+ * applies it — instead of disconnecting a device that is only catching up.
+ */
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -10,17 +15,38 @@ export class RateLimiter {
 
   /** Takes one token for `key`; false when the bucket is empty. */
   take(key: string): boolean {
-    const t = this.now();
-    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
-    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
-    b.at = t;
-    this.buckets.set(key, b);
+    const b = this.refill(key);
     if (b.tokens < 1) return false;
     b.tokens -= 1;
     return true;
   }
 
+  /**
+   * Reserves one token for `key`: 0 when it is there now, else how many ms until it will be (the
+   * token is spent in advance, so publishes waiting together are spaced at the sustained rate).
+   */
+  reserve(key: string): number {
+    const b = this.refill(key);
+    b.tokens -= 1;
+    return b.tokens >= 0 ? 0 : Math.ceil((-b.tokens / this.rate) * 1000);
+  }
+
+  /** Gives back a reserved token (the publish was refused after all). */
+  release(key: string): void {
+    const b = this.buckets.get(key);
+    if (b) b.tokens = Math.min(this.burst, b.tokens + 1);
+  }
+
   forget(key: string): void {
     this.buckets.delete(key);
+  }
+
+  private refill(key: string) {
+    const t = this.now();
+    const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
+    b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
+    b.at = t;
+    this.buckets.set(key, b);
+    return b;
   }
 }

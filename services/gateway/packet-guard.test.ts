@@ -1,0 +1,64 @@
+import fc from 'fast-check';
+import mqttPacket from 'mqtt-packet';
+import { describe, expect, it } from 'vitest';
+import { PacketSizeGuard } from './packet-guard.ts';
+
+const limits = { connectBytes: 1024, packetBytes: 70_000 };
+const connect = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'dev-1', keepalive: 30, username: 'dev-1', password: Buffer.from('secret') });
+const publish = (bytes: number) => mqttPacket.generate({ cmd: 'publish', topic: 'city/m/energy/dev-1/telemetry', payload: Buffer.alloc(bytes), qos: 1, messageId: 1, retain: false, dup: false });
+
+/** A CONNECT fixed header announcing `n` bytes that will follow. */
+const connectHeader = (n: number) => {
+  const len: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    len.push(b);
+  } while (n > 0);
+  return Buffer.from([0x10, ...len]);
+};
+
+describe('PacketSizeGuard', () => {
+  it('passes a real session (CONNECT, publishes up to the limit) fed in chunks of any size', () => {
+    const stream = Buffer.concat([connect, publish(10), publish(65_536), publish(0)]);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 50 }), (cuts) => {
+        const g = new PacketSizeGuard(limits);
+        let at = 0;
+        for (const c of [...cuts, stream.length]) {
+          const v = g.feed(stream.subarray(at, Math.min(stream.length, at + c)));
+          expect(v).toBeUndefined();
+          at = Math.min(stream.length, at + c);
+        }
+      }),
+    );
+  });
+
+  it('cuts a CONNECT announcing 200 MB from its first five bytes, before any of the body', () => {
+    const g = new PacketSizeGuard(limits);
+    expect(g.feed(connectHeader(200 * 1024 * 1024))).toEqual({ reason: 'packet_too_large', type: 1, announced: 200 * 1024 * 1024, limit: 1024 });
+  });
+
+  it('cuts a publish over the packet limit after CONNECT, and a first packet that is not CONNECT', () => {
+    const g = new PacketSizeGuard(limits);
+    expect(g.feed(connect)).toBeUndefined();
+    expect(g.feed(publish(80_000).subarray(0, 4))).toMatchObject({ reason: 'packet_too_large', type: 3 });
+    expect(new PacketSizeGuard(limits).feed(publish(1))).toMatchObject({ reason: 'first_not_connect' });
+  });
+
+  it('cuts a remaining length of more than four bytes', () => {
+    const g = new PacketSizeGuard({ connectBytes: 1e12, packetBytes: 1e12 });
+    expect(g.feed(Buffer.from([0x10, 0xff, 0xff, 0xff, 0xff, 0x7f]))).toMatchObject({ reason: 'malformed_length' });
+  });
+
+  it('never throws on any byte stream (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 20 }), (chunks) => {
+        const g = new PacketSizeGuard(limits);
+        for (const c of chunks) if (g.feed(c)) break;
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * MQTT packet sizes checked on the wire, before the MQTT parser buffers anything: each packet's
+ * fixed header announces its remaining length, so an oversized packet is refused from its first
+ * bytes — before authentication for CONNECT — instead of after the parser has collected (and
+ * held in memory) hundreds of megabytes. aedes has no such limit of its own.
+ */
+import { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+
+export type GuardViolation = { reason: 'packet_too_large'; type: number; announced: number; limit: number } | { reason: 'malformed_length' | 'first_not_connect'; type: number };
+
+/** A pure scanner over the byte stream of one connection. */
+export class PacketSizeGuard {
+  private state: 'type' | 'length' | 'body' = 'type';
+  private type = 0;
+  private length = 0;
+  private multiplier = 1;
+  private lengthBytes = 0;
+  private remaining = 0;
+  private packets = 0;
+
+  constructor(private readonly limits: { connectBytes: number; packetBytes: number }) {}
+
+  /** Feeds the next chunk; a violation as soon as a header shows one (the connection is then closed). */
+  feed(chunk: Uint8Array): GuardViolation | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.state === 'body') {
+        const take = Math.min(this.remaining, chunk.length - i);
+        this.remaining -= take;
+        i += take;
+        if (this.remaining === 0) this.state = 'type';
+        continue;
+      }
+      const byte = chunk[i++]!;
+      if (this.state === 'type') {
+        this.type = byte >> 4;
+        if (this.packets === 0 && this.type !== 1) return { reason: 'first_not_connect', type: this.type };
+        this.state = 'length';
+        this.length = 0;
+        this.multiplier = 1;
+        this.lengthBytes = 0;
+        continue;
+      }
+      // Remaining length: up to four bytes of seven bits each, lowest first (MQTT 3.1.1 §2.2.3).
+      this.length += (byte & 0x7f) * this.multiplier;
+      this.multiplier *= 128;
+      this.lengthBytes++;
+      if (byte & 0x80) {
+        if (this.lengthBytes === 4) return { reason: 'malformed_length', type: this.type };
+        continue;
+      }
+      const limit = this.packets === 0 ? this.limits.connectBytes : this.limits.packetBytes;
+      if (this.length > limit) return { reason: 'packet_too_large', type: this.type, announced: this.length, limit };
+      this.packets++;
+      this.remaining = this.length;
+      this.state = this.remaining > 0 ? 'body' : 'type';
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The socket as aedes sees it, with the guard in front of its reads. Reading pauses when aedes
+ * stops reading (backpressure passes through to TCP).
+ */
+export class GuardedConnection extends Duplex {
+  constructor(
+    private readonly socket: Socket,
+    guard: PacketSizeGuard,
+    onViolation: (v: GuardViolation) => void,
+  ) {
+    super();
+    socket.on('data', (chunk: Buffer) => {
+      const v = guard.feed(chunk);
+      if (v) {
+        onViolation(v);
+        socket.destroy();
+        return;
+      }
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => this.destroy());
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.socket.write(chunk, cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.socket.end(cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.socket.destroy();
+    cb(err);
+  }
+}
