@@ -75,7 +75,7 @@ try {
   services = await launchServices({
     env: penv,
     opsPorts: ports,
-    envFor: (name) => ({ KAFKA_GROUP_ID: `${id}-${name}` }),
+    envFor: (name) => ({ KAFKA_GROUP_ID: `${id}-${name}`, WRITER_GROUP_ID: `${id}-writer` }),
     output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
     nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
   });

@@ -19,6 +19,7 @@ import { REJECT } from '../../shared/schemas/rejections.ts';
 import { handleEach } from '../../shared/stages/poison.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
 import { aggregatePoint, loadCarries } from './carry-store.ts';
+import { recompute, reopen, waitForWriter, type Reopened } from './late-windows.ts';
 import type { AggregatorConfig } from './config.ts';
 import { PartitionWindows, WINDOWS, type OpenWindow } from './windows.ts';
 
@@ -40,8 +41,9 @@ interface PartitionState {
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
-  const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings for windows already closed (dead-lettered)', labelNames: ['kind'], registers: [registry] });
+  const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings beyond the reopen horizon (dead-lettered)', labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
+  const reopenedCount = new Counter({ name: 'aggregator_windows_recomputed_total', help: 'Closed windows recomputed because late readings reopened them', labelNames: ['measurement'], registers: [registry] });
   const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
   const writeLatency = new Histogram({ name: 'aggregator_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const timing = { delayMs: cfg.WATERMARK_DELAY_MS, latenessMs: cfg.ALLOWED_LATENESS_MS };
@@ -134,6 +136,27 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     }
   }
 
+  /** Rewrites the windows that late readings reopened, once the writer has stored those readings. */
+  async function recomputeLate(batch: BusBatch, st: PartitionState, reopened: Map<string, Reopened>, lastLateOffset: number): Promise<void> {
+    const stored = await waitForWriter(bus, {
+      writerGroup: cfg.WRITER_GROUP_ID,
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: lastLateOffset,
+      stillOwned: () => partitions.get(batch.partition) === st,
+      onWaiting: (ms) => log.warn({ partition: batch.partition, offset: lastLateOffset, waitedMs: ms, writerGroup: cfg.WRITER_GROUP_ID }, 'late readings wait for the writer to store them'),
+    });
+    if (!stored) return; // the partition moved on: its next owner replays these readings
+    const closedEnd = st.windows.watermark - cfg.ALLOWED_LATENESS_MS;
+    for (const o of reopened.values()) {
+      const { points, finalCarry } = await influxRetry('late window recompute', () => recompute(store, rules, o, closedEnd));
+      if (points.length > 0) await influxRetry('late window write', () => store.write(points));
+      // The chain ran to the device's last closed window: its open window continues from the new carry.
+      if (finalCarry) carries.set(o.deviceId, finalCarry);
+      reopenedCount.inc({ measurement: WINDOWS[o.kind].measurement }, points.length);
+    }
+  }
+
   const commitInfo = (st: PartitionState) => ({
     offset: String(st.windows.commitOffset(st.next)),
     metadata: JSON.stringify({ wm: st.windows.watermark, hi: Math.max(st.next, st.replayedUntil) }),
@@ -171,11 +194,19 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       });
       // The writer dead-letters records that are not canonical readings; here they are only counted.
       invalidCount.inc(poisoned.length + results.filter((x) => x.value === undefined).length);
+      const reopened = new Map<string, Reopened>();
+      let lastLateOffset = -1;
       for (const { record: m, value } of results) {
         if (!value || value.outcome !== 'late' || Number(m.offset) < st.replayedUntil) continue;
         const { r } = value;
+        // Within the horizon, a late reading reopens its window (recomputed below); beyond it, it is dead-lettered.
+        if (r.ts >= st.windows.watermark - cfg.REOPEN_HORIZON_MS) {
+          reopen(reopened, r);
+          lastLateOffset = Math.max(lastLateOffset, Number(m.offset));
+          continue;
+        }
         lateCount.inc({ kind: r.kind });
-        const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} closed at watermark ${new Date(st.windows.watermark).toISOString()}`;
+        const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 3_600_000)} h behind the watermark ${new Date(st.windows.watermark).toISOString()}`;
         late.push(
           deadLetter({
             stage: 'aggregate',
@@ -192,6 +223,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       st.caughtUp = st.next >= Number(batch.highWatermark);
       st.lastActivity = Date.now();
       await flushClosed(st);
+      if (reopened.size > 0) await recomputeLate(batch, st, reopened, lastLateOffset);
       await producer.send(cfg.TOPIC_DEADLETTER, late);
       st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
       return { commit: commitInfo(st) };

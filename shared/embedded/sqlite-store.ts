@@ -107,6 +107,13 @@ export class SqliteStore implements TelemetryStore {
     return out;
   }
 
+  async devicePoints(measurement: string, device: string, from: number, to: number): Promise<StorePoint[]> {
+    return this.db
+      .prepare<[string, string, number, number], { ts: number; tags: string; fields: string }>('SELECT ts, tags, fields FROM points WHERE measurement = ? AND device = ? AND ts >= ? AND ts < ? ORDER BY ts')
+      .all(measurement, device, from, to)
+      .map((r) => ({ measurement, ts: r.ts, tags: JSON.parse(r.tags) as Record<string, string>, fields: JSON.parse(r.fields) as StorePoint['fields'] }));
+  }
+
   /** Every point of a measurement (for tests and exports). */
   points(measurement: string): StorePoint[] {
     return this.db

@@ -13,7 +13,11 @@ const META = new Set(['result', 'table', '_start', '_stop', '_time', '_measureme
 /** Every raw measurement has this field on every reading: it marks "a reading arrived". */
 const PRESENCE_FIELD: Record<string, string> = { energy: 'energy_wh', fleet: 'lat', parking: 'occupied' };
 
-const str = (s: string) => JSON.stringify(s);
+/**
+ * A Flux string literal: JSON's escapes, plus `${` escaped, which Flux would otherwise read as
+ * string interpolation (a device id or attribute must never become an expression).
+ */
+export const str = (s: string) => JSON.stringify(s).replace(/\$\{/g, '\\${');
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\n  |> filter(fn: (r) => r.municipality == ${str(m)})`);
 
@@ -69,6 +73,29 @@ export class InfluxTelemetryStore implements TelemetryStore {
     const rows = await this.aggregates.query().collectRows<{ device: string; _value: string }>(flux);
     for (const row of rows) out.set(row.device, row._value);
     return out;
+  }
+
+  async devicePoints(measurement: string, device: string, from: number, to: number): Promise<StorePoint[]> {
+    const source = isAggregate(measurement) ? this.aggregates : this.raw;
+    const flux = `from(bucket: ${str(source.bucket)})
+  |> ${halfOpenRange(from, to)}
+  |> filter(fn: (r) => r._measurement == ${str(measurement)} and r.device == ${str(device)})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])`;
+    const rows = await source.query().collectRows<Record<string, unknown>>(flux);
+    return rows.map((row) => {
+      const tags: Record<string, string> = {};
+      const fields: StorePoint['fields'] = {};
+      for (const [k, v] of Object.entries(row)) {
+        if (k === 'municipality' || k === 'device') tags[k] = String(v);
+        else if (META.has(k) || v === null || v === undefined || v === '') continue;
+        else if (typeof v === 'number' || typeof v === 'boolean') fields[k] = v;
+        else if (typeof v === 'string' && k === 'carry') fields[k] = v;
+        else if (typeof v === 'string') tags[k] = v;
+      }
+      return { measurement, tags, fields, ts: Date.parse(String(row._time)) };
+    });
   }
 
   async windows(measurement: AggregateMeasurement, q: TimeRange & { municipality?: string }): Promise<WindowRow[]> {

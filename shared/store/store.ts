@@ -29,6 +29,11 @@ export interface TelemetryStore extends KpiSource {
    */
   previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>>;
   /**
+   * One device's points of `measurement` with `from <= ts < to`, oldest first (all their fields):
+   * its raw readings, or its aggregate windows. The aggregator recomputes late windows from them.
+   */
+  devicePoints(measurement: string, device: string, from: number, to: number): Promise<StorePoint[]>;
+  /**
    * True when `write` failed because the store refuses what the points hold (retrying the same
    * points cannot help), false when it is away or failing (retrying can).
    */

@@ -70,6 +70,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     ...opts.extraEnv,
   };
   for (const name of ['normalizer', 'writer', 'aggregator']) env[`${name.toUpperCase()}_GROUP`] = `${id}-${name}`;
+  env.WRITER_GROUP_ID = env.WRITER_GROUP!; // the aggregator waits for this group before recomputing late windows
   const kafkaCfg = parseConfig(normalizerEnv, env);
   await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
   const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });

@@ -1,0 +1,98 @@
+/**
+ * Late readings are recomputed, not lost. A reading whose window has already been closed and
+ * written — a meter uploading what it buffered during an outage, a device slower than its
+ * partition's neighbours — reopens that window: the device's windows from there on are computed
+ * again from its raw readings in the store (which the writer has by then: see `waitForWriter`),
+ * starting from the carry of the window before, and rewritten over the same points. The chain
+ * stops at the first window whose carry comes out as it was, since nothing after it can change.
+ */
+import type { Bus } from '../../shared/bus/bus.ts';
+import type { CanonicalReading } from '../../shared/schemas/readings.ts';
+import type { Kind } from '../../shared/schemas/topics.ts';
+import type { StorePoint, TelemetryStore } from '../../shared/store/store.ts';
+import { sleep } from '../../shared/time.ts';
+import { aggregateWindow, type Carry } from './aggregate.ts';
+import { aggregatePoint, loadCarries } from './carry-store.ts';
+import type { FleetRules } from './window-math.ts';
+import { WINDOWS, windowStart, type OpenWindow } from './windows.ts';
+
+/** A device with late readings, and the span of windows they reopen. */
+export interface Reopened {
+  kind: Kind;
+  deviceId: string;
+  municipality: string;
+  attrs: CanonicalReading['attrs'];
+  /** Start of the earliest window a late reading fell into. */
+  from: number;
+  /** Start of the latest one: the chain may stop only after it. */
+  lastLate: number;
+}
+
+/** Collects a batch's late readings per device. */
+export function reopen(into: Map<string, Reopened>, r: CanonicalReading): void {
+  const start = windowStart(r.ts, WINDOWS[r.kind].sizeMs);
+  const key = `${r.kind}|${r.deviceId}`;
+  const o = into.get(key);
+  if (!o) into.set(key, { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, from: start, lastLate: start });
+  else {
+    o.from = Math.min(o.from, start);
+    o.lastLate = Math.max(o.lastLate, start);
+  }
+}
+
+export interface RecomputeResult {
+  points: StorePoint[];
+  /** The carry after the last window recomputed, when the chain ran to the last closed window. */
+  finalCarry: Carry | undefined;
+}
+
+/**
+ * Recomputes the device's closed windows from `o.from` up to windows ending at `closedEnd`
+ * (exclusive bound on window ends: later windows are still open in memory). Pure apart from
+ * reading the store; the caller writes the points.
+ */
+export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reopened, closedEnd: number): Promise<RecomputeResult> {
+  const { sizeMs, measurement } = WINDOWS[o.kind];
+  const until = windowStart(closedEnd, sizeMs); // windows starting before this have ended by closedEnd
+  if (until <= o.from) return { points: [], finalCarry: undefined };
+  const [raw, old, before] = await Promise.all([
+    store.devicePoints(o.kind, o.deviceId, o.from, until),
+    store.devicePoints(measurement, o.deviceId, o.from, until),
+    loadCarries(store, measurement, o.from, [o.deviceId]),
+  ]);
+  const oldCarry = new Map(old.map((p) => [p.ts, p.fields.carry]));
+  const byWindow = new Map<number, CanonicalReading[]>();
+  for (const p of raw) {
+    const start = windowStart(p.ts, sizeMs);
+    const list = byWindow.get(start) ?? [];
+    list.push({ ts: p.ts, values: p.fields } as unknown as CanonicalReading);
+    byWindow.set(start, list);
+  }
+  let carry = before.get(o.deviceId);
+  const points: StorePoint[] = [];
+  for (const start of [...byWindow.keys()].sort((a, b) => a - b)) {
+    const w: OpenWindow = { kind: o.kind, deviceId: o.deviceId, municipality: o.municipality, attrs: o.attrs, start, end: start + sizeMs, readings: byWindow.get(start)!, seen: new Set(), firstOffset: 0 };
+    const result = aggregateWindow(w, carry, rules);
+    const point = aggregatePoint(w, measurement, result.fields, result.carry);
+    points.push(point);
+    carry = result.carry;
+    // Past the last reopened window, a window whose carry is unchanged ends the chain.
+    if (start >= o.lastLate && oldCarry.get(start) === point.fields.carry) return { points, finalCarry: undefined };
+  }
+  return { points, finalCarry: carry };
+}
+
+/**
+ * Waits until the writer's consumer group has committed past `offset` on the partition: every
+ * reading up to the late one is then in the store, so a recomputation sees them all.
+ */
+export async function waitForWriter(bus: Bus, o: { writerGroup: string; topic: string; partition: number; offset: number; stillOwned: () => boolean; onWaiting: (ms: number) => void }): Promise<boolean> {
+  const t0 = Date.now();
+  for (let i = 0; ; i++) {
+    const c = (await bus.committed(o.writerGroup, o.topic)).get(o.partition);
+    if (c && Number(c.offset) > o.offset) return true;
+    if (!o.stillOwned()) return false;
+    if (i > 0 && i % 150 === 0) o.onWaiting(Date.now() - t0);
+    await sleep(200);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Event time that no device can poison, on the real Kafka and InfluxDB, all devices on one
+ * partition: a device whose clock is a day ahead is dead-lettered and moves nobody's watermark,
+ * and a meter that uploads four hours of readings buffered during an outage — while another
+ * municipality's device is live on the same partition — gets every window aggregated (its late
+ * windows recomputed), equal to a recomputation of what it sent.
+ */
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { deadLetterSchema } from '../../shared/schemas/deadletter.ts';
+import type { GroundTruthLine } from '../../simulators/runner.ts';
+import { expectAggregatesEqual } from '../support/compare.ts';
+import { waitUntil } from '../support/gateway.ts';
+import { countRaw, readPoints } from '../support/influx-read.ts';
+import { readTopic } from '../support/kafka-read.ts';
+import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { expectedEnergy } from '../support/recompute.ts';
+import { testKafka } from '../support/services.ts';
+
+const MIN = 60_000;
+const WINDOW = 15 * MIN;
+
+describe('event time per device', () => {
+  let p: Pipeline;
+  const secrets: Record<string, string> = {};
+  beforeAll(async () => {
+    p = await startPipeline({ extraEnv: { KAFKA_PARTITIONS: '1', IDLE_CLOSE_MS: '600000' } });
+    const reg = new DeviceRegistry(p.gw.registryPath);
+    secrets['kal-ahead'] = await reg.add({ municipality: 'kalamata', kind: 'energy', deviceId: 'kal-ahead' });
+    secrets['kal-live'] = await reg.add({ municipality: 'kalamata', kind: 'energy', deviceId: 'kal-live' });
+    secrets['pet-outage'] = await reg.add({ municipality: 'petroupoli', kind: 'energy', deviceId: 'pet-outage' });
+  });
+  afterAll(() => p.close());
+
+  async function publish(device: string, municipality: string, readings: { ts: number; energy_wh: number; power_w: number }[]) {
+    const c = await mqtt.connectAsync(p.gw.url, { clientId: device, username: device, password: secrets[device], reconnectPeriod: 0 });
+    for (const r of readings) await c.publishAsync(`city/${municipality}/energy/${device}/telemetry`, JSON.stringify(r), { qos: 1 });
+    await c.endAsync();
+  }
+
+  const series = (device: string, municipality: string, from: number, to: number, seed: number) => {
+    const out: { ts: number; energy_wh: number; power_w: number }[] = [];
+    let wh = 10_000 * seed;
+    for (let ts = from; ts <= to; ts += MIN) {
+      const power = 500 + ((ts / MIN + seed * 7) % 13) * 100;
+      wh += power / 60;
+      out.push({ ts, energy_wh: Math.round(wh * 1000) / 1000, power_w: power });
+    }
+    const truth: GroundTruthLine[] = out.map((r, i) => ({ deviceId: device, municipality, kind: 'energy', seq: i, ts: r.ts, trueTs: r.ts, reading: r, fault: null, status: 'acked' }) as GroundTruthLine);
+    return { out, truth };
+  };
+
+  it('dead-letters a clock a day ahead, and aggregates a live device and an outage upload on the same partition', async () => {
+    const now = Math.floor(Date.now() / WINDOW) * WINDOW;
+    await publish('kal-ahead', 'kalamata', [{ ts: Date.now() + 23 * 3_600_000, energy_wh: 1, power_w: 1 }]);
+    const live = series('kal-live', 'kalamata', now - 4 * 3_600_000, now - 5 * MIN, 1);
+    await publish('kal-live', 'kalamata', live.out);
+    // The meter comes back after four hours and uploads what it buffered.
+    const outage = series('pet-outage', 'petroupoli', now - 4 * 3_600_000, now - 30 * MIN, 2);
+    await publish('pet-outage', 'petroupoli', outage.out);
+
+    // Windows closed by the live device's watermark (now − 5 min − 1 min delay − 5 min lateness).
+    const closedBy = now - 11 * MIN;
+    const expected = expectedEnergy(new Map([['kal-live', live.truth], ['pet-outage', outage.truth]]));
+    for (const key of [...expected.keys()]) if (Number(key.split('@')[1]) + WINDOW > closedBy) expected.delete(key);
+    let got = new Map<string, Record<string, number>>();
+    await waitUntil(
+      async () => {
+        got = await readPoints(p.store, 'energy_15m');
+        return [...expected.keys()].every((k) => got.has(k)) && (await countRaw(p.store, 'energy')) === live.out.length + outage.out.length;
+      },
+      60_000,
+      'both devices aggregated',
+    ).catch(() => undefined);
+    for (const key of [...got.keys()]) if (!expected.has(key)) got.delete(key);
+    expectAggregatesEqual(got, expected, 'energy_15m');
+    expect([...expected.keys()].filter((k) => k.startsWith('pet-outage@')).length).toBe(15); // 4 h − 30 min of readings: 15 quarter hours
+
+    const dead = (await readTopic(testKafka(), p.env.TOPIC_DEADLETTER!)).map((r) => deadLetterSchema.parse(JSON.parse(r.value)));
+    expect(dead.map((d) => [d.deviceId, d.code])).toEqual([['kal-ahead', 'ts_in_future']]);
+    const recomputed = (await p.registries.find((r) => r.service === 'aggregator')!.registry.getMetricsAsJSON()).find((m) => m.name === 'aggregator_windows_recomputed_total');
+    console.log(`[event time] windows recomputed for late readings: ${recomputed?.values.reduce((s, v) => s + v.value, 0)}`);
+  });
+});
