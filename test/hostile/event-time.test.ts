@@ -47,7 +47,7 @@ describe('event time per device', () => {
       wh += power / 60;
       out.push({ ts, energy_wh: Math.round(wh * 1000) / 1000, power_w: power });
     }
-    const truth: GroundTruthLine[] = out.map((r, i) => ({ deviceId: device, municipality, kind: 'energy', seq: i, ts: r.ts, trueTs: r.ts, reading: r, fault: null, status: 'acked' }) as GroundTruthLine);
+    const truth: GroundTruthLine[] = out.map((r, i) => ({ deviceId: device, municipality, kind: 'energy', seq: i, ts: r.ts, trueTs: r.ts, reading: r, fault: null, status: 'acked' }));
     return { out, truth };
   };
 
