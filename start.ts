@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, parseConfig } from './shared/config.ts';
-import { logFile } from './shared/logging.ts';
+import { createLogger, logFile } from './shared/logging.ts';
 import { ensureDemoDevice, issueDemoKeys } from './services/single-node/demo.ts';
 import { singleNodeEnv } from './services/single-node/config.ts';
 import { startSingleNode, type SingleNode } from './services/single-node/node.ts';
@@ -71,11 +71,14 @@ try {
 mkdirSync(join(cfg.DATA_DIR, 'logs'), { recursive: true });
 const logPath = join(cfg.DATA_DIR, 'logs', 'pipeline.log');
 
+const fatalLog = createLogger('start', cfg.LOG_LEVEL, logFile(logPath));
 let node: SingleNode;
 try {
   node = await startSingleNode(cfg, env, {
     logDestination: logFile(logPath),
     onFatal: (stage, err) => {
+      // Into the log file too, so the reason survives the console.
+      fatalLog.fatal({ stage, err: err.message }, 'stage stopped for good');
       console.error(`\n${stage} stopped: ${err.message} (see ${logPath})`);
       process.exit(1);
     },
@@ -90,7 +93,9 @@ try {
 const municipalities = MUNICIPALITIES.map((m) => m.id);
 const keys = issueDemoKeys(node.keys, municipalities);
 const demo = await ensureDemoDevice(node.devices, cfg.DATA_DIR);
-const page = `http://127.0.0.1:${cfg.HTTP_PORT}`;
+/** The address to print: the bound host, or this machine's loopback when bound to every interface. */
+const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+const page = `http://${shown(cfg.HTTP_HOST)}:${cfg.HTTP_PORT}`;
 const say = (s: string) => console.log(s);
 say(`
 Smart-city pipeline running — bus: ${node.engines.describe.bus}; store: ${node.engines.describe.store}
@@ -99,11 +104,11 @@ Smart-city pipeline running — bus: ${node.engines.describe.bus}; store: ${node
   KPI API         ${page}/api/v1/…  ·  OpenAPI ${page}/openapi.json
   API keys, one per municipality (new ones each start):
 ${[...keys].map(([m, k]) => `    ${m.padEnd(11)} ${k}\n                ${page}/#key=${k}`).join('\n')}
-  MQTT            mqtt://127.0.0.1:${cfg.MQTT_PORT}  (topics city/{municipality}/{kind}/{deviceId}/telemetry)
+  MQTT            mqtt://${shown(cfg.MQTT_HOST)}:${cfg.MQTT_PORT}  (topics city/{municipality}/{kind}/{deviceId}/telemetry)${cfg.MQTT_HOST === '127.0.0.1' ? '  — this machine only; MQTT_HOST=0.0.0.0 opens it to the network' : ''}
   Logs            ${logPath}
 
 Try a device by hand, then see it in the API:
-  mosquitto_pub -h 127.0.0.1 -p ${cfg.MQTT_PORT} -i ${demo.id} -u ${demo.id} -P '${demo.secret}' -q 1 \\
+  mosquitto_pub -h ${shown(cfg.MQTT_HOST)} -p ${cfg.MQTT_PORT} -i ${demo.id} -u ${demo.id} -P '${demo.secret}' -q 1 \\
     -t city/${demo.municipality}/energy/${demo.id}/telemetry -m '{"energy_wh": 1234.5, "power_w": 800}'
   curl -s -H "Authorization: Bearer ${keys.get(demo.municipality)}" ${page}/api/v1/municipalities/${demo.municipality}/health
 `);
@@ -113,7 +118,7 @@ const abort = new AbortController();
 const simulation = async () => {
   const base: SimulationOptions = {
     ...simulationDefaults(),
-    mqttUrl: `mqtt://127.0.0.1:${cfg.MQTT_PORT}`,
+    mqttUrl: `mqtt://${shown(cfg.MQTT_HOST)}:${cfg.MQTT_PORT}`,
     devices: o.devices,
     municipalities,
     seed: 2026,

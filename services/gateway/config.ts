@@ -27,12 +27,17 @@ export const gatewayEnv = {
   MQTT_MAX_PACKET_BYTES: int(0, 0, 256 * 1024 * 1024),
   /** Connections one device may hold at once (client ids `deviceId` and `deviceId:suffix`). */
   MAX_SESSIONS_PER_DEVICE: int(4, 1, 1000),
+  /** A persistent session (clean=false) is forgotten this long after its device disconnected. */
+  MQTT_SESSION_EXPIRY_MS: int(3_600_000, 1000),
+  /** Unfinished inbound QoS 2 flows one client may hold (aedes keeps each packet until PUBREL). */
+  MQTT_MAX_INFLIGHT_INBOUND: int(32, 1, 65_535),
   /** Failed logins per device id or address before each next attempt must wait (1 s, doubling). */
   LOGIN_FREE_FAILURES: int(3, 1),
   LOGIN_FREE_FAILURES_PER_ADDRESS: int(10, 1),
   LOGIN_MAX_BLOCK_MS: int(60_000, 1000),
-  /** Password checks running at once per device id or address; more are refused at once. */
+  /** Password checks running at once per device id or address; more wait in a queue of LOGIN_QUEUE, then are refused. */
   LOGIN_CONCURRENT_CHECKS: int(2, 1),
+  LOGIN_QUEUE: int(64, 0),
   KAFKA_LINGER_MS: int(2, 0, 1000),
   KAFKA_BATCH_MAX: int(1000, 1, 100_000),
   KAFKA_SEND_TIMEOUT_MS: int(5000, 100),

@@ -22,7 +22,8 @@ import { Forwarder } from './forwarder.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter } from '../../shared/rate-limit.ts';
+import { SessionExpiry } from './sessions.ts';
 import { Spool } from './spool.ts';
 
 export interface Gateway {
@@ -44,7 +45,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const authenticator = new Authenticator(registry);
   const limiter = new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST);
-  const throttle = new LoginThrottle({ freeFailures: cfg.LOGIN_FREE_FAILURES, freeFailuresPerAddress: cfg.LOGIN_FREE_FAILURES_PER_ADDRESS, maxBlockMs: cfg.LOGIN_MAX_BLOCK_MS, concurrent: cfg.LOGIN_CONCURRENT_CHECKS });
+  const throttle = new LoginThrottle({ freeFailures: cfg.LOGIN_FREE_FAILURES, freeFailuresPerAddress: cfg.LOGIN_FREE_FAILURES_PER_ADDRESS, maxBlockMs: cfg.LOGIN_MAX_BLOCK_MS, concurrent: cfg.LOGIN_CONCURRENT_CHECKS, queue: cfg.LOGIN_QUEUE });
   const packetLimits = { connectBytes: cfg.MQTT_MAX_CONNECT_BYTES, packetBytes: cfg.MQTT_MAX_PACKET_BYTES || cfg.MAX_PAYLOAD_BYTES + 4096 };
   const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), {
     maxBytes: cfg.SPOOL_MAX_BYTES,
@@ -67,6 +68,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
 
   const broker = await Aedes.createBroker({
     id: cfg.GATEWAY_ID,
+    maxInflightInbound: cfg.MQTT_MAX_INFLIGHT_INBOUND,
     authenticate: (client, username, password, done) => {
       const refuse = (reason: string, returnCode: 4 | 5, extra: Record<string, unknown> = {}) => {
         metrics.authFailures.inc({ reason });
@@ -84,21 +86,22 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       // A password verified before needs no hash and no throttle: a flood against this device id cannot lock it out.
       const known = authenticator.knownGood(username, password);
       if (known) return admit(known);
-      const attempt = throttle.begin([`id:${username ?? ''}`, `ip:${remoteOf(client) ?? ''}`]);
-      if (!attempt.ok) return refuse('throttled', 5, { retryInMs: attempt.retryInMs });
-      authenticator.check(username, password).then(
-        (r) => {
-          // Only a wrong secret for a real device counts against it; an unknown id costs no hash.
-          attempt.done(r.ok ? 'success' : r.reason === 'bad_secret' ? 'failure' : 'neutral');
-          if (!r.ok) return refuse(r.reason, r.reason === 'revoked' ? 5 : 4);
-          admit(r.device);
-        },
-        (err: Error) => {
-          attempt.done('neutral');
-          log.error({ err: err.message, device: username }, 'authentication error');
-          done(authError('server error', 5), false);
-        },
-      );
+      void throttle.begin([`id:${username ?? ''}`, `ip:${remoteOf(client) ?? ''}`]).then((attempt) => {
+        if (!attempt.ok) return refuse('throttled', 5, { retryInMs: attempt.retryInMs });
+        authenticator.check(username, password).then(
+          (r) => {
+            // Only a wrong secret for a real device counts against it; an unknown id costs no hash.
+            attempt.done(r.ok ? 'success' : r.reason === 'bad_secret' ? 'failure' : 'neutral');
+            if (!r.ok) return refuse(r.reason, r.reason === 'revoked' ? 5 : 4);
+            admit(r.device);
+          },
+          (err: Error) => {
+            attempt.done('neutral');
+            log.error({ err: err.message, device: username }, 'authentication error');
+            done(authError('server error', 5), false);
+          },
+        );
+      });
     },
     authorizePublish: (client, packet, done) => {
       const device = client ? devices.get(client) : undefined;
@@ -172,9 +175,18 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     return forwarder.submit({ key: device.deviceId, timestamp: receivedAt, value: JSON.stringify(envelope) });
   }
 
+  const sessions = new SessionExpiry({ expiryMs: cfg.MQTT_SESSION_EXPIRY_MS, maxPerDevice: cfg.MAX_SESSIONS_PER_DEVICE }, (clientId) => {
+    const gone = { id: clientId };
+    // Not in aedes's typings, but its documented persistence interface (aedes-persistence).
+    const persistence = (broker as unknown as { persistence: { cleanSubscriptions(c: { id: string }): Promise<unknown>; cleanIncoming(c: { id: string }): Promise<unknown> } }).persistence;
+    void Promise.all([persistence.cleanSubscriptions(gone), persistence.cleanIncoming(gone)]).catch((err: Error) => log.warn({ clientId, err: err.message }, 'could not forget a session'));
+    log.info({ clientId }, 'persistent session expired');
+  });
+
   broker.on('clientReady', (client) => {
     const device = devices.get(client);
     if (!device) return;
+    sessions.connected(device.deviceId, client.id, client.clean);
     let set = clientsOf.get(device.deviceId);
     if (!set) clientsOf.set(device.deviceId, (set = new Set()));
     set.add(client);
@@ -185,6 +197,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     if (!device) return;
     const set = clientsOf.get(device.deviceId);
     if (set?.delete(client)) metrics.connectedDevices.dec();
+    sessions.disconnected(device.deviceId, client.id);
     if (set?.size === 0) clientsOf.delete(device.deviceId);
   });
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
@@ -229,6 +242,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     mqttsPort,
     async close() {
       unwatch();
+      sessions.close();
       // Stop new connections, then let in-flight publishes finish before closing clients.
       tcp.close();
       tls?.close();

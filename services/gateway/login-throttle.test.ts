@@ -2,49 +2,65 @@ import { describe, expect, it } from 'vitest';
 import { LoginThrottle } from './login-throttle.ts';
 
 describe('LoginThrottle', () => {
-  it('lets a few failures through, then backs off doubling per key; a success clears it', () => {
+  it('lets a few failures through, then backs off doubling per key; a success clears it', async () => {
     let now = 0;
     const t = new LoginThrottle({ freeFailures: 3, maxBlockMs: 60_000, concurrent: 2 }, () => now);
-    const fail = (keys: string[]) => {
-      const a = t.begin(keys);
+    const fail = async (keys: string[]) => {
+      const a = await t.begin(keys);
       if (a.ok) a.done('failure');
       return a.ok;
     };
-    expect([fail(['id:a', 'ip:1']), fail(['id:a', 'ip:1'])]).toEqual([true, true]);
-    expect(fail(['id:a', 'ip:1'])).toBe(true); // third failure: now blocked for 1 s
-    expect(t.begin(['id:a', 'ip:2'])).toEqual({ ok: false, retryInMs: 1000 }); // the device id is blocked from any address
-    expect(t.begin(['id:b', 'ip:1'])).toEqual({ ok: false, retryInMs: 1000 }); // the address is blocked for any device id
-    expect(t.begin(['id:b', 'ip:2']).ok).toBe(true);
+    expect([await fail(['id:a', 'ip:1']), await fail(['id:a', 'ip:1']), await fail(['id:a', 'ip:1'])]).toEqual([true, true, true]);
+    expect(await t.begin(['id:a', 'ip:2'])).toEqual({ ok: false, retryInMs: 1000 }); // the device id is blocked from any address
+    expect(await t.begin(['id:b', 'ip:1'])).toEqual({ ok: false, retryInMs: 1000 }); // the address is blocked for any device id
+    const other = await t.begin(['id:b', 'ip:2']);
+    expect(other.ok).toBe(true);
+    if (other.ok) other.done('neutral');
     now = 1000;
-    expect(fail(['id:a', 'ip:3'])).toBe(true); // fourth failure of id:a: 2 s
+    expect(await fail(['id:a', 'ip:3'])).toBe(true); // fourth failure of id:a: 2 s
     now = 2500;
-    expect(t.begin(['id:a', 'ip:3']).ok).toBe(false);
+    expect((await t.begin(['id:a', 'ip:3'])).ok).toBe(false);
     now = 3000;
-    const ok = t.begin(['id:a', 'ip:3']);
+    const ok = await t.begin(['id:a', 'ip:3']);
     expect(ok.ok).toBe(true);
     if (ok.ok) ok.done('success');
-    expect(t.begin(['id:a', 'ip:9']).ok).toBe(true);
+    const after = await t.begin(['id:a', 'ip:9']);
+    expect(after.ok).toBe(true);
   });
 
-  it('gives an address more free failures than a device id, and does not count unknown devices', () => {
+  it('gives an address more free failures than a device id, and does not count neutral outcomes', async () => {
     const t = new LoginThrottle({ freeFailures: 1, freeFailuresPerAddress: 3, maxBlockMs: 60_000, concurrent: 5 });
     for (const id of ['a', 'b']) {
-      const x = t.begin([`id:${id}`, 'ip:1']);
+      const x = await t.begin([`id:${id}`, 'ip:1']);
       if (x.ok) x.done('failure');
     }
-    expect(t.begin(['id:c', 'ip:1']).ok).toBe(true); // two failures from the address: not blocked yet
-    const n = t.begin(['id:d', 'ip:2']);
+    expect((await t.begin(['id:c', 'ip:1'])).ok).toBe(true); // two failures from the address: not blocked yet
+    const n = await t.begin(['id:d', 'ip:2']);
     if (n.ok) n.done('neutral');
-    expect(t.begin(['id:d', 'ip:2']).ok).toBe(true);
+    expect((await t.begin(['id:d', 'ip:2'])).ok).toBe(true);
   });
 
-  it('refuses more concurrent checks per key than allowed, without counting them as failures', () => {
-    const t = new LoginThrottle({ freeFailures: 3, maxBlockMs: 60_000, concurrent: 2 });
-    const a = t.begin(['ip:1']);
-    const b = t.begin(['ip:1']);
-    expect(t.begin(['ip:1'])).toEqual({ ok: false, retryInMs: 0 });
-    if (a.ok) a.done('neutral');
-    expect(t.begin(['ip:1']).ok).toBe(true);
-    expect(b.ok).toBe(true);
+  it('queues attempts beyond the concurrent checks of a key (a fleet behind one address), refuses beyond the queue', async () => {
+    const t = new LoginThrottle({ freeFailures: 3, maxBlockMs: 60_000, concurrent: 1, queue: 2 });
+    const first = await t.begin(['ip:1']);
+    const order: string[] = [];
+    const second = t.begin(['ip:1']).then((a) => (order.push('second'), a));
+    const third = t.begin(['ip:1']).then((a) => (order.push('third'), a));
+    expect(await t.begin(['ip:1'])).toEqual({ ok: false, retryInMs: 0 }); // the queue is full
+    if (first.ok) first.done('success');
+    const s = await second;
+    if (s.ok) s.done('success');
+    const th = await third;
+    expect([s.ok, th.ok]).toEqual([true, true]);
+    expect(order).toEqual(['second', 'third']);
+  });
+
+  it('refuses queued attempts once the failures ahead of them set a block', async () => {
+    const t = new LoginThrottle({ freeFailures: 1, maxBlockMs: 60_000, concurrent: 1 });
+    const first = await t.begin(['id:x']);
+    const queued = [t.begin(['id:x']), t.begin(['id:x']), t.begin(['id:x'])];
+    if (first.ok) first.done('failure');
+    // Every one of them is answered (none left waiting for a turn that never comes).
+    expect((await Promise.all(queued)).map((a) => a.ok)).toEqual([false, false, false]);
   });
 });

@@ -15,6 +15,7 @@ import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { Logger } from '../../shared/logging.ts';
+import { RateLimiter } from '../../shared/rate-limit.ts';
 import { bearerAuth, requireTenant } from './auth.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
@@ -34,6 +35,8 @@ export interface KpiAppDeps {
   now?: () => number;
   /** Requests per minute per API key (429 beyond). */
   rateLimitPerMinute?: number;
+  /** Requests per minute per address with unknown keys (429 beyond). */
+  authFailuresPerMinute?: number;
 }
 
 const wantsCsv = (req: FastifyRequest, format: string) => format === 'csv' || (req.headers.accept ?? '').split(',')[0]?.trim().startsWith('text/csv');
@@ -78,6 +81,12 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       message: status >= 500 ? 'the KPI store could not answer; try again' : (err as Error).message,
     });
   });
+  // The page loads only its own scripts and talks only to this API: no injected script can run or send data elsewhere.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('content-security-policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'");
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'no-referrer');
+  });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   await app.register(fastifySwagger, {
@@ -97,7 +106,8 @@ export async function buildKpiApp(deps: KpiAppDeps) {
 
   await app.register(async (api) => {
     const r = api.withTypeProvider<ZodTypeProvider>();
-    r.addHook('onRequest', bearerAuth(keys));
+    const perMinute = deps.authFailuresPerMinute ?? 60;
+    r.addHook('onRequest', bearerAuth(keys, new RateLimiter(perMinute / 60, perMinute)));
     // Per key, after authentication: one tenant's script cannot starve the others.
     await r.register(fastifyRateLimit, {
       hook: 'preHandler',

@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore, Principal } from '../../shared/auth/api-keys.ts';
+import type { RateLimiter } from '../../shared/rate-limit.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,12 +13,16 @@ declare module 'fastify' {
   }
 }
 
-export function bearerAuth(keys: ApiKeyStore) {
+/** `failures`: a budget per client address of requests with unknown keys (429 once spent). */
+export function bearerAuth(keys: ApiKeyStore, failures?: RateLimiter) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const principal = match ? keys.authenticate(match[1]!) : undefined;
     if (!principal) {
+      if (failures && !failures.take(req.ip)) {
+        return reply.code(429).send({ error: 'rate_limited', message: 'too many requests with unknown or missing API keys from this address; retry in a minute' });
+      }
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="kpi"')

@@ -25,6 +25,7 @@ const app = await buildKpiApp({
   registry,
   municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),
   rateLimitPerMinute: cfg.KPI_RATE_LIMIT_PER_MIN,
+  authFailuresPerMinute: cfg.KPI_AUTH_FAILURES_PER_MIN,
 });
 await app.listen({ port: cfg.HTTP_PORT, host: cfg.HTTP_HOST });
 const ops = await startOpsServer({

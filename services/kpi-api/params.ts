@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { localMidnight } from '../../shared/kpi/periods.ts';
+import { MAX_EPOCH_MS, isCalendarDate, isoDateTimeMs } from '../../shared/schemas/timestamp.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
 
 const DAY_MS = 86_400_000;
@@ -15,8 +16,9 @@ const instant = z
   .trim()
   .transform((v, ctx) => {
     // A date alone is local midnight in Europe/Athens, as a municipality means it.
-    const ms = /^\d{10,14}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}$/.test(v) ? localMidnight(v) : /^\d{4}-\d{2}-\d{2}T/.test(v) ? Date.parse(v) : NaN;
-    if (Number.isNaN(ms)) {
+    // Strict: a date that does not exist (30 February) is refused, not rolled into the next month.
+    const ms = /^\d{10,14}$/.test(v) ? Number(v) : isCalendarDate(v) ? localMidnight(v) : (isoDateTimeMs(v) ?? NaN);
+    if (Number.isNaN(ms) || ms > MAX_EPOCH_MS) {
       ctx.addIssue({ code: 'custom', message: `'${v}' is not an ISO-8601 date/time or epoch milliseconds` });
       return z.NEVER;
     }

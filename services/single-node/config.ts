@@ -10,6 +10,9 @@ export const singleNodeEnv = {
   ...commonEnv,
   MQTT_PORT: port(1883),
   HTTP_PORT: port(8080),
+  /** Where MQTT and the page listen: this machine only, unless set (e.g. 0.0.0.0 to take devices from the network). */
+  MQTT_HOST: z.string().min(1).default('127.0.0.1'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   /** The stages' ops endpoints listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports. */
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100),
   /** Embedded store retention (InfluxDB has its own, deploy/influxdb/retention.md). */

@@ -77,17 +77,19 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   await serveOps('aggregator', storeReadiness(store, () => aggregator.consumer.joined()));
   const workers: RunningWorker[] = [normalizer, writer, aggregator];
 
-  const gatewayCfg = parseConfig(gatewayEnv, { ...stageEnv('gateway'), MQTT_PORT: String(cfg.MQTT_PORT), GATEWAY_ID: env.GATEWAY_ID ?? 'node-1', DEVICE_REGISTRY: devices.path });
+  const gatewayCfg = parseConfig(gatewayEnv, { ...stageEnv('gateway'), MQTT_PORT: String(cfg.MQTT_PORT), MQTT_HOST: cfg.MQTT_HOST, GATEWAY_ID: env.GATEWAY_ID ?? 'node-1', DEVICE_REGISTRY: devices.path });
   const gateway = await startGateway(gatewayCfg, { bus, log: logger('gateway'), metrics: createGatewayMetrics(registries.gateway) });
   await serveOps('gateway', () => ({ ready: gateway.forwarder.direct, detail: { bus: gateway.forwarder.direct ? 'direct' : 'spooling' } }));
 
-  const kpiCfg = parseConfig(kpiApiEnv, { ...stageEnv('kpi-api'), HTTP_PORT: String(cfg.HTTP_PORT) });
+  const kpiCfg = parseConfig(kpiApiEnv, { ...stageEnv('kpi-api'), HTTP_PORT: String(cfg.HTTP_PORT), HTTP_HOST: cfg.HTTP_HOST });
   const kpiApp = await buildKpiApp({
     kpis: new Kpis(store, () => devices.list().filter((d) => !d.revokedAt)),
     keys,
     log: logger('kpi-api'),
     registry: registries['kpi-api'],
     municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),
+    rateLimitPerMinute: kpiCfg.KPI_RATE_LIMIT_PER_MIN,
+    authFailuresPerMinute: kpiCfg.KPI_AUTH_FAILURES_PER_MIN,
   });
   await kpiApp.listen({ port: kpiCfg.HTTP_PORT, host: kpiCfg.HTTP_HOST });
   await serveOps('kpi-api', storeReadiness(store));

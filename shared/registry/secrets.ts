@@ -23,6 +23,8 @@ export async function hashSecret(secret: string): Promise<string> {
 }
 
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
+  // OpenSSL's scrypt reads the password up to its first NUL: `secret\0anything` would pass.
+  if (secret.includes('\0')) return false;
   const [algo, n, r, p, salt, hash] = stored.split('$');
   if (algo !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');

@@ -32,6 +32,22 @@ function isoFieldsValid(m: RegExpExecArray): boolean {
   return month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysIn(year!, month!) && hour! <= 23 && minute! <= 59 && second <= 59 && offH <= 23 && offM <= 59;
 }
 
+/** Epoch ms of a strict ISO-8601 date-time (real calendar fields, an offset or Z), else undefined. */
+export function isoDateTimeMs(value: string): number | undefined {
+  const m = ISO_RE.exec(value);
+  if (!m || !isoFieldsValid(m)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** True for a real `YYYY-MM-DD` calendar date (no 30 February). */
+export function isCalendarDate(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(y, mo);
+}
+
 export function parseTimestamp(value: unknown, receivedAt: number, maxFutureMs: number): TimestampResult {
   let ms: number;
   if (typeof value === 'number') {
