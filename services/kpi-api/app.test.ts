@@ -23,7 +23,7 @@ describe('KPI app', () => {
     const keys = new ApiKeyStore(join(mkdtempSync(join(tmpdir(), 'kpi-app-')), 'keys.json'));
     a = keys.add({ municipality: 'kalamata', admin: false }).key;
     b = keys.add({ municipality: 'kalamata', admin: false }).key;
-    app = await buildKpiApp({ kpis: new Kpis(empty, () => []), keys, log: createLogger('t', 'silent'), registry: new Registry(), municipalities: () => [], rateLimitPerMinute: 5 });
+    app = await buildKpiApp({ kpis: new Kpis(empty, () => []), keys, log: createLogger('t', 'silent'), registry: new Registry(), municipalities: () => [], rateLimitPerMinute: 5, authFailuresPerMinute: 10 });
   });
   afterAll(() => app.close());
 
@@ -44,5 +44,30 @@ describe('KPI app', () => {
     const bad = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: 'Bearer not-a-key' } });
     expect(bad.statusCode).toBe(401);
     expect(bad.json()).toMatchObject({ error: 'unauthorized', message: 'unknown or revoked API key' });
+  });
+
+  it('refuses a calendar date that does not exist instead of rolling it over', async () => {
+    for (const from of ['2026-02-30', '2026-02-30T10:00:00Z', '2026-13-01']) {
+      const res = await app.inject({ method: 'GET', url: `/api/v1/municipalities/kalamata/energy?from=${from}`, headers: { authorization: `Bearer ${b}` } });
+      expect(res.statusCode, from).toBe(400);
+      expect(res.json()).toMatchObject({ message: expect.stringMatching(/querystring.from/) as string });
+    }
+  });
+
+  it('limits requests with unknown keys per address, while a valid key from it goes on', async () => {
+    const statuses = [];
+    for (let i = 0; i < 12; i++) statuses.push((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer guess-${i}` } })).statusCode);
+    // A budget of 10 per minute per address (one was spent by the test above): 401s, then 429s.
+    expect(statuses[0]).toBe(401);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(10);
+    expect(statuses.slice(-2)).toEqual([429, 429]);
+    const c = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${b}` } });
+    expect(c.statusCode).not.toBe(429);
+  });
+
+  it('serves the page with a Content-Security-Policy that allows only its own scripts', async () => {
+    const page = await app.inject({ method: 'GET', url: '/' });
+    expect(page.headers['content-security-policy']).toMatch(/script-src 'self'(;|$)/);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
   });
 });

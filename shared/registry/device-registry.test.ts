@@ -35,3 +35,13 @@ describe('DeviceRegistry', () => {
     expect(b.active('myt-bay-1')).toBeUndefined();
   });
 });
+
+describe('verifySecret', () => {
+  it('refuses the secret followed by a NUL byte (scrypt would read only up to it)', async () => {
+    const { hashSecret, verifySecret } = await import('./secrets.ts');
+    const stored = await hashSecret('s3cret-value');
+    expect(await verifySecret('s3cret-value', stored)).toBe(true);
+    expect(await verifySecret('s3cret-value\0', stored)).toBe(false);
+    expect(await verifySecret('s3cret-value\0anything', stored)).toBe(false);
+  });
+});

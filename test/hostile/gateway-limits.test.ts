@@ -80,6 +80,14 @@ describe('gateway limits against hostile clients', () => {
     expect(mine).toHaveLength(100); // each once: no resend loop
   });
 
+  it('applies the device rate to its status topic too', async () => {
+    const before = await metric('gateway_backpressure_waits_total');
+    const c = await mqtt.connectAsync(gw.url, { clientId: 'kal-sessions', username: 'kal-sessions', password: secrets['kal-sessions'], reconnectPeriod: 0 });
+    await Promise.all(Array.from({ length: 20 }, () => c.publishAsync('city/kalamata/energy/kal-sessions/status', 'online', { qos: 1 })));
+    await c.endAsync();
+    expect((await metric('gateway_backpressure_waits_total')) - before).toBeGreaterThanOrEqual(9);
+  });
+
   it('refuses a flood of 300 bad-password logins almost without hashing, while the genuine device connects', async () => {
     // The genuine device has connected before (its secret is verified once and remembered).
     const first = await mqtt.connectAsync(gw.url, { clientId: 'kal-genuine', username: 'kal-genuine', password: secrets['kal-genuine'], reconnectPeriod: 0 });

@@ -5,6 +5,7 @@
  * publish costs one dead-letter record of bounded size.
  */
 import { mkdtempSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -87,5 +88,19 @@ describe('hostile input against npm start', () => {
     // The original once (inside the raw envelope), plus a few hundred bytes of explanation.
     expect(added[0]!.bytes).toBeLessThan(payload.length + 2000);
     expect(node.child.exitCode).toBeNull();
+  });
+
+  it('listens on this machine only by default, as its banner says', async () => {
+    const port = Number(new URL(mqttUrl).port);
+    const reach = (host: string) =>
+      new Promise<string>((resolve) => {
+        const sock = connect(port, host);
+        sock.once('connect', () => (sock.destroy(), resolve('open')));
+        sock.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      });
+    expect(await reach('127.0.0.1')).toBe('open');
+    // Another loopback address reaches a socket bound to every interface, not one bound to 127.0.0.1.
+    expect(await reach('127.0.0.2')).toBe('ECONNREFUSED');
+    expect(node.log()).toContain(`mqtt://127.0.0.1:${port}`);
   });
 });
