@@ -23,5 +23,18 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
   return destination ? pino(opts, destination) : pino(opts);
 }
 
-/** An appending log file, created with its directory. */
-export const logFile = (path: string): DestinationStream => pino.destination({ dest: path, mkdir: true, sync: true });
+/**
+ * An appending log file, created with its directory. A write that fails (the disk is full) drops
+ * that line and says so once on stderr — logging must never be what stops the product.
+ */
+export function logFile(path: string): DestinationStream {
+  const dest = pino.destination({ dest: path, mkdir: true, sync: true });
+  let failing = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (failing) return;
+    failing = true;
+    process.stderr.write(`log file ${path}: ${err.code ?? err.message}; log lines are dropped until it can be written again\n`);
+    setTimeout(() => (failing = false), 60_000).unref();
+  });
+  return dest;
+}
