@@ -63,7 +63,7 @@ try {
     TOPIC_RAW: `${id}.raw`,
     TOPIC_NORMALIZED: `${id}.normalized`,
     TOPIC_DEADLETTER: `${id}.deadletter`,
-    KAFKA_PARTITIONS: String(o.partitions),
+    BUS_PARTITIONS: String(o.partitions),
     LOG_LEVEL: 'warn',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: '18830',
@@ -75,7 +75,7 @@ try {
   services = await launchServices({
     env: penv,
     opsPorts: ports,
-    envFor: (name) => ({ KAFKA_GROUP_ID: `${id}-${name}`, WRITER_GROUP_ID: `${id}-writer` }),
+    envFor: (name) => ({ BUS_GROUP_ID: `${id}-${name}`, WRITER_GROUP_ID: `${id}-writer` }),
     output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
     nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
   });

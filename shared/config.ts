@@ -20,41 +20,74 @@ export const bool = (def: boolean) =>
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 export const commonEnv = {
-  LOG_LEVEL: logLevel,
-  DATA_DIR: z.string().min(1).default('data'),
+  LOG_LEVEL: logLevel.describe('pino level: fatal, error, warn, info, debug, trace or silent; secrets are redacted'),
+  DATA_DIR: z.string().min(1).default('data').describe('device registry, API keys, gateway spool and (npm start) the embedded log and store'),
 };
 
+/** The bus (Kafka in production, the embedded log under npm start): brokers and topics. */
 export const kafkaEnv = {
   KAFKA_BROKERS: z
     .string()
     .min(1)
     .default('127.0.0.1:9092')
     .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
-    .refine((list) => list.every((b) => /^[^:\s]+:\d{1,5}$/.test(b)), 'expected host:port[,host:port…]'),
-  KAFKA_CLIENT_ID: z.string().min(1).default('smartcity'),
-  KAFKA_PARTITIONS: int(6, 1, 1000),
-  KAFKA_REPLICATION_FACTOR: int(1, 1, 10),
-  TOPIC_RAW: z.string().min(1).default('telemetry.raw'),
-  TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized'),
-  TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter'),
+    .refine((list) => list.every((b) => /^[^:\s]+:\d{1,5}$/.test(b)), 'expected host:port[,host:port…]')
+    .describe('Kafka brokers, comma-separated host:port'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('smartcity').describe('Kafka client id prefix'),
+  BUS_PARTITIONS: int(6, 1, 1000).describe('partitions of the topics the project creates (the most processes per worker group that share the load); formerly KAFKA_PARTITIONS'),
+  KAFKA_REPLICATION_FACTOR: int(1, 1, 10).describe('replicas of each topic the project creates (Kafka)'),
+  TOPIC_RAW: z.string().min(1).default('telemetry.raw').describe('raw envelopes from the gateway'),
+  TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('canonical readings'),
+  TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter').describe('dead letters: reason, stage, source offset, original'),
 };
 
 export const influxEnv = {
-  INFLUX_URL: z.url().default('http://127.0.0.1:8086'),
-  INFLUX_TOKEN: z.string().default(''),
-  INFLUX_ORG: z.string().default('smartcity'),
-  INFLUX_BUCKET: z.string().min(1).default('telemetry/autogen'),
-  /**
-   * Bucket of the aggregates (energy_15m, fleet_1h, parking_15m); empty = INFLUX_BUCKET. A bucket
-   * of its own lets raw readings expire long before the aggregates (deploy/influxdb/).
-   */
-  INFLUX_AGG_BUCKET: z.string().default(''),
+  INFLUX_URL: z.url().default('http://127.0.0.1:8086').describe("InfluxDB's URL (the v2 HTTP API)"),
+  INFLUX_TOKEN: z.string().default('').describe('API token (empty for InfluxDB 1.8 with auth off); never logged'),
+  INFLUX_ORG: z.string().default('smartcity').describe('organisation'),
+  INFLUX_BUCKET: z.string().min(1).default('telemetry/autogen').describe('bucket of the raw readings (InfluxDB 1.8: database/retention-policy)'),
+  INFLUX_AGG_BUCKET: z.string().default('').describe('bucket of the aggregates (energy_15m, fleet_1h, parking_15m), so raw readings can expire long before them; empty = INFLUX_BUCKET'),
 };
+
+/**
+ * Settings renamed to say what they configure rather than which engine (the bus is Kafka or the
+ * embedded log). The old names still work for one release, with a warning at start-up.
+ */
+export const DEPRECATED_SETTINGS: Record<string, string> = {
+  KAFKA_PARTITIONS: 'BUS_PARTITIONS',
+  KAFKA_LINGER_MS: 'BUS_LINGER_MS',
+  KAFKA_BATCH_MAX: 'BUS_BATCH_MAX',
+  KAFKA_SEND_TIMEOUT_MS: 'BUS_SEND_TIMEOUT_MS',
+  KAFKA_GROUP_ID: 'BUS_GROUP_ID',
+  KAFKA_SESSION_TIMEOUT_MS: 'BUS_SESSION_TIMEOUT_MS',
+  KAFKA_GROUP_PREFIX: 'BUS_GROUP_PREFIX',
+};
+
+/** The environment with deprecated names copied to their new ones (a new name set wins), and the old names that were used. */
+export function withAliases(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; deprecated: string[] } {
+  const out = { ...env };
+  const deprecated: string[] = [];
+  for (const [old, now] of Object.entries(DEPRECATED_SETTINGS)) {
+    if (env[old] === undefined) continue;
+    deprecated.push(old);
+    if (out[now] === undefined) out[now] = env[old];
+  }
+  return { env: out, deprecated };
+}
 
 export class ConfigError extends Error {}
 
+const warned = new Set<string>();
+function warnDeprecated(old: string): void {
+  if (warned.has(old)) return;
+  warned.add(old);
+  process.emitWarning(`${old} is deprecated; use ${DEPRECATED_SETTINGS[old]} (the old name works until the next release)`, { code: 'SMARTCITY_DEPRECATED_SETTING' });
+}
+
 /** Parse `env` against `shape`; throws ConfigError whose message is one line naming the variable. */
-export function parseConfig<S extends z.ZodRawShape>(shape: S, env: NodeJS.ProcessEnv = process.env) {
+export function parseConfig<S extends z.ZodRawShape>(shape: S, rawEnv: NodeJS.ProcessEnv = process.env) {
+  const { env, deprecated } = withAliases(rawEnv);
+  for (const old of deprecated) if (old in shape || DEPRECATED_SETTINGS[old]! in shape) warnDeprecated(old);
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];

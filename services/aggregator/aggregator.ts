@@ -1,8 +1,8 @@
 /**
- * The aggregator as a Kafka stage: `telemetry.normalized` → InfluxDB aggregates.
+ * The aggregator stage: `telemetry.normalized` → aggregates in the store (InfluxDB or the embedded store).
  *
  * Per partition: readings go into event-time windows; windows the watermark has closed are
- * computed (carry from the device's previous window), written to InfluxDB, and only then is the
+ * computed (carry from the device's previous window), written to the store, and only then is the
  * offset committed — held back to the first record of the oldest window still open, with the
  * watermark in the commit's metadata. A worker killed at any moment, or a partition moved to
  * another group member, resumes from there: the open windows are rebuilt by replay, closed ones
@@ -11,7 +11,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { groupConsumer } from '../../shared/worker-config.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
-import { retryInflux } from '../../shared/influx/retry.ts';
+import { retryStore } from '../../shared/store/retry.ts';
 import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
@@ -45,29 +45,29 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
   const reopenedCount = new Counter({ name: 'aggregator_windows_recomputed_total', help: 'Closed windows recomputed because late readings reopened them', labelNames: ['measurement'], registers: [registry] });
   const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
-  const writeLatency = new Histogram({ name: 'aggregator_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const writeLatency = new Histogram({ name: 'aggregator_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const timing = { delayMs: cfg.WATERMARK_DELAY_MS, latenessMs: cfg.ALLOWED_LATENESS_MS };
   const rules = { jitterM: cfg.FLEET_JITTER_M, movingKmh: cfg.FLEET_MOVING_KMH, speedLimitKmh: cfg.FLEET_SPEED_LIMIT_KMH, maxGapS: cfg.FLEET_MAX_GAP_S };
 
   const partitions = new Map<number, PartitionState>();
-  /** InfluxDB calls currently failing and retried: while any are, nothing counts as idle. */
-  let influxWaits = 0;
+  /** Store calls currently failing and retried: while any are, nothing counts as idle. */
+  let storeWaits = 0;
   /** Batches being handled: a partition cannot receive records while another's batch is stuck. */
   let activeHandlers = 0;
 
-  /** An InfluxDB call retried until it succeeds; while it waits, idle closing holds off. */
-  const influxRetry = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  /** A store call retried until it succeeds; while it waits, idle closing holds off. */
+  const storeRetry = <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     let counted = false;
-    return retryInflux(fn, {
+    return retryStore(fn, {
       what,
       log,
       maxDelayMs: cfg.WRITE_RETRY_MAX_MS,
       onFailure: () => {
-        if (!counted) influxWaits++;
+        if (!counted) storeWaits++;
         counted = true;
       },
       onWaitEnded: () => {
-        influxWaits--;
+        storeWaits--;
         // Partitions that waited behind this call were not idle: give them a fresh idle period.
         for (const p of partitions.values()) p.lastActivity = Date.now();
       },
@@ -78,7 +78,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   let committed: Promise<Map<number, Committed>> | undefined;
 
   const producer = await bus.producer();
-  const loadCommitted = () => bus.committed(cfg.KAFKA_GROUP_ID, cfg.TOPIC_NORMALIZED);
+  const loadCommitted = () => bus.committed(cfg.BUS_GROUP_ID, cfg.TOPIC_NORMALIZED);
 
   async function stateFor(partition: number): Promise<PartitionState> {
     let st = partitions.get(partition);
@@ -99,7 +99,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     return run;
   };
 
-  /** Computes and writes every closed window of the partition; resolves when InfluxDB has them. */
+  /** Computes and writes every closed window of the partition; resolves when the store has them. */
   async function flushClosed(st: PartitionState): Promise<void> {
     const closed = st.windows.takeClosed();
     openGauge.set([...partitions.values()].reduce((s, p) => s + p.windows.openCount, 0));
@@ -110,7 +110,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       carries.set(w.deviceId, carry);
       return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
     });
-    await influxRetry('aggregate write', async () => {
+    await storeRetry('aggregate write', async () => {
       const end = writeLatency.startTimer();
       await store.write(points);
       end();
@@ -118,7 +118,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
   }
 
-  /** Carries for devices this process has not seen a window of yet, from InfluxDB. */
+  /** Carries for devices this process has not seen a window of yet, from the store. */
   async function resolveCarries(closed: OpenWindow[]) {
     const firstMissing = new Map<string, OpenWindow>();
     for (const w of closed) if (!carries.has(w.deviceId) && !firstMissing.has(w.deviceId)) firstMissing.set(w.deviceId, w);
@@ -131,7 +131,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       groups.set(key, g);
     }
     for (const g of groups.values()) {
-      const found = await influxRetry('carry lookup', () => loadCarries(store, g.measurement, g.before, g.devices));
+      const found = await storeRetry('carry lookup', () => loadCarries(store, g.measurement, g.before, g.devices));
       for (const d of g.devices) carries.set(d, found.get(d) ?? null);
     }
   }
@@ -149,8 +149,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     if (!stored) return; // the partition moved on: its next owner replays these readings
     const closedEnd = st.windows.watermark - cfg.ALLOWED_LATENESS_MS;
     for (const o of reopened.values()) {
-      const { points, finalCarry } = await influxRetry('late window recompute', () => recompute(store, rules, o, closedEnd));
-      if (points.length > 0) await influxRetry('late window write', () => store.write(points));
+      const { points, finalCarry } = await storeRetry('late window recompute', () => recompute(store, rules, o, closedEnd));
+      if (points.length > 0) await storeRetry('late window write', () => store.write(points));
       // The chain ran to the device's last closed window: its open window continues from the new carry.
       if (finalCarry) carries.set(o.deviceId, finalCarry);
       reopenedCount.inc({ measurement: WINDOWS[o.kind].measurement }, points.length);
@@ -225,15 +225,15 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       await flushClosed(st);
       if (reopened.size > 0) await recomputeLate(batch, st, reopened, lastLateOffset);
       await producer.send(cfg.TOPIC_DEADLETTER, late);
-      st.lastActivity = Date.now(); // a slow write (InfluxDB away) is not idleness
+      st.lastActivity = Date.now(); // a slow write (the store away) is not idleness
       return { commit: commitInfo(st) };
     });
   }
 
   // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
   // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not stuck behind another
-  // partition's batch, nor waiting for InfluxDB.
-  const idle = (st: PartitionState) => st.caughtUp && activeHandlers === 0 && influxWaits === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
+  // partition's batch, nor waiting for the store.
+  const idle = (st: PartitionState) => st.caughtUp && activeHandlers === 0 && storeWaits === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
   const ticker = setInterval(() => {
     for (const [partition, st] of partitions) {
       if (st.windows.openCount === 0 || !idle(st)) continue;

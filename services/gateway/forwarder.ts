@@ -1,11 +1,11 @@
 /**
- * Carries accepted readings into Kafka and says when each one is durable.
+ * Carries accepted readings onto the bus (Kafka or the embedded log) and says when each one is durable.
  *
  *  direct: records are batched (linger / batch size) into one idempotent `acks=all` produce at a
- *          time, so per-device order holds; each caller resolves when Kafka acknowledged.
+ *          time, so per-device order holds; each caller resolves when the bus acknowledged.
  *  spool:  after a produce fails or times out, that batch, everything queued behind it and every
  *          new record go to the on-disk spool (durable after fsync). A replay loop sends the spool
- *          to Kafka in order and switches back to direct once it is empty.
+ *          to the bus in order and switches back to direct once it is empty.
  *
  * The gateway starts in spool mode, so a spool left by a previous run is replayed before new
  * records go direct.
@@ -57,7 +57,7 @@ export class Forwarder {
     private readonly metrics: GatewayMetrics,
     private readonly log: Logger,
   ) {
-    metrics.kafkaUp.set(0);
+    metrics.busDirect.set(0);
   }
 
   get direct(): boolean {
@@ -69,7 +69,7 @@ export class Forwarder {
     this.enterSpool([]);
   }
 
-  /** Resolves when the record is durable (Kafka ack or spool fsync); rejects when it cannot be (spool full). */
+  /** Resolves when the record is durable (bus ack or spool fsync); rejects when it cannot be (spool full). */
   submit(record: SpoolRecord): Promise<void> {
     if (this.stopped) return Promise.reject(new Error('gateway is shutting down'));
     if (this.mode === 'spool') return this.toSpool([record]);
@@ -80,7 +80,7 @@ export class Forwarder {
     });
   }
 
-  /** Stops taking records and waits until every accepted one is in Kafka or the spool. */
+  /** Stops taking records and waits until every accepted one is on the bus or in the spool. */
   async drain(): Promise<void> {
     this.stopped = true;
     while (this.sending || this.queue.length > 0) {
@@ -95,9 +95,9 @@ export class Forwarder {
     const producer = await this.connected();
     const t0 = process.hrtime.bigint();
     const messages = records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) }));
-    await withTimeout(producer.send(this.opts.topic, messages), this.opts.sendTimeoutMs, 'Kafka produce');
-    this.metrics.kafkaLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
-    this.metrics.kafkaBatchSize.observe(records.length);
+    await withTimeout(producer.send(this.opts.topic, messages), this.opts.sendTimeoutMs, 'bus produce');
+    this.metrics.busLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
+    this.metrics.busBatchSize.observe(records.length);
   }
 
   private async connected(): Promise<BusProducer> {
@@ -105,7 +105,7 @@ export class Forwarder {
     // Bounded retries: a produce that cannot finish goes to the spool instead of retrying forever.
     const connecting = this.bus.producer({ failFast: true });
     try {
-      this.producer = await withTimeout(connecting, this.opts.sendTimeoutMs, 'Kafka connect');
+      this.producer = await withTimeout(connecting, this.opts.sendTimeoutMs, 'bus connect');
     } catch (err) {
       // A connection that completes after the timeout is closed, not leaked.
       void connecting.then((p) => p.close()).catch(() => undefined);
@@ -131,7 +131,7 @@ export class Forwarder {
       this.metrics.forwarded.inc({ path: 'direct' }, batch.length);
       for (const q of batch) q.resolve();
     } catch (err) {
-      this.log.warn({ err: (err as Error).message, records: batch.length }, 'Kafka produce failed; spooling');
+      this.log.warn({ err: (err as Error).message, records: batch.length }, 'bus produce failed; spooling');
       this.abandonProducer();
       // This batch and everything behind it go to the spool, in order.
       const rest = this.queue.splice(0);
@@ -156,7 +156,7 @@ export class Forwarder {
 
   private enterSpool(items: Queued[]) {
     this.mode = 'spool';
-    this.metrics.kafkaUp.set(0);
+    this.metrics.busDirect.set(0);
     if (items.length > 0) {
       this.toSpool(items.map((q) => q.record)).then(
         () => items.forEach((q) => q.resolve()),
@@ -166,7 +166,7 @@ export class Forwarder {
     this.replaying ??= this.replay().finally(() => (this.replaying = undefined));
   }
 
-  /** Sends the spool to Kafka in order; back to direct mode once it is empty. */
+  /** Sends the spool to the bus in order; back to direct mode once it is empty. */
   private async replay(): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
@@ -174,11 +174,11 @@ export class Forwarder {
       try {
         if (records.length === 0) {
           if (this.spool.isEmpty) {
-            // Nothing spooled: prove Kafka answers before sending live traffic its way.
+            // Nothing spooled: prove the bus answers before sending live traffic its way.
             await this.connected();
             this.mode = 'direct';
-            this.metrics.kafkaUp.set(1);
-            this.log.info('Kafka reachable; forwarding directly');
+            this.metrics.busDirect.set(1);
+            this.log.info('bus reachable; forwarding directly');
             return;
           }
           await sleep(5); // appends are being synced
@@ -189,7 +189,7 @@ export class Forwarder {
         this.metrics.forwarded.inc({ path: 'replay' }, records.length);
         backoff = 250;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'Kafka unavailable; readings stay in the spool');
+        this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'bus unavailable; readings stay in the spool');
         this.abandonProducer();
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);

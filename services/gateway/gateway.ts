@@ -55,7 +55,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   const forwarder = new Forwarder(
     bus,
     spool,
-    { topic: cfg.TOPIC_RAW, lingerMs: cfg.KAFKA_LINGER_MS, batchMax: cfg.KAFKA_BATCH_MAX, sendTimeoutMs: cfg.KAFKA_SEND_TIMEOUT_MS },
+    { topic: cfg.TOPIC_RAW, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS },
     metrics,
     log.child({ component: 'forwarder' }),
   );

@@ -23,28 +23,28 @@ export function createGatewayMetrics(registry: Registry) {
     backpressureSeconds: new Counter({ name: 'gateway_backpressure_wait_seconds_total', help: 'Time publishes waited for their device rate', registers: [registry] }),
     connectionsCut: new Counter({ name: 'gateway_connections_cut_total', help: 'Connections closed on the wire before parsing, by reason (packet_too_large, malformed_length, first_not_connect)', labelNames: ['reason'] as const, registers: [registry] }),
     subscribeRefused: new Counter({ name: 'gateway_subscribe_refused_total', help: 'Refused subscriptions', registers: [registry] }),
-    kafkaLatency: new Histogram({
-      name: 'gateway_kafka_produce_seconds',
-      help: 'Time from accepting a batch to Kafka acknowledging it (acks=all)',
+    busLatency: new Histogram({
+      name: 'gateway_bus_produce_seconds',
+      help: 'Time from accepting a batch to the bus acknowledging it (Kafka: acks=all)',
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
-    kafkaBatchSize: new Histogram({
-      name: 'gateway_kafka_batch_records',
+    busBatchSize: new Histogram({
+      name: 'gateway_bus_batch_records',
       help: 'Records per produce request',
       buckets: [1, 5, 10, 50, 100, 500, 1000, 5000],
       registers: [registry],
     }),
     forwarded: new Counter({
       name: 'gateway_records_forwarded_total',
-      help: 'Records acknowledged by Kafka, by path (direct|replay)',
+      help: 'Records acknowledged by the bus, by path (direct|replay)',
       labelNames: ['path'] as const,
       registers: [registry],
     }),
     spooled: new Counter({ name: 'gateway_records_spooled_total', help: 'Records written to the spool', registers: [registry] }),
     spoolDepth: new Gauge({
       name: 'gateway_spool_depth_records',
-      help: 'Records in the spool waiting for Kafka',
+      help: 'Records in the spool waiting for the bus',
       registers: [registry],
       collect() {
         this.set(spoolProbe.records());
@@ -52,14 +52,14 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     spoolBytes: new Gauge({
       name: 'gateway_spool_bytes',
-      help: 'Bytes in the spool waiting for Kafka',
+      help: 'Bytes in the spool waiting for the bus',
       registers: [registry],
       collect() {
         this.set(spoolProbe.bytes());
       },
     }),
     qos0Overflow: new Counter({ name: 'gateway_qos0_overflow_total', help: 'QoS 0 readings dropped because the spool was full', registers: [registry] }),
-    kafkaUp: new Gauge({ name: 'gateway_kafka_direct', help: '1 when records go straight to Kafka, 0 while spooling', registers: [registry] }),
+    busDirect: new Gauge({ name: 'gateway_bus_direct', help: '1 when records go straight to the bus, 0 while spooling', registers: [registry] }),
   };
 }
 

@@ -7,16 +7,16 @@ const DEFAULT_TARGETS = ['gateway=http://127.0.0.1:9101/metrics', 'normalizer=ht
 export const monitorEnv = {
   ...commonEnv,
   ...influxEnv,
-  /** `name=url` pairs, comma-separated: the services' /metrics endpoints. */
   MONITOR_TARGETS: z
     .string()
     .default(DEFAULT_TARGETS)
     .transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))
     .refine((list) => list.every((t) => /^[a-z0-9-]+=https?:\/\/\S+$/.test(t)), 'expected name=http://host:port/metrics[,…]')
-    .transform((list) => list.map((t) => ({ service: t.slice(0, t.indexOf('=')), url: t.slice(t.indexOf('=') + 1) }))),
-  MONITOR_INTERVAL_MS: int(10_000, 500),
-  OPS_PORT: port(9106),
-  SHUTDOWN_TIMEOUT_MS: int(5_000, 100),
+    .transform((list) => list.map((t) => ({ service: t.slice(0, t.indexOf('=')), url: t.slice(t.indexOf('=') + 1) })))
+    .meta({ description: 'name=url pairs, comma-separated: the /metrics endpoints scraped', docDefault: 'the five services on 127.0.0.1:9101-9105' }),
+  MONITOR_INTERVAL_MS: int(10_000, 500).describe('scrape interval'),
+  OPS_PORT: port(9106).describe('/healthz, /readyz, /metrics'),
+  SHUTDOWN_TIMEOUT_MS: int(5_000, 100).describe('drain deadline on SIGTERM'),
 };
 
 export type MonitorConfig = z.infer<z.ZodObject<typeof monitorEnv>>;

@@ -22,7 +22,7 @@ const normalizer = await startNormalizer(cfg, { bus, log, registry, onFatal: exi
 const ops = await startOpsServer({
   port: cfg.OPS_PORT,
   registry,
-  readiness: () => ({ ready: normalizer.consumer.joined(), detail: { group: cfg.KAFKA_GROUP_ID } }),
+  readiness: () => ({ ready: normalizer.consumer.joined(), detail: { group: cfg.BUS_GROUP_ID } }),
 });
 log.info({ opsPort: ops.port, from: cfg.TOPIC_RAW, to: cfg.TOPIC_NORMALIZED }, 'normalizer running');
 

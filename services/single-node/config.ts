@@ -8,20 +8,16 @@ import { commonEnv, port } from '../../shared/config.ts';
 
 export const singleNodeEnv = {
   ...commonEnv,
-  MQTT_PORT: port(1883),
-  HTTP_PORT: port(8080),
-  /** Where MQTT and the page listen: this machine only, unless set (e.g. 0.0.0.0 to take devices from the network). */
-  MQTT_HOST: z.string().min(1).default('127.0.0.1'),
-  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
-  /** The stages' ops endpoints listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports. */
-  OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100),
-  /** Embedded store retention (InfluxDB has its own, deploy/influxdb/retention.md). */
-  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90),
-  AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825),
-  KAFKA_BROKERS: z.string().min(1).optional(),
-  /** On Kafka, the workers' consumer groups are `<prefix>normalizer`, `<prefix>writer`, `<prefix>aggregator`. */
-  KAFKA_GROUP_PREFIX: z.string().default(''),
-  INFLUX_URL: z.url().optional(),
+  MQTT_PORT: port(1883).describe('MQTT over TCP'),
+  HTTP_PORT: port(8080).describe('the KPI API and the dashboard page'),
+  MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('where MQTT listens: this machine only unless set (0.0.0.0 takes devices from the network)'),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('where the API and page listen'),
+  OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe('the stages\' /healthz /readyz /metrics listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports'),
+  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90).describe('embedded store: raw readings are kept this long'),
+  AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825).describe('embedded store: aggregates are kept this long'),
+  KAFKA_BROKERS: z.string().min(1).optional().meta({ description: 'set: the bus is Kafka instead of the embedded log', docDefault: 'unset (embedded log)' }),
+  BUS_GROUP_PREFIX: z.string().default('').describe('on Kafka, the workers\' consumer groups are <prefix>normalizer, <prefix>writer, <prefix>aggregator; formerly KAFKA_GROUP_PREFIX'),
+  INFLUX_URL: z.url().optional().meta({ description: 'set: the store is InfluxDB instead of the embedded database', docDefault: 'unset (embedded store)' }),
 };
 
 export type SingleNodeConfig = z.infer<z.ZodObject<typeof singleNodeEnv>>;

@@ -48,8 +48,8 @@ export interface SingleNode {
 
 export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.ProcessEnv, opts: { logDestination?: Parameters<typeof createLogger>[2]; onFatal: (stage: Stage, err: Error) => void }): Promise<SingleNode> {
   const logger = (stage: Stage): Logger => createLogger(stage, cfg.LOG_LEVEL, opts.logDestination);
-  // Each worker its own consumer group (a shared KAFKA_GROUP_ID would make them split partitions).
-  const stageEnv = (stage: Stage) => ({ ...env, DATA_DIR: cfg.DATA_DIR, OPS_PORT: opsPort(cfg, stage), KAFKA_GROUP_ID: `${cfg.KAFKA_GROUP_PREFIX}${stage}`, WRITER_GROUP_ID: `${cfg.KAFKA_GROUP_PREFIX}writer` });
+  // Each worker its own consumer group (a shared BUS_GROUP_ID would make them split partitions).
+  const stageEnv = (stage: Stage) => ({ ...env, DATA_DIR: cfg.DATA_DIR, OPS_PORT: opsPort(cfg, stage), BUS_GROUP_ID: `${cfg.BUS_GROUP_PREFIX}${stage}`, WRITER_GROUP_ID: `${cfg.BUS_GROUP_PREFIX}writer` });
   const registries = Object.fromEntries(
     (['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api'] as const).map((s, i) => [s, createMetricsRegistry(s, { processMetrics: i === 0 })]),
   ) as Record<Stage, Registry>;

@@ -6,10 +6,8 @@ import { workerEnv } from '../../shared/worker-config.ts';
 export const writerEnv = {
   ...workerEnv(9103, 'writer'),
   ...influxEnv,
-  /** Points per InfluxDB write request. */
-  WRITE_BATCH_MAX: int(5000, 1),
-  /** Longest wait between retries of a failed write. */
-  WRITE_RETRY_MAX_MS: int(10_000, 100),
+  WRITE_BATCH_MAX: int(5000, 1).describe('points per store write request'),
+  WRITE_RETRY_MAX_MS: int(10_000, 100).describe('longest wait between retries of a failed write'),
 };
 
 export type WriterConfig = z.infer<z.ZodObject<typeof writerEnv>>;

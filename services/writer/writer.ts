@@ -1,8 +1,8 @@
 /**
- * The writer: `telemetry.normalized` → InfluxDB raw measurements.
+ * The writer stage: `telemetry.normalized` → raw measurements in the store (InfluxDB or the embedded store).
  * Per batch: points → one write per WRITE_BATCH_MAX points, retried with backoff for as long as
- * InfluxDB refuses (the partition simply waits, so memory stays bounded by one fetch) → commit.
- * Offsets move only after InfluxDB accepted everything before them. A record that is not a
+ * the store fails (the partition simply waits, so memory stays bounded by one fetch) → commit.
+ * Offsets move only after the store accepted everything before them. A record that is not a
  * canonical reading, or whose point the store refuses, is dead-lettered (stage `write`) instead of
  * holding the partition.
  */
@@ -15,25 +15,25 @@ import { handleEach } from '../../shared/stages/poison.ts';
 import type { StorePoint } from '../../shared/store/store.ts';
 import { groupConsumer } from '../../shared/worker-config.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
-import { retryInflux } from '../../shared/influx/retry.ts';
+import { retryStore } from '../../shared/store/retry.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
 import { canonicalReadingSchema, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import type { WriterConfig } from './config.ts';
 
 export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
-  const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by InfluxDB', labelNames: ['measurement'], registers: [registry] });
+  const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by the store', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (dead-lettered)', registers: [registry] });
-  const latency = new Histogram({ name: 'writer_influx_write_seconds', help: 'InfluxDB write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const latency = new Histogram({ name: 'writer_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const endToEnd = new Histogram({
     name: 'writer_end_to_end_seconds',
-    help: "From a reading's device timestamp to InfluxDB accepting its point (meaningful for live clocks)",
+    help: "From a reading's device timestamp to the store accepting its point (meaningful for live clocks)",
     buckets: [0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60],
     registers: [registry],
   });
   const hops = new Histogram({
     name: 'writer_hop_seconds',
-    help: 'Latency per hop: device→gateway (receivedAt − ts), gateway→normalized (normalized record time − receivedAt), normalized→stored (InfluxDB ack − normalized record time)',
+    help: 'Latency per hop: device→gateway (receivedAt − ts), gateway→normalized (normalized record time − receivedAt), normalized→stored (store ack − normalized record time)',
     labelNames: ['hop'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30],
     registers: [registry],
@@ -42,7 +42,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   const hopDevice = hops.labels('device_to_gateway');
   const hopNormalize = hops.labels('gateway_to_normalized');
   const hopStore = hops.labels('normalized_to_stored');
-  const failures = new Counter({ name: 'writer_influx_write_failures_total', help: 'Failed InfluxDB write attempts (each is retried)', registers: [registry] });
+  const failures = new Counter({ name: 'writer_store_write_failures_total', help: 'Failed store write attempts (each is retried)', registers: [registry] });
 
   const deadRecords = new Counter({ name: 'writer_deadletter_records_total', help: 'Records dead-lettered by the writer (not canonical, refused by the store, or handling threw)', labelNames: ['code'], registers: [registry] });
   const producer = await bus.producer();
@@ -79,7 +79,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
       const perMeasurement = new Map<string, number>();
       for (let i = 0; i < items.length; i += cfg.WRITE_BATCH_MAX) {
         const chunk = items.slice(i, i + cfg.WRITE_BATCH_MAX);
-        const refused = await retryInflux(
+        const refused = await retryStore(
           () =>
             writeIsolating(
               chunk,

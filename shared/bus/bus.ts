@@ -149,8 +149,8 @@ export const lastOffset = (batch: BusBatch) => batch.messages.at(-1)?.offset ?? 
 export const nextOffset = (batch: BusBatch) => String(Number(lastOffset(batch)) + 1);
 
 /** The three pipeline topics with the configured names and partition count. */
-export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; KAFKA_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number }): TopicSpec[] {
-  const base = { partitions: cfg.KAFKA_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
+export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; BUS_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number }): TopicSpec[] {
+  const base = { partitions: cfg.BUS_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
   return [
     { topic: cfg.TOPIC_RAW, ...base },
     { topic: cfg.TOPIC_NORMALIZED, ...base },

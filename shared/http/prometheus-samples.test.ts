@@ -8,8 +8,8 @@ describe('parseSamples', () => {
     'gateway_connected_devices{service="gateway"} 12',
     'normalizer_deadletter_total{service="normalizer",field="ts"} 3',
     'normalizer_deadletter_total{service="normalizer",field="a \\"quoted\\" one"} 1',
-    'writer_influx_write_seconds_bucket{le="0.1",service="writer"} 5',
-    'writer_influx_write_seconds_sum{service="writer"} 0.25',
+    'writer_store_write_seconds_bucket{le="0.1",service="writer"} 5',
+    'writer_store_write_seconds_sum{service="writer"} 0.25',
     'process_cpu_seconds_total 1.5 1700000000000',
     'weird_gauge NaN',
   ].join('\n');
@@ -19,7 +19,7 @@ describe('parseSamples', () => {
       { name: 'gateway_connected_devices', labels: { service: 'gateway' }, value: 12 },
       { name: 'normalizer_deadletter_total', labels: { service: 'normalizer', field: 'ts' }, value: 3 },
       { name: 'normalizer_deadletter_total', labels: { service: 'normalizer', field: 'a "quoted" one' }, value: 1 },
-      { name: 'writer_influx_write_seconds_sum', labels: { service: 'writer' }, value: 0.25 },
+      { name: 'writer_store_write_seconds_sum', labels: { service: 'writer' }, value: 0.25 },
       { name: 'process_cpu_seconds_total', labels: {}, value: 1.5 },
     ]);
   });

@@ -106,7 +106,7 @@ describe('npm start', () => {
       TOPIC_RAW: `${id}.raw`,
       TOPIC_NORMALIZED: `${id}.normalized`,
       TOPIC_DEADLETTER: `${id}.deadletter`,
-      KAFKA_GROUP_PREFIX: `${id}-`,
+      BUS_GROUP_PREFIX: `${id}-`,
     };
     onEngines = await spawnScript('npm start', ['start.ts', '--no-simulate', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(await freePort())], env, (l) => l.includes('Try a device by hand'));
     expect(onEngines.log()).toContain(`bus: Kafka ${engines.KAFKA_BROKERS}; store: InfluxDB ${engines.INFLUX_URL}`);

@@ -72,7 +72,7 @@ describe('gateway outages', () => {
 
   it('keeps acknowledging while Kafka is stopped, then delivers everything in per-device order', async () => {
     expect(kafkaPid(), 'this test stops the Kafka that `npm run services -- up` started').toBeDefined();
-    const gw = await startTestGateway({ KAFKA_SEND_TIMEOUT_MS: '2000' });
+    const gw = await startTestGateway({ BUS_SEND_TIMEOUT_MS: '2000' });
     const run = runSimulation(simulation(gw.url, gw.dataDir, gw.registryPath, { count: 300 }));
     await sleep(3000);
     await stopKafka();
@@ -115,7 +115,7 @@ describe('gateway outages', () => {
     const port = await freePort();
     const env = { DATA_DIR: dir, TOPIC_RAW: topic, MQTT_PORT: String(port), GATEWAY_ID: 'gw-spool' };
     // A gateway whose Kafka is unreachable: everything it acknowledges is in its spool only.
-    const spooling = await spawnGateway({ ...env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, KAFKA_SEND_TIMEOUT_MS: '500' }, { ready: 'gateway listening' });
+    const spooling = await spawnGateway({ ...env, KAFKA_BROKERS: `127.0.0.1:${await freePort()}`, BUS_SEND_TIMEOUT_MS: '500' }, { ready: 'gateway listening' });
     const summary = await runSimulation(simulation(`mqtt://127.0.0.1:${port}`, dir, join(dir, 'devices.json'), { count: 50 }));
     expect(summary).toMatchObject({ sent: 300, acked: 300, unacked: 0 });
     expect(await readTopic(testKafka(), topic)).toEqual([]);

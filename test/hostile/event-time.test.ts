@@ -25,7 +25,7 @@ describe('event time per device', () => {
   let p: Pipeline;
   const secrets: Record<string, string> = {};
   beforeAll(async () => {
-    p = await startPipeline({ extraEnv: { KAFKA_PARTITIONS: '1', IDLE_CLOSE_MS: '600000' } });
+    p = await startPipeline({ extraEnv: { BUS_PARTITIONS: '1', IDLE_CLOSE_MS: '600000' } });
     const reg = new DeviceRegistry(p.gw.registryPath);
     secrets['kal-ahead'] = await reg.add({ municipality: 'kalamata', kind: 'energy', deviceId: 'kal-ahead' });
     secrets['kal-live'] = await reg.add({ municipality: 'kalamata', kind: 'energy', deviceId: 'kal-live' });

@@ -62,10 +62,10 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     TOPIC_RAW: `${id}.raw`,
     TOPIC_NORMALIZED: `${id}.normalized`,
     TOPIC_DEADLETTER: `${id}.deadletter`,
-    KAFKA_PARTITIONS: '4',
+    BUS_PARTITIONS: '4',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     IDLE_CLOSE_MS: '2000',
-    KAFKA_SESSION_TIMEOUT_MS: '10000', // a killed worker's partitions move on sooner
+    BUS_SESSION_TIMEOUT_MS: '10000', // a killed worker's partitions move on sooner
     OPS_PORT: '0',
     ...opts.extraEnv,
   };
@@ -80,7 +80,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
 
-  const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, KAFKA_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
+  const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
 
   async function startWorker(name: WorkerName) {
     const e = groupEnv(name);

@@ -1,11 +1,12 @@
 /**
- * Retries an InfluxDB call with exponential backoff for as long as it takes (p-retry): while
- * InfluxDB is away the caller simply waits, and Kafka keeps what it has not committed.
+ * Retries a store call (InfluxDB or the embedded store) with exponential backoff for as long as it
+ * takes (p-retry): while the store is away the caller simply waits, and the bus keeps what the
+ * stage has not committed.
  */
 import pRetry from 'p-retry';
 import type { Logger } from '../logging.ts';
 
-export interface InfluxRetryOptions {
+export interface StoreRetryOptions {
   /** What is being retried, for the log line. */
   what: string;
   log: Logger;
@@ -17,7 +18,7 @@ export interface InfluxRetryOptions {
   onWaitEnded?: () => void;
 }
 
-export async function retryInflux<T>(fn: () => Promise<T>, o: InfluxRetryOptions): Promise<T> {
+export async function retryStore<T>(fn: () => Promise<T>, o: StoreRetryOptions): Promise<T> {
   let failed = false;
   try {
     return await pRetry(fn, {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logging.ts';
-import { retryInflux } from './retry.ts';
+import { retryStore } from './retry.ts';
 
 const log = createLogger('test', 'silent');
 
-describe('retryInflux', () => {
+describe('retryStore', () => {
   it('retries until the call succeeds and reports the end of the wait once', async () => {
     let calls = 0;
     let ended = 0;
     const failures: number[] = [];
-    const result = await retryInflux(
+    const result = await retryStore(
       async () => {
         if (++calls < 3) throw new Error('connect ECONNREFUSED');
         return 'ok';
@@ -24,10 +24,10 @@ describe('retryInflux', () => {
   it('gives up when onFailure throws, and says nothing when there was no wait', async () => {
     let ended = 0;
     await expect(
-      retryInflux(() => Promise.reject(new Error('down')), { what: 'w', log, maxDelayMs: 300, onFailure: () => { throw new Error('moved'); }, onWaitEnded: () => ended++ }),
+      retryStore(() => Promise.reject(new Error('down')), { what: 'w', log, maxDelayMs: 300, onFailure: () => { throw new Error('moved'); }, onWaitEnded: () => ended++ }),
     ).rejects.toThrow('moved');
     expect(ended).toBe(1);
-    await retryInflux(() => Promise.resolve(1), { what: 'w', log, maxDelayMs: 300, onWaitEnded: () => ended++ });
+    await retryStore(() => Promise.resolve(1), { what: 'w', log, maxDelayMs: 300, onWaitEnded: () => ended++ });
     expect(ended).toBe(1);
   });
 });

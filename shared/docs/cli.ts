@@ -1,0 +1,11 @@
+/** `npm run docs`: rewrites the generated settings tables of the READMEs from the config schemas. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { DOCUMENTED_SETTINGS } from './documented-settings.ts';
+import { replaceSettingsTable } from './settings-table.ts';
+
+for (const { readme, id, shape } of DOCUMENTED_SETTINGS) {
+  const before = readFileSync(readme, 'utf8');
+  const after = replaceSettingsTable(before, id, shape);
+  if (after !== before) writeFileSync(readme, after);
+  console.log(`${readme}: ${after === before ? 'up to date' : 'rewritten'}`);
+}
