@@ -7,7 +7,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { duration, positive } from './shared/cli-args.ts';
 import { ConfigError, parseConfig } from './shared/config.ts';
 import { createLogger, logFile } from './shared/logging.ts';
 import { ensureDemoDevice, issueDemoKeys } from './services/single-node/demo.ts';
@@ -16,25 +17,14 @@ import { startSingleNode, type SingleNode } from './services/single-node/node.ts
 import { sampleStatus, statusLine } from './services/single-node/status.ts';
 import { MUNICIPALITIES } from './simulators/municipalities.ts';
 import { runSimulation, simulationDefaults, type SimulationOptions } from './simulators/runner.ts';
-import { parseDuration } from './simulators/duration.ts';
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
-  return n;
-};
-const duration = (v: string) => {
-  const ms = v === '0' ? 0 : parseDuration(v);
-  if (ms === undefined) throw new InvalidArgumentError('expected a duration like 0, 30m, 3h');
-  return ms;
-};
 
 const program = new Command('start')
   .description('run the whole pipeline on this machine: MQTT gateway, stream workers, KPI API and dashboard page, simulated devices')
   .option('--no-simulate', 'run without simulators (for real devices)')
   .option('--devices <n>', 'simulated devices, spread over the four municipalities', positive, 24)
   .option('--rate <r>', 'messages per second per simulated device', positive, 1)
-  .option('--backfill <duration>', 'on the first start, simulated history published first so the charts have data at once (0 = none)', duration, 3 * 3_600_000)
+  .option('--backfill <duration>', 'on the first start, simulated history published first so the charts have data at once (0 = none)', duration(true), 3 * 3_600_000)
   .option('--data-dir <dir>', 'where the embedded log and store, registry, keys and logs live (DATA_DIR)')
   .option('--mqtt-port <port>', 'MQTT port (MQTT_PORT, default 1883)')
   .option('--http-port <port>', 'KPI API and dashboard page (HTTP_PORT, default 8080)')

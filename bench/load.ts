@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSimulation, simulationDefaults, type SimulationSummary } from '../simulators/runner.ts';
+import { sleep } from '../shared/time.ts';
 
 export interface Load {
   devices: number;
@@ -34,7 +35,6 @@ export function publishLoad(o: Load, mqttUrl: string, dataDir: string, onPublish
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the stored count until it reaches `target` (or stops moving for two minutes); returns when the last point landed. */
 export async function waitStored(written: () => Promise<number>, target: number): Promise<number> {

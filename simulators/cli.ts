@@ -4,24 +4,14 @@
  * progress bar and a summary (sent, acknowledged, refused); writes the ground truth to a file.
  */
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { defaultRegistryPath } from '../shared/registry/device-registry.ts';
 import { FAULTS, defaultFaults, parseFaults } from './faults.ts';
 import { MUNICIPALITIES } from './municipalities.ts';
 import { runSimulation, simulationDefaults } from './runner.ts';
-import { parseDuration } from './duration.ts';
+import { duration, positive } from '../shared/cli-args.ts';
 
-const positive = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
-  return n;
-};
-const duration = (v: string) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) throw new InvalidArgumentError('expected a duration like 500ms, 30s, 5m, 1h');
-  return ms;
-};
 const d = simulationDefaults();
 const dataDir = process.env.DATA_DIR ?? 'data';
 
@@ -31,14 +21,14 @@ const program = new Command('simulate')
   .option('--devices <n>', 'number of devices, spread over municipalities and kinds', positive, d.devices)
   .option('--rate <r>', 'messages per second per device', positive, d.rate)
   .option('--batch <b>', 'readings per message (array payload when > 1)', positive, d.batch)
-  .option('--duration <d>', 'how long to publish (e.g. 30s, 5m)', duration)
+  .option('--duration <d>', 'how long to publish (e.g. 30s, 5m)', duration())
   .option('--count <n>', 'messages per device', positive)
   .option('--municipality <m...>', `municipalities (${MUNICIPALITIES.map((m) => m.id).join(', ')})`, d.municipalities)
   .option('--seed <s>', 'random seed: the same seed gives the same devices and readings', positive, d.seed)
   .addOption(new Option('--qos <q>', 'MQTT QoS').choices(['0', '1']).default('1'))
   .addOption(new Option('--format <f>', 'payload format').choices(['native', 'senml']).default('native'))
   .option('--sim-start <iso>', 'simulated clock start (ISO-8601); live clock when absent')
-  .option('--sim-step <d>', 'simulated time between readings', duration, d.simStepMs)
+  .option('--sim-step <d>', 'simulated time between readings', duration(), d.simStepMs)
   .option('--faults <list>', `comma-separated: ${FAULTS.join(', ')}`, '')
   .option('--fault-rate <p>', 'chance per message of a fault', positive, defaultFaults().rate)
   .option('--id-prefix <p>', 'prefix for device ids (to run separate fleets)', '')

@@ -14,6 +14,7 @@ import { MALFORMATIONS, defaultFaults, type Fault, type FaultOptions } from './f
 import { planDevices, type SimDevice } from './fleet-plan.ts';
 import { encode, type Format, type Reading } from './payload.ts';
 import { Rng } from './rng.ts';
+import { sleep } from '../shared/time.ts';
 
 export interface SimulationOptions {
   mqttUrl: string;
@@ -108,7 +109,6 @@ interface DeviceRun {
   messages: number;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationSummary> {
   const rng = new Rng(opts.seed);

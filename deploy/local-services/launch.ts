@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { sleep } from '../../shared/time.ts';
 
 export const PIPELINE_SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator'] as const;
 export type PipelineService = (typeof PIPELINE_SERVICES)[number];
@@ -31,7 +32,6 @@ export interface LaunchedServices {
   stop(graceMs?: number): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ready = async (port: string) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
 
 export async function launchServices(o: LaunchOptions): Promise<LaunchedServices> {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
+import { sleep } from '../../shared/time.ts';
 
 export function isAlive(pid: number): boolean {
   try {
@@ -41,7 +42,6 @@ export function startDaemon(opts: {
   return child.pid;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, wait up to `graceMs`, then SIGKILL. Removes the pid file. */
 export async function stopDaemon(pidFile: string, graceMs = 20_000): Promise<boolean> {

@@ -8,18 +8,16 @@
  * open window, so a restart replays exactly the readings of the windows still open.
  */
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
+import { VOCABULARY, type AggregateMeasurement } from '../../shared/schemas/kinds.ts';
 import type { Kind } from '../../shared/schemas/topics.ts';
 
 export interface WindowSpec {
   sizeMs: number;
-  measurement: string;
+  measurement: AggregateMeasurement;
 }
 
-export const WINDOWS: Record<Kind, WindowSpec> = {
-  energy: { sizeMs: 15 * 60_000, measurement: 'energy_15m' },
-  fleet: { sizeMs: 60 * 60_000, measurement: 'fleet_1h' },
-  parking: { sizeMs: 15 * 60_000, measurement: 'parking_15m' },
-};
+/** Each kind's window, from the domain vocabulary. */
+export const WINDOWS = Object.fromEntries(Object.entries(VOCABULARY).map(([k, v]) => [k, { sizeMs: v.windowMs, measurement: v.aggregate }])) as Record<Kind, WindowSpec>;
 
 export interface OpenWindow {
   kind: Kind;

@@ -14,6 +14,7 @@ import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { Spool, SpoolRecord } from './spool.ts';
+import { sleep } from '../../shared/time.ts';
 
 export interface ForwarderOptions {
   topic: string;
@@ -28,7 +29,6 @@ interface Queued {
   reject: (err: Error) => void;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout;

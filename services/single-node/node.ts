@@ -12,6 +12,7 @@ import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer, storeReadiness, type Readiness } from '../../shared/http/ops-server.ts';
 import { createLogger, type Logger } from '../../shared/logging.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
+import { AGGREGATE_MEASUREMENTS, RAW_MEASUREMENTS } from '../../shared/schemas/kinds.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { aggregatorEnv } from '../aggregator/config.ts';
 import { startAggregator } from '../aggregator/aggregator.ts';
@@ -32,7 +33,7 @@ const DAY_MS = 86_400_000;
 
 /** Deletes raw points older than RAW_RETENTION_DAYS and aggregates older than AGG_RETENTION_DAYS. */
 export function applyRetention(store: SqliteStore, cfg: Pick<SingleNodeConfig, 'RAW_RETENTION_DAYS' | 'AGG_RETENTION_DAYS'>, now: number): number {
-  return store.deleteBefore(['energy', 'fleet', 'parking'], now - cfg.RAW_RETENTION_DAYS * DAY_MS) + store.deleteBefore(['energy_15m', 'fleet_1h', 'parking_15m'], now - cfg.AGG_RETENTION_DAYS * DAY_MS);
+  return store.deleteBefore(RAW_MEASUREMENTS, now - cfg.RAW_RETENTION_DAYS * DAY_MS) + store.deleteBefore(AGGREGATE_MEASUREMENTS, now - cfg.AGG_RETENTION_DAYS * DAY_MS);
 }
 
 export interface SingleNode {

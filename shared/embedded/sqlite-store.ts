@@ -4,11 +4,11 @@
  * InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
  * measurement, municipality and time through indexes.
  */
+import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { seriesKey, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { openDatabase, type Db } from './sqlite.ts';
 
-const RAW_MEASUREMENTS = ['energy', 'fleet', 'parking'];
 
 interface PointRow {
   ts: number;

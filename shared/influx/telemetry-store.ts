@@ -5,13 +5,12 @@
  */
 import { Point } from '@influxdata/influxdb-client';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
+import { VOCABULARY } from '../schemas/kinds.ts';
 import { isAggregate, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
 
 /** Columns of a pivoted row that are not fields. */
 const META = new Set(['result', 'table', '_start', '_stop', '_time', '_measurement', 'municipality', 'device']);
-/** Every raw measurement has this field on every reading: it marks "a reading arrived". */
-const PRESENCE_FIELD: Record<string, string> = { energy: 'energy_wh', fleet: 'lat', parking: 'occupied' };
 
 /**
  * A Flux string literal: JSON's escapes, plus `${` escaped, which Flux would otherwise read as
@@ -118,8 +117,9 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
-    const presence = Object.entries(PRESENCE_FIELD)
-      .map(([m, f]) => `(r._measurement == ${str(m)} and r._field == ${str(f)})`)
+    // Every reading of a kind has its presence field: it marks "a reading arrived".
+    const presence = Object.values(VOCABULARY)
+      .map((v) => `(r._measurement == ${str(v.raw)} and r._field == ${str(v.presenceField)})`)
       .join(' or ');
     const flux = `from(bucket: ${str(this.raw.bucket)})
   |> range(start: time(v: ${ns(q.since)}))

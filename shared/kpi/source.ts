@@ -3,14 +3,10 @@
  * store on one machine. Both return the aggregator's window rows as they were written, so the KPI
  * numbers come from one pure implementation whichever store holds the data.
  */
-export type AggregateMeasurement = 'energy_15m' | 'fleet_1h' | 'parking_15m';
+import type { AggregateMeasurement } from '../schemas/kinds.ts';
 
-/** Window length of each aggregate measurement (the aggregator's windows). */
-export const WINDOW_MS: Record<AggregateMeasurement, number> = {
-  energy_15m: 15 * 60_000,
-  fleet_1h: 60 * 60_000,
-  parking_15m: 15 * 60_000,
-};
+export type { AggregateMeasurement };
+export { WINDOW_MS } from '../schemas/kinds.ts';
 
 /** One device's window: tags as written (district, building, lot, vehicleType…), numeric fields. */
 export interface WindowRow {

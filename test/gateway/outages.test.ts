@@ -13,8 +13,8 @@ import { spawnGateway, startTestGateway, waitUntil } from '../support/gateway.ts
 import { readTopic } from '../support/kafka-read.ts';
 import { countBy, readGroundTruth, readingKeys } from '../support/ground-truth.ts';
 import { freePort, testKafka, unique } from '../support/services.ts';
+import { sleep } from '../../shared/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function simulation(url: string, dir: string, registryPath: string, over: Partial<SimulationOptions> = {}): SimulationOptions {
   return {

@@ -8,8 +8,8 @@ import type { WorkerName } from '../support/pipeline.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { expectMatchesTruth, simulate } from '../support/verify.ts';
 import { testKafka } from '../support/services.ts';
+import { sleep } from '../../shared/time.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('pipeline disruptions', { timeout: 180_000 }, () => {
   afterAll(async () => {

@@ -50,7 +50,7 @@ function dataset() {
       const result = aggregateWindow(w, carry, RULES);
       carry = result.carry;
       aggregates.push(aggregatePoint(w, measurement, result.fields, result.carry));
-      windows.push({ measurement: measurement as AggregateMeasurement, device: d.deviceId, start });
+      windows.push({ measurement: measurement, device: d.deviceId, start });
     }
   }
   return { devices, raw, aggregates, windows };
