@@ -44,7 +44,7 @@ function serverProperties(): string {
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     `log.dirs=${dataDir}`,
-    // The project creates its topics itself (DESIGN.md): a typo must not create a topic.
+    // The project creates its topics itself (docs/architecture.md): a typo must not create a topic.
     'auto.create.topics.enable=false',
     'num.partitions=6',
     'offsets.topic.replication.factor=1',

@@ -7,7 +7,7 @@ import * as influx from './influxdb.ts';
 import { ensureTopics, pipelineTopics } from '../../shared/kafka/topics.ts';
 import { parseConfig, kafkaEnv } from '../../shared/config.ts';
 
-/** The environment that points every service at the local engines (DESIGN.md). */
+/** The environment that points every service at the local engines (docs/architecture.md). */
 export function serviceEnv(): Record<string, string> {
   return {
     KAFKA_BROKERS: kafka.kafkaBrokers(),

@@ -1,5 +1,5 @@
 /**
- * Which topics a device may touch (DESIGN.md): publish only to its own `telemetry` and `status`,
+ * Which topics a device may touch (docs/architecture.md): publish only to its own `telemetry` and `status`,
  * subscribe only under its own `cmd/#`. Pure decisions, so the rules are tested alone.
  */
 import { commandFilter, parseTopic, sameDevice, type DeviceAddress, type TopicChannel } from '../../shared/schemas/topics.ts';

@@ -1,5 +1,5 @@
 /**
- * `npm run devices -- add|list|revoke|rotate`: the device registry CLI (DESIGN.md).
+ * `npm run devices -- add|list|revoke|rotate`: the device registry CLI (docs/architecture.md).
  * `add` prints the new secret once, as the last line of stdout.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

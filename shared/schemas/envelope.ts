@@ -1,5 +1,5 @@
 /**
- * The value of a `telemetry.raw` record (DESIGN.md): who sent it, where it came in, and the
+ * The value of a `telemetry.raw` record (docs/architecture.md): who sent it, where it came in, and the
  * payload exactly as received. The payload is kept as text (base64 when it is not UTF-8) so the
  * normaliser can dead-letter the original bytes; the gateway does not parse it.
  */

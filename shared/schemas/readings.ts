@@ -1,5 +1,5 @@
 /**
- * The reading contract, defined once: the native payload fields per kind (DESIGN.md), their valid
+ * The reading contract, defined once: the native payload fields per kind (docs/architecture.md), their valid
  * ranges, and the canonical reading that the normaliser emits on `telemetry.normalized`.
  */
 import { z } from 'zod';

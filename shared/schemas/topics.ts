@@ -1,5 +1,5 @@
 /**
- * The MQTT topic contract (DESIGN.md): `city/{municipality}/{kind}/{deviceId}/{telemetry|status|cmd/…}`.
+ * The MQTT topic contract (docs/architecture.md): `city/{municipality}/{kind}/{deviceId}/{telemetry|status|cmd/…}`.
  * Pure parsing and building, shared by the gateway, the simulators and the tests.
  */
 import { z } from 'zod';
