@@ -9,10 +9,10 @@
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { groupConsumer } from '../../shared/worker-config.ts';
+import { groupConsumer, type RunningWorker, type WorkerDeps } from '../../shared/stages/worker.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import { retryStore } from '../../shared/store/retry.ts';
-import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed } from '../../shared/bus/bus.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';

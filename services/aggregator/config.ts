@@ -1,7 +1,7 @@
 /** The aggregator's settings (documented in services/aggregator/README.md). */
 import { z } from 'zod';
 import { influxEnv, int } from '../../shared/config.ts';
-import { workerEnv } from '../../shared/worker-config.ts';
+import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const aggregatorEnv = {
   ...workerEnv(9104, 'aggregator'),

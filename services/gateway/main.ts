@@ -1,6 +1,6 @@
 /** Gateway process: wires configuration to the broker, Kafka, the ops endpoints and SIGTERM. */
 import { loadConfig } from '../../shared/config.ts';
-import { pipelineTopics } from '../../shared/bus/bus.ts';
+import { pipelineTopics } from '../../shared/bus/topics.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';

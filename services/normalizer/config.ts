@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { int } from '../../shared/config.ts';
 import { DEFAULT_MAX_READINGS } from './normalize.ts';
-import { workerEnv } from '../../shared/worker-config.ts';
+import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const normalizerEnv = {
   ...workerEnv(9102, 'normalizer'),

@@ -1,7 +1,7 @@
 /** Normaliser process: wiring only. */
 import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
-import { pipelineTopics } from '../../shared/bus/bus.ts';
+import { pipelineTopics } from '../../shared/bus/topics.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';

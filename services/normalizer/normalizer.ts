@@ -6,8 +6,8 @@
  * dead-letter record, whatever it held; it never stops the partition.
  */
 import { Counter } from 'prom-client';
-import { nextOffset, type BusMessage, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
-import { groupConsumer } from '../../shared/worker-config.ts';
+import { nextOffset, type BusMessage } from '../../shared/bus/bus.ts';
+import { type RunningWorker, type WorkerDeps, groupConsumer } from '../../shared/stages/worker.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { DeadLetterBudget, deadLetter } from '../../shared/schemas/deadletter.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';

@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
-import { pipelineTopics, type RunningWorker } from '../../shared/bus/bus.ts';
+import { pipelineTopics } from '../../shared/bus/topics.ts';
+import { type RunningWorker } from '../../shared/stages/worker.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer, storeReadiness, type Readiness } from '../../shared/http/ops-server.ts';
 import { createLogger, type Logger } from '../../shared/logging.ts';

@@ -1,7 +1,7 @@
 /** The writer's settings (documented in services/writer/README.md). */
 import type { z } from 'zod';
 import { influxEnv, int } from '../../shared/config.ts';
-import { workerEnv } from '../../shared/worker-config.ts';
+import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const writerEnv = {
   ...workerEnv(9103, 'writer'),

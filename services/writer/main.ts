@@ -2,7 +2,7 @@
 import { loadConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer, storeReadiness } from '../../shared/http/ops-server.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
-import { pipelineTopics } from '../../shared/bus/bus.ts';
+import { pipelineTopics } from '../../shared/bus/topics.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { createLogger } from '../../shared/logging.ts';

@@ -7,14 +7,13 @@
  * holding the partition.
  */
 import { Counter, Histogram } from 'prom-client';
-import { nextOffset, type BusMessage, type BusRecord, type RunningWorker, type WorkerDeps } from '../../shared/bus/bus.ts';
+import { nextOffset, type BusMessage, type BusRecord } from '../../shared/bus/bus.ts';
+import { type RunningWorker, type WorkerDeps, groupConsumer } from '../../shared/stages/worker.ts';
 import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { REJECT, type Rejection } from '../../shared/schemas/rejections.ts';
 import { writeIsolating } from '../../shared/stages/isolate.ts';
 import { handleEach } from '../../shared/stages/poison.ts';
-import type { StorePoint } from '../../shared/store/store.ts';
-import { groupConsumer } from '../../shared/worker-config.ts';
-import type { TelemetryStore } from '../../shared/store/store.ts';
+import { type StorePoint, type TelemetryStore } from '../../shared/store/store.ts';
 import { retryStore } from '../../shared/store/retry.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
 import { canonicalReadingSchema, type CanonicalReading } from '../../shared/schemas/readings.ts';

@@ -4,7 +4,7 @@
  * embedded log in SQLite implements it on one machine (`shared/embedded/sqlite-bus.ts`). The
  * stages see only this interface, so both run the same processing code.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge } from 'prom-client';
 import type { Logger } from '../logging.ts';
 
 export interface BusMessage {
@@ -70,23 +70,7 @@ export interface ConsumerMetrics {
   failing: Gauge;
 }
 
-export function createConsumerMetrics(registry: Registry, group: string): ConsumerMetrics {
-  return {
-    lag: new Gauge({ name: 'worker_consumer_lag', help: `Records behind the partition end (${group})`, labelNames: ['topic', 'partition'], registers: [registry] }),
-    records: new Counter({ name: 'worker_records_in_total', help: 'Records consumed', labelNames: ['topic'], registers: [registry] }),
-    batchFailures: new Counter({ name: 'worker_batch_failures_total', help: 'Failed attempts at a batch (handling or commit), each retried with backoff', registers: [registry] }),
-    failing: new Gauge({ name: 'worker_failing_partitions', help: 'Partitions whose batch is failing and being retried', registers: [registry] }),
-  };
-}
 
-/** The retry options every bus gives `retryBatch`: the consumer's log and metrics. */
-export const batchRetryOptions = (o: Pick<ConsumeOptions, 'log' | 'metrics' | 'topic'>, partition: number, stillOwned: () => boolean) => ({
-  log: o.log.child({ topic: o.topic, partition }),
-  what: `batch of ${o.topic}[${partition}]`,
-  stillOwned,
-  onFailure: () => o.metrics.batchFailures.inc(),
-  onFailing: (f: boolean) => o.metrics.failing.inc(f ? 1 : -1),
-});
 
 export interface ConsumeOptions {
   groupId: string;
@@ -128,32 +112,10 @@ export interface Bus {
   committed(groupId: string, topic: string): Promise<Map<number, Committed>>;
 }
 
-/** What every stream worker is given by its `main.ts` (or a test). */
-export interface WorkerDeps {
-  bus: Bus;
-  log: Logger;
-  registry: Registry;
-  onFatal: (err: Error) => void;
-}
 
-/** A started stream worker. */
-export interface RunningWorker {
-  consumer: BusConsumer;
-  /** Let the batch in progress finish and commit, then leave the group. */
-  stop(): Promise<void>;
-}
 
 export const lastOffset = (batch: BusBatch) => batch.messages.at(-1)?.offset ?? String(Number(batch.highWatermark) - 1);
 
 /** The offset to commit after a batch whose results are all safe: one past its last record. */
 export const nextOffset = (batch: BusBatch) => String(Number(lastOffset(batch)) + 1);
 
-/** The three pipeline topics with the configured names and partition count. */
-export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; BUS_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number }): TopicSpec[] {
-  const base = { partitions: cfg.BUS_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
-  return [
-    { topic: cfg.TOPIC_RAW, ...base },
-    { topic: cfg.TOPIC_NORMALIZED, ...base },
-    { topic: cfg.TOPIC_DEADLETTER, ...base },
-  ];
-}

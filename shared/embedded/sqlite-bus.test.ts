@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createConsumerMetrics, nextOffset, type BusBatch } from '../bus/bus.ts';
+import { nextOffset, type BusBatch } from '../bus/bus.ts';
+import { createConsumerMetrics } from '../bus/consumer-metrics.ts';
 import { createLogger } from '../logging.ts';
 import { SqliteBus } from './sqlite-bus.ts';
 

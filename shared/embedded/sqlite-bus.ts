@@ -12,7 +12,8 @@
 import { EventEmitter } from 'node:events';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { sleep } from '../time.ts';
-import { batchRetryOptions, type Bus, type BusBatch, type BusConsumer, type BusMessage, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
+import { type Bus, type BusBatch, type BusConsumer, type BusMessage, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
+import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import type { Statement } from 'better-sqlite3';
 import { openDatabase, type Db } from './sqlite.ts';
 

@@ -4,8 +4,8 @@
  * heartbeats while a handler waits for the next hop.
  */
 import { Partitioners, type Kafka } from 'kafkajs';
-import type { Bus, BusConsumer, BusProducer, Committed, ConsumeOptions, ProducerOptions, TopicSpec } from '../bus/bus.ts';
-import { batchRetryOptions, lastOffset } from '../bus/bus.ts';
+import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
+import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
 import { ensureTopics } from './topics.ts';

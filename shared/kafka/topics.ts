@@ -5,8 +5,6 @@
 import type { Kafka, ITopicConfig } from 'kafkajs';
 import type { TopicSpec } from '../bus/bus.ts';
 
-export { pipelineTopics, type TopicSpec } from '../bus/bus.ts';
-
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<string[]> {
   const admin = kafka.admin();

@@ -1,7 +1,25 @@
-/** Settings every stream worker shares (Kafka, ops port, drain deadline). */
+/** What every stream worker shares: its settings (bus, ops port, drain deadline), its dependencies, its running handle. */
 import { z } from 'zod';
-import { createConsumerMetrics, type ConsumeOptions, type WorkerDeps } from './bus/bus.ts';
-import { commonEnv, int, kafkaEnv, port } from './config.ts';
+import type { Registry } from 'prom-client';
+import type { Bus, BusConsumer, ConsumeOptions } from '../bus/bus.ts';
+import { createConsumerMetrics } from '../bus/consumer-metrics.ts';
+import { commonEnv, int, kafkaEnv, port } from '../config.ts';
+import type { Logger } from '../logging.ts';
+
+/** What every stream worker is given by its `main.ts` (or a test). */
+export interface WorkerDeps {
+  bus: Bus;
+  log: Logger;
+  registry: Registry;
+  onFatal: (err: Error) => void;
+}
+
+/** A started stream worker. */
+export interface RunningWorker {
+  consumer: BusConsumer;
+  /** Let the batch in progress finish and commit, then leave the group. */
+  stop(): Promise<void>;
+}
 
 export const workerEnv = (defaultOpsPort: number, defaultGroup: string) => ({
   ...commonEnv,

@@ -1,0 +1,81 @@
+/**
+ * The forwarder's direct/spool state machine on a fake bus (the real one is proven by the outage
+ * tests on Kafka): direct while the bus answers, every record of a failed produce and everything
+ * after it to the spool, replayed in order before going direct again.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { Bus, BusMessage, BusProducer } from '../../shared/bus/bus.ts';
+import { createLogger } from '../../shared/logging.ts';
+import { waitUntil } from '../../test/support/gateway.ts';
+import { Forwarder } from './forwarder.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { Spool } from './spool.ts';
+
+/** A bus whose produce can be switched off, and which remembers what it acknowledged. */
+class FakeBus {
+  up = true;
+  acked: BusMessage[] = [];
+  sends = 0;
+  asBus(): Bus {
+    const producer: BusProducer = {
+      send: async (_topic, messages) => {
+        this.sends++;
+        await new Promise((r) => setTimeout(r, 2));
+        if (!this.up) throw new Error('bus away');
+        this.acked.push(...messages);
+      },
+      close: async () => undefined,
+    };
+    return { kind: 'embedded', ensureTopics: async () => [], producer: async () => producer, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map() };
+  }
+}
+
+async function setup(bus: FakeBus) {
+  const spool = await Spool.open(mkdtempSync(join(tmpdir(), 'fwd-spool-')), { maxBytes: 1_000_000, segmentBytes: 10_000, fsyncDelayMs: 1 });
+  const metrics = createGatewayMetrics(new Registry());
+  const f = new Forwarder(bus.asBus(), spool, { topic: 't', lingerMs: 1, batchMax: 10, sendTimeoutMs: 500 }, metrics, createLogger('fwd', 'silent'));
+  f.start();
+  await waitUntil(() => f.direct, 5000, 'direct mode');
+  return { f, spool };
+}
+
+const rec = (i: number) => ({ key: `d${i % 3}`, timestamp: i, value: String(i) });
+
+describe('Forwarder', () => {
+  it('sends straight to the bus while it answers, in order', async () => {
+    const bus = new FakeBus();
+    const { f } = await setup(bus);
+    await Promise.all(Array.from({ length: 25 }, (_, i) => f.submit(rec(i))));
+    expect(bus.acked.map((m) => m.value)).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+    expect(f.direct).toBe(true);
+    await f.drain();
+  });
+
+  it('spools the failed batch and everything after it, then replays in order and goes direct again', async () => {
+    const bus = new FakeBus();
+    const { f, spool } = await setup(bus);
+    await f.submit(rec(0));
+    bus.up = false;
+    // Acknowledged (durable in the spool) although the bus is away.
+    await Promise.all(Array.from({ length: 20 }, (_, i) => f.submit(rec(1 + i))));
+    expect(f.direct).toBe(false);
+    expect(spool.depthRecords).toBeGreaterThan(0);
+    bus.up = true;
+    await waitUntil(() => f.direct, 10_000, 'back to direct');
+    await f.submit(rec(21));
+    expect(bus.acked.map((m) => Number(m.value))).toEqual(Array.from({ length: 22 }, (_, i) => i));
+    expect(spool.isEmpty).toBe(true);
+    await f.drain();
+  });
+
+  it('refuses new records once it is shutting down', async () => {
+    const bus = new FakeBus();
+    const { f } = await setup(bus);
+    await f.drain();
+    await expect(f.submit(rec(1))).rejects.toThrow(/shutting down/);
+  });
+});
