@@ -1,17 +1,60 @@
-/** `npm run service -- NAME`: one service configured from the environment (what a container runs). */
-const SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api', 'monitor'] as const;
-const name = process.argv[2];
+/**
+ * `npm run service -- NAME`: one stage of the catalogue as its own process, configured from the
+ * environment, on Kafka and InfluxDB — what a container runs in production. The stage's own code
+ * is in its folder; this file only opens the engines it asks for, serves its ops endpoints and
+ * drains it on SIGTERM.
+ */
+import { ApiKeyStore, defaultApiKeysPath } from '../shared/auth/api-keys.ts';
+import type { Bus } from '../shared/bus/bus.ts';
+import { influxEnv, kafkaEnv, loadConfig, parseConfig } from '../shared/config.ts';
+import { createMetricsRegistry, startOpsServer } from '../shared/http/ops-server.ts';
+import { InfluxTelemetryStore } from '../shared/influx/telemetry-store.ts';
+import { createKafka } from '../shared/kafka/client.ts';
+import { KafkaBus } from '../shared/kafka/kafka-bus.ts';
+import { createLogger } from '../shared/logging.ts';
+import { DeviceRegistry, defaultRegistryPath } from '../shared/registry/device-registry.ts';
+import { exitOnFatal, onShutdown } from '../shared/shutdown.ts';
+import type { StageDeps } from '../shared/stages/stage.ts';
+import type { TelemetryStore } from '../shared/store/store.ts';
+import { STAGE_NAMES, stageNamed } from './catalogue.ts';
 
-if (!name || !(SERVICES as readonly string[]).includes(name)) {
-  process.stderr.write(`usage: npm run service -- <${SERVICES.join('|')}>\n`);
+const name = process.argv[2] ?? '';
+const stage = stageNamed(name);
+if (!stage) {
+  process.stderr.write(`usage: npm run service -- <${STAGE_NAMES.join('|')}>\n`);
   process.exit(2);
 }
-try {
-  await import(`./${name}/main.ts`);
-} catch (err) {
-  if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String(err).includes(`${name}/main.ts`)) {
-    process.stderr.write(`service '${name}' is not implemented yet\n`);
-    process.exit(2);
-  }
-  throw err;
-}
+
+const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number; DEVICE_REGISTRY?: string };
+const log = createLogger(name, cfg.LOG_LEVEL);
+const registry = createMetricsRegistry(name);
+const closers: (() => void | Promise<void>)[] = [];
+
+/** Each engine opened once, on first use. */
+const once = <T>(open: () => T) => {
+  let v: T | undefined;
+  return () => (v ??= open());
+};
+const deps: StageDeps = {
+  log,
+  registry,
+  onFatal: exitOnFatal(log),
+  bus: once((): Bus => new KafkaBus(createKafka({ brokers: parseConfig(kafkaEnv).KAFKA_BROKERS, clientId: name, log }))),
+  store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv))),
+  devices: once(() => {
+    const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
+    closers.push(devices.watch(() => log.info('device registry reloaded')));
+    return devices;
+  }),
+  keys: once(() => new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR))),
+};
+
+const running = await stage.start(cfg, deps);
+const ops = await startOpsServer({ port: cfg.OPS_PORT, registry, readiness: () => running.readiness() });
+log.info({ opsPort: ops.port, ...running.describe }, `${name} running`);
+
+onShutdown(log, cfg.SHUTDOWN_TIMEOUT_MS, async () => {
+  await running.stop();
+  await ops.app.close();
+  for (const close of closers) await close();
+});

@@ -6,15 +6,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { sleep } from '../../shared/time.ts';
+import { CATALOGUE } from '../../services/catalogue.ts';
 
-export const PIPELINE_SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator'] as const;
-export type PipelineService = (typeof PIPELINE_SERVICES)[number];
+/** The stages every reading passes through, from the catalogue (downstream first). */
+export const PIPELINE_SERVICES = CATALOGUE.filter((s) => s.carriesReadings).map((s) => s.name);
+export type PipelineService = string;
 
 export interface LaunchOptions {
   /** Environment every service gets. */
   env: Record<string, string>;
   /** Ops port of each service (its /readyz is polled there). */
-  opsPorts: Record<PipelineService, string>;
+  opsPorts: Record<PipelineService, string | undefined>;
   /** Extra environment per service (e.g. its consumer group). */
   envFor?: (name: PipelineService) => Record<string, string>;
   /** Where a service's output goes: a stream of its own, or stderr only (stdout dropped). */
@@ -32,7 +34,7 @@ export interface LaunchedServices {
   stop(graceMs?: number): Promise<void>;
 }
 
-const ready = async (port: string) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
+const ready = async (port: string | undefined) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
 
 export async function launchServices(o: LaunchOptions): Promise<LaunchedServices> {
   const children = new Map<PipelineService, ChildProcess>();

@@ -21,9 +21,3 @@ export const singleNodeEnv = {
 };
 
 export type SingleNodeConfig = z.infer<z.ZodObject<typeof singleNodeEnv>>;
-
-/** The stages in ops-port order. */
-export const STAGES = ['gateway', 'normalizer', 'writer', 'aggregator', 'kpi-api'] as const;
-export type Stage = (typeof STAGES)[number];
-
-export const opsPort = (cfg: SingleNodeConfig, stage: Stage) => (cfg.OPS_PORT_BASE === 0 ? '0' : String(cfg.OPS_PORT_BASE + STAGES.indexOf(stage) + 1));

@@ -1,7 +1,6 @@
 /** The live one-line status of `npm start`, from the stages' own metrics. */
 import type { Registry } from 'prom-client';
 import { counterValue } from '../../shared/http/metrics-text.ts';
-import type { Stage } from './config.ts';
 
 export interface StatusSample {
   stored: number;
@@ -10,12 +9,13 @@ export interface StatusSample {
   at: number;
 }
 
-export async function sampleStatus(registries: Record<Stage, Registry>): Promise<StatusSample> {
-  const [writer, gateway, normalizer, aggregator] = await Promise.all([registries.writer.metrics(), registries.gateway.metrics(), registries.normalizer.metrics(), registries.aggregator.metrics()]);
+export async function sampleStatus(registries: Record<string, Registry>): Promise<StatusSample> {
+  const text = (stage: string) => registries[stage]?.metrics() ?? Promise.resolve('');
+  const [writer, gateway, normalizer, aggregator] = await Promise.all([text('writer'), text('gateway'), text('normalizer'), text('aggregator')]);
   return {
     stored: counterValue(writer, 'writer_points_written_total'),
     online: counterValue(gateway, 'gateway_connected_devices'),
-    deadLetters: counterValue(normalizer, 'normalizer_deadletter_total') + counterValue(aggregator, 'aggregator_late_readings_total'),
+    deadLetters: counterValue(normalizer, 'normalizer_deadletter_records_total') + counterValue(writer, 'writer_deadletter_records_total') + counterValue(aggregator, 'aggregator_late_readings_total'),
     at: Date.now(),
   };
 }

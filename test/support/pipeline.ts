@@ -14,25 +14,22 @@ import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
-import { type RunningWorker } from '../../shared/stages/worker.ts';
+import type { RunningStage } from '../../shared/stages/stage.ts';
+import { stageNamed } from '../../services/catalogue.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { pipelineTopics } from '../../shared/bus/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
-import { aggregatorEnv } from '../../services/aggregator/config.ts';
-import { startAggregator } from '../../services/aggregator/aggregator.ts';
 import { normalizerEnv } from '../../services/normalizer/config.ts';
-import { startNormalizer } from '../../services/normalizer/normalizer.ts';
 import { writerEnv } from '../../services/writer/config.ts';
-import { startWriter } from '../../services/writer/writer.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { servicesEnv, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
 
 export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
 
-export type { RunningWorker };
+export type { RunningStage };
 
 export interface Pipeline {
   env: Record<string, string>;
@@ -45,7 +42,7 @@ export interface Pipeline {
   /** Metrics registries of the in-process gateway and workers (what their /metrics would serve). */
   registries: { service: string; registry: Registry }[];
   /** Starts one more in-process worker of that kind (same group). */
-  startWorker(name: WorkerName): Promise<RunningWorker>;
+  startWorker(name: WorkerName): Promise<RunningStage>;
   /** Starts a worker as its own process. */
   spawnWorker(name: WorkerName): Promise<ChildProcess>;
   close(): Promise<void>;
@@ -77,7 +74,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
   const store = new InfluxStore(parseConfig(writerEnv, env));
   const telemetry = new InfluxTelemetryStore(parseConfig(writerEnv, env));
-  const running: RunningWorker[] = [];
+  const running: RunningStage[] = [];
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
 
@@ -85,16 +82,25 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
 
   async function startWorker(name: WorkerName) {
     const e = groupEnv(name);
+    const stage = stageNamed(name)!;
     const log = createLogger(`${name}-test`, e.LOG_LEVEL);
-    const onFatal = (err: Error) => {
-      throw new Error(`${name} consumer stopped for good: ${err.message}`);
-    };
-    const deps = { bus: new KafkaBus(createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log })), log, registry: createMetricsRegistry(name), onFatal };
-    registries.push({ service: name, registry: deps.registry });
-    let w: RunningWorker;
-    if (name === 'normalizer') w = await startNormalizer(parseConfig(normalizerEnv, e), { ...deps, devices: new DeviceRegistry(gw.registryPath) });
-    else if (name === 'writer') w = await startWriter(parseConfig(writerEnv, e), { ...deps, store: telemetry });
-    else w = await startAggregator(parseConfig(aggregatorEnv, e), { ...deps, store: telemetry });
+    const registry = createMetricsRegistry(name);
+    registries.push({ service: name, registry });
+    const bus = new KafkaBus(createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }));
+    // The same catalogue entry `npm run service` and `npm start` run, on this test's engines.
+    const w = await stage.start(parseConfig(stage.env, e), {
+      log,
+      registry,
+      onFatal: (err) => {
+        throw new Error(`${name} consumer stopped for good: ${err.message}`);
+      },
+      bus: () => bus,
+      store: () => telemetry,
+      devices: () => new DeviceRegistry(gw.registryPath),
+      keys: () => {
+        throw new Error('workers use no API keys');
+      },
+    });
     running.push(w);
     return w;
   }

@@ -1,0 +1,25 @@
+/** The gateway in the stage catalogue. */
+import { pipelineTopics } from '../../shared/bus/topics.ts';
+import { defineStage } from '../../shared/stages/stage.ts';
+import { gatewayEnv } from './config.ts';
+import { startGateway } from './gateway.ts';
+import { createGatewayMetrics } from './metrics.ts';
+
+export const gatewayStage = defineStage({
+  name: 'gateway',
+  env: gatewayEnv,
+  singleNode: true,
+  carriesReadings: true,
+  async start(cfg, deps) {
+    const bus = deps.bus();
+    // Topics are made here when the bus is up; when it is not, the gateway still starts and spools.
+    await bus.ensureTopics(pipelineTopics(cfg)).catch((err: Error) => deps.log.warn({ err: err.message }, 'could not ensure topics yet'));
+    const gateway = await startGateway(cfg, { bus, log: deps.log, metrics: createGatewayMetrics(deps.registry) });
+    return {
+      // Ready while forwarding directly, or while the spool still has room.
+      readiness: () => ({ ready: gateway.forwarder.direct || gateway.spool.depthBytes < cfg.SPOOL_MAX_BYTES * 0.9, detail: { bus: gateway.forwarder.direct ? 'direct' : 'spooling', spoolRecords: gateway.spool.depthRecords } }),
+      stop: () => gateway.close(),
+      describe: { mqttPort: gateway.mqttPort, mqttsPort: gateway.mqttsPort },
+    };
+  },
+});
