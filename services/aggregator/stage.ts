@@ -1,20 +1,6 @@
 /** The aggregator in the stage catalogue. */
-import { pipelineTopics } from '../../shared/bus/topics.ts';
-import { storeReadiness } from '../../shared/http/ops-server.ts';
-import { defineStage } from '../../shared/stages/stage.ts';
+import { workerStage } from '../../shared/stages/worker-stage.ts';
 import { startAggregator } from './aggregator.ts';
 import { aggregatorEnv } from './config.ts';
 
-export const aggregatorStage = defineStage({
-  name: 'aggregator',
-  env: aggregatorEnv,
-  singleNode: true,
-  carriesReadings: true,
-  async start(cfg, deps) {
-    const bus = deps.bus();
-    const store = deps.store();
-    await bus.ensureTopics(pipelineTopics(cfg));
-    const w = await startAggregator(cfg, { bus, log: deps.log, registry: deps.registry, onFatal: deps.onFatal, store });
-    return { readiness: storeReadiness(store, () => w.consumer.joined()), stop: () => w.stop(), describe: { from: cfg.TOPIC_NORMALIZED, store: store.kind } };
-  },
-});
+export const aggregatorStage = workerStage({ name: 'aggregator', env: aggregatorEnv, usesStore: true, start: (cfg, worker, deps) => startAggregator(cfg, { ...worker, store: deps.store() }) });

@@ -11,31 +11,20 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../support/gateway.ts';
-import { freePort } from '../support/services.ts';
-import { spawnScript, type Spawned } from '../support/spawn.ts';
+import { startNode, type StartedNode } from '../support/npm-start.ts';
+import type { Spawned } from '../support/spawn.ts';
 
 describe('npm start on a full disk', () => {
   let node: Spawned;
   let dir: string;
-  let device: { id: string; secret: string; topic: string };
+  let device: StartedNode['device'];
   let mqttUrl: string;
-  let api: (path: string) => Promise<{ status: number; rows: Record<string, unknown>[] }>;
+  let api: StartedNode['api'];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'diskfull-'));
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', dir]);
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    node = await spawnScript('npm start', ['start.ts', '--no-simulate', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { OPS_PORT_BASE: '0' }, (l) => l.includes('Try a device by hand'), ['KAFKA_BROKERS', 'INFLUX_URL']);
-    const out = node.log();
-    const m = /-i (\S+) -u \S+ -P '([^']+)' -q 1 \\\n\s+-t (\S+)/.exec(out)!;
-    device = { id: m[1]!, secret: m[2]!, topic: m[3]! };
-    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    const key = /^\s+kalamata\s+(sck_\S+)$/m.exec(out)![1]!;
-    api = async (path) => {
-      // A fresh connection each time: this test is about the server staying up, not about keep-alive.
-      const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}`, connection: 'close' } });
-      return { status: res.status, rows: ((await res.json()) as { rows?: Record<string, unknown>[] }).rows ?? [] };
-    };
+    ({ node, device, mqttUrl, api } = await startNode(dir));
   });
   afterAll(() => {
     node?.child.kill('SIGKILL');

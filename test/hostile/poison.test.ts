@@ -13,26 +13,19 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterSchema } from '../../shared/schemas/deadletter.ts';
 import { waitUntil } from '../support/gateway.ts';
-import { freePort } from '../support/services.ts';
-import { spawnScript, type Spawned } from '../support/spawn.ts';
+import { startNode, type StartedNode } from '../support/npm-start.ts';
+import type { Spawned } from '../support/spawn.ts';
 
 describe('hostile input against npm start', () => {
   let node: Spawned;
   let dir: string;
-  let device: { id: string; secret: string; topic: string };
+  let device: StartedNode['device'];
   let mqttUrl: string;
-  let api: (path: string) => Promise<{ rows: Record<string, unknown>[] }>;
+  let api: StartedNode['api'];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hostile-'));
-    const [mqttPort, httpPort] = [await freePort(), await freePort()];
-    node = await spawnScript('npm start', ['start.ts', '--no-simulate', '--data-dir', dir, '--mqtt-port', String(mqttPort), '--http-port', String(httpPort)], { OPS_PORT_BASE: '0' }, (l) => l.includes('Try a device by hand'), ['KAFKA_BROKERS', 'INFLUX_URL']);
-    const out = node.log();
-    const m = /-i (\S+) -u \S+ -P '([^']+)' -q 1 \\\n\s+-t (\S+)/.exec(out)!;
-    device = { id: m[1]!, secret: m[2]!, topic: m[3]! };
-    mqttUrl = `mqtt://127.0.0.1:${mqttPort}`;
-    const key = /^\s+kalamata\s+(sck_\S+)$/m.exec(out)![1]!;
-    api = async (path) => (await (await fetch(`http://127.0.0.1:${httpPort}/api/v1${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as { rows: Record<string, unknown>[] };
+    ({ node, device, mqttUrl, api } = await startNode(dir));
   });
   afterAll(() => node?.child.kill('SIGTERM'));
 
