@@ -4,6 +4,8 @@
  * the gateway can hold its PUBACK (and stop reading the socket) — backpressure, as a real broker
  * applies it — instead of disconnecting a device that is only catching up.
  */
+const MAX_KEYS = 100_000;
+
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -13,11 +15,11 @@ export class RateLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes one token for `key`; false when the bucket is empty. */
-  take(key: string): boolean {
+  /** Takes `n` tokens (one by default) for `key`; false, taking none, when the bucket holds fewer. */
+  take(key: string, n = 1): boolean {
     const b = this.refill(key);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
+    if (b.tokens < n) return false;
+    b.tokens -= n;
     return true;
   }
 
@@ -43,6 +45,8 @@ export class RateLimiter {
 
   private refill(key: string) {
     const t = this.now();
+    // Keys can come from outside (addresses): bound the memory; forgetting only refills buckets.
+    if (!this.buckets.has(key) && this.buckets.size >= MAX_KEYS) this.buckets.clear();
     const b = this.buckets.get(key) ?? { tokens: this.burst, at: t };
     b.tokens = Math.min(this.burst, b.tokens + ((t - b.at) / 1000) * this.rate);
     b.at = t;

@@ -9,6 +9,7 @@
  * few kilobytes a second.
  */
 import type { BusMessage } from '../bus/bus.ts';
+import { RateLimiter } from '../rate-limit.ts';
 import { z } from 'zod';
 import { REJECTION_CODES, type Rejection } from './rejections.ts';
 
@@ -58,32 +59,12 @@ export interface DeadLetterInput {
 }
 
 /**
- * Spends a per-device allowance of dead-letter bytes that refills at a steady rate (a token
- * bucket), so a careless device's rejections cost at most `bytesPerSecond` on the topic.
+ * A per-device allowance of dead-letter bytes that refills at a steady rate (a token bucket of
+ * bytes), so a careless device's rejections cost at most `bytesPerSecond` on the topic.
  */
-export class DeadLetterBudget {
-  private buckets = new Map<string, { tokens: number; at: number }>();
-
-  constructor(
-    private readonly bytesPerSecond: number,
-    private readonly burstBytes: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  /** True (and spent) when the device may still dead-letter `bytes` now. */
-  take(device: string, bytes: number): boolean {
-    const t = this.now();
-    let b = this.buckets.get(device);
-    if (!b) {
-      if (this.buckets.size >= 100_000) this.buckets.clear(); // bounded memory; a reset only forgives
-      b = { tokens: this.burstBytes, at: t };
-      this.buckets.set(device, b);
-    }
-    b.tokens = Math.min(this.burstBytes, b.tokens + ((t - b.at) / 1000) * this.bytesPerSecond);
-    b.at = t;
-    if (b.tokens < bytes) return false;
-    b.tokens -= bytes;
-    return true;
+export class DeadLetterBudget extends RateLimiter {
+  constructor(bytesPerSecond: number, burstBytes: number, now: () => number = Date.now) {
+    super(bytesPerSecond, burstBytes, now);
   }
 }
 
