@@ -17,26 +17,13 @@ import { deadLetter } from '../../shared/schemas/deadletter.ts';
 import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { handleEach } from '../../shared/stages/poison.ts';
-import { aggregateWindow, type Carry } from './aggregate.ts';
+import { aggregateWindow } from './aggregate.ts';
+import { CarryCache } from './carry-cache.ts';
+import { commitInfo, isIdle, restorePartition, type PartitionState } from './partition-state.ts';
 import { aggregatePoint, loadCarries } from './carry-store.ts';
 import { recompute, reopen, waitForWriter, type Reopened } from './late-windows.ts';
 import type { AggregatorConfig } from './config.ts';
-import { PartitionWindows, WINDOWS, type OpenWindow } from './windows.ts';
-
-interface PartitionState {
-  windows: PartitionWindows;
-  /** The offset after the last record processed. */
-  next: number;
-  /**
-   * Records below this offset were processed before the last commit (it is held back to the
-   * oldest open window): on replay, one whose window is closed was already counted — not late.
-   */
-  replayedUntil: number;
-  lastActivity: number;
-  /** The last batch reached the partition's end: no records were waiting behind it. */
-  caughtUp: boolean;
-  lock: Promise<unknown>;
-}
+import { WINDOWS } from './windows.ts';
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
@@ -73,8 +60,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       },
     });
   };
-  /** Last carry per device; `null` = looked up, none exists. Cleared with the assignment. */
-  const carries = new Map<string, Carry | null>();
+  /** Last carry per device. Cleared with the assignment. */
+  const carries = new CarryCache();
   let committed: Promise<Map<number, Committed>> | undefined;
 
   const producer = await bus.producer();
@@ -85,28 +72,21 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     if (st) return st;
     committed ??= loadCommitted();
     const c = (await committed).get(partition);
-    // JSON has no -Infinity: a partition with no watermark yet stores null.
-    const meta = c?.metadata ? (JSON.parse(c.metadata) as { wm: number | null; hi: number }) : { wm: null, hi: 0 };
-    st = { windows: new PartitionWindows(timing, meta.wm ?? -Infinity), next: Number(c?.offset ?? 0), replayedUntil: meta.hi, lastActivity: Date.now(), caughtUp: false, lock: Promise.resolve() };
+    st = restorePartition(c, timing, Date.now());
     partitions.set(partition, st);
-    log.info({ partition, resumeAt: c?.offset, replayUntil: meta.hi, watermark: meta.wm === null ? null : new Date(meta.wm).toISOString() }, 'partition state restored');
+    const wm = st.windows.watermark;
+    log.info({ partition, resumeAt: c?.offset, replayUntil: st.replayedUntil, watermark: Number.isFinite(wm) ? new Date(wm).toISOString() : null }, 'partition state restored');
     return st;
   }
-
-  const withLock = <T>(st: PartitionState, fn: () => Promise<T>): Promise<T> => {
-    const run = st.lock.then(fn, fn);
-    st.lock = run.catch(() => undefined);
-    return run;
-  };
 
   /** Computes and writes every closed window of the partition; resolves when the store has them. */
   async function flushClosed(st: PartitionState): Promise<void> {
     const closed = st.windows.takeClosed();
     openGauge.set([...partitions.values()].reduce((s, p) => s + p.windows.openCount, 0));
     if (closed.length === 0) return;
-    await resolveCarries(closed);
+    await carries.resolve(closed, (measurement, before, devices) => storeRetry('carry lookup', () => loadCarries(store, measurement, before, devices)));
     const points = closed.map((w) => {
-      const { fields, carry } = aggregateWindow(w, carries.get(w.deviceId) ?? undefined, rules);
+      const { fields, carry } = aggregateWindow(w, carries.get(w.deviceId), rules);
       carries.set(w.deviceId, carry);
       return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
     });
@@ -116,24 +96,6 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       end();
     });
     for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
-  }
-
-  /** Carries for devices this process has not seen a window of yet, from the store. */
-  async function resolveCarries(closed: OpenWindow[]) {
-    const firstMissing = new Map<string, OpenWindow>();
-    for (const w of closed) if (!carries.has(w.deviceId) && !firstMissing.has(w.deviceId)) firstMissing.set(w.deviceId, w);
-    const groups = new Map<string, { measurement: string; before: number; devices: string[] }>();
-    for (const w of firstMissing.values()) {
-      const measurement = WINDOWS[w.kind].measurement;
-      const key = `${measurement}|${w.start}`;
-      const g = groups.get(key) ?? { measurement, before: w.start, devices: [] };
-      g.devices.push(w.deviceId);
-      groups.set(key, g);
-    }
-    for (const g of groups.values()) {
-      const found = await storeRetry('carry lookup', () => loadCarries(store, g.measurement, g.before, g.devices));
-      for (const d of g.devices) carries.set(d, found.get(d) ?? null);
-    }
   }
 
   /** Rewrites the windows that late readings reopened, once the writer has stored those readings. */
@@ -157,11 +119,6 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     }
   }
 
-  const commitInfo = (st: PartitionState) => ({
-    offset: String(st.windows.commitOffset(st.next)),
-    metadata: JSON.stringify({ wm: st.windows.watermark, hi: Math.max(st.next, st.replayedUntil) }),
-  });
-
   const consumer = await bus.consume({
     ...groupConsumer(cfg, deps, cfg.TOPIC_NORMALIZED),
     onAssignmentChange: () => {
@@ -182,7 +139,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
 
   async function handleBatch(batch: BusBatch): Promise<BatchResult> {
     const st = await stateFor(batch.partition);
-    return withLock(st, async () => {
+    return st.lock.run(async () => {
       const late: BusMessage[] = [];
       const fresh = batch.messages.filter((m) => Number(m.offset) >= st.next); // older ones are already in this process's windows
       // Poison-pill policy: a record that cannot be decoded or added is set aside, not thrown.
@@ -233,11 +190,11 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
   // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not stuck behind another
   // partition's batch, nor waiting for the store.
-  const idle = (st: PartitionState) => st.caughtUp && activeHandlers === 0 && storeWaits === 0 && Date.now() - st.lastActivity >= cfg.IDLE_CLOSE_MS;
+  const idle = (st: PartitionState) => isIdle(st, { now: Date.now(), idleMs: cfg.IDLE_CLOSE_MS, activeHandlers, storeWaits });
   const ticker = setInterval(() => {
     for (const [partition, st] of partitions) {
       if (st.windows.openCount === 0 || !idle(st)) continue;
-      void withLock(st, async () => {
+      void st.lock.run(async () => {
         // Re-checked under the lock: a batch may have run while this tick waited for it.
         if (partitions.get(partition) !== st || !idle(st)) return;
         st.windows.advance(Date.now() - cfg.WATERMARK_DELAY_MS);
@@ -252,7 +209,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     async stop() {
       clearInterval(ticker);
       await consumer.stop();
-      await Promise.all([...partitions.values()].map((st) => st.lock));
+      await Promise.all([...partitions.values()].map((st) => st.lock.idle()));
       await producer.close();
     },
   };

@@ -1,0 +1,66 @@
+/**
+ * What the aggregator keeps per partition, how it is restored from the last commit, and what it
+ * commits: pure, so restart and rebalance behaviour is tested without a bus.
+ *
+ * The commit is held back to the first record of the oldest window still open, and carries the
+ * watermark and the highest offset processed as metadata (`{"wm":…,"hi":…}`): a restarted member
+ * replays exactly the open windows' records, recognises closed windows by the watermark, and
+ * knows records below `hi` were already counted.
+ */
+import type { Committed } from '../../shared/bus/bus.ts';
+import { PartitionWindows, type WindowTiming } from './windows.ts';
+
+export interface PartitionState {
+  windows: PartitionWindows;
+  /** The offset after the last record processed. */
+  next: number;
+  /**
+   * Records below this offset were processed before the last commit (it is held back to the
+   * oldest open window): on replay, one whose window is closed was already counted — not late.
+   */
+  replayedUntil: number;
+  lastActivity: number;
+  /** The last batch reached the partition's end: no records were waiting behind it. */
+  caughtUp: boolean;
+  /** Batches and idle closes of the partition run one at a time. */
+  lock: SerialLock;
+}
+
+interface CommitMetadata {
+  /** Watermark; JSON has no -Infinity, so a partition without one yet stores null. */
+  wm: number | null;
+  hi: number;
+}
+
+export function restorePartition(c: Committed | undefined, timing: WindowTiming, now: number): PartitionState {
+  const meta: CommitMetadata = c?.metadata ? (JSON.parse(c.metadata) as CommitMetadata) : { wm: null, hi: 0 };
+  return { windows: new PartitionWindows(timing, meta.wm ?? -Infinity), next: Number(c?.offset ?? 0), replayedUntil: meta.hi, lastActivity: now, caughtUp: false, lock: new SerialLock() };
+}
+
+export function commitInfo(st: PartitionState): { offset: string; metadata: string } {
+  const wm = Number.isFinite(st.windows.watermark) ? st.windows.watermark : null;
+  return { offset: String(st.windows.commitOffset(st.next)), metadata: JSON.stringify({ wm, hi: Math.max(st.next, st.replayedUntil) } satisfies CommitMetadata) };
+}
+
+/** Runs functions one after another; a failure does not block the next. */
+export class SerialLock {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves once everything queued so far has run. */
+  idle(): Promise<unknown> {
+    return this.tail;
+  }
+}
+
+/**
+ * A partition is idle — its watermark may follow the wall clock — when it is caught up, quiet for
+ * `idleMs`, and not merely stuck behind another partition's batch or a store call being retried.
+ */
+export const isIdle = (st: PartitionState, o: { now: number; idleMs: number; activeHandlers: number; storeWaits: number }) =>
+  st.caughtUp && o.activeHandlers === 0 && o.storeWaits === 0 && o.now - st.lastActivity >= o.idleMs;
