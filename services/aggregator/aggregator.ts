@@ -9,14 +9,14 @@
  * are recognised by the restored watermark, and a rewritten window overwrites the same point.
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { groupConsumer, type RunningWorker, type WorkerDeps } from '../../shared/stages/worker.ts';
-import type { TelemetryStore } from '../../shared/store/store.ts';
-import { retryStore } from '../../shared/store/retry.ts';
-import { lastOffset, type BatchResult, type BusBatch, type BusMessage, type Committed } from '../../shared/bus/bus.ts';
-import { deadLetter } from '../../shared/schemas/deadletter.ts';
-import { canonicalReadingSchema } from '../../shared/schemas/readings.ts';
+import { lastOffset, type BusBatch, type Committed } from '../../shared/bus/bus.ts';
+import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
+import { canonicalReadingSchema, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
-import { handleEach } from '../../shared/stages/poison.ts';
+import { runBatches, type BatchOutput, type BatchProcessor, type DecodedRecord } from '../../shared/stages/batch-runner.ts';
+import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
+import { retryStore } from '../../shared/store/retry.ts';
+import type { TelemetryStore } from '../../shared/store/store.ts';
 import { aggregateWindow } from './aggregate.ts';
 import { CarryCache } from './carry-cache.ts';
 import { commitInfo, isIdle, restorePartition, type PartitionState } from './partition-state.ts';
@@ -64,7 +64,6 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   const carries = new CarryCache();
   let committed: Promise<Map<number, Committed>> | undefined;
 
-  const producer = await bus.producer();
   const loadCommitted = () => bus.committed(cfg.BUS_GROUP_ID, cfg.TOPIC_NORMALIZED);
 
   async function stateFor(partition: number): Promise<PartitionState> {
@@ -119,43 +118,18 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     }
   }
 
-  const consumer = await bus.consume({
-    ...groupConsumer(cfg, deps, cfg.TOPIC_NORMALIZED),
-    onAssignmentChange: () => {
-      // Whatever was in memory is rebuilt from the committed offsets of the new assignment.
-      partitions.clear();
-      carries.clear();
-      committed = undefined;
-    },
-    handle: async (batch) => {
-      activeHandlers++;
-      try {
-        return await handleBatch(batch);
-      } finally {
-        activeHandlers--;
-      }
-    },
-  });
-
-  async function handleBatch(batch: BusBatch): Promise<BatchResult> {
+  async function handleBatch(batch: BusBatch, records: DecodedRecord<CanonicalReading | undefined>[]): Promise<BatchOutput> {
     const st = await stateFor(batch.partition);
     return st.lock.run(async () => {
-      const late: BusMessage[] = [];
-      const fresh = batch.messages.filter((m) => Number(m.offset) >= st.next); // older ones are already in this process's windows
-      // Poison-pill policy: a record that cannot be decoded or added is set aside, not thrown.
-      const { results, poisoned } = handleEach(fresh, (m) => {
-        const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') || 'null'));
-        if (!parsed.success) return undefined;
-        const r = parsed.data;
-        return { r, outcome: st.windows.add(r, Number(m.offset)) };
-      });
-      // The writer dead-letters records that are not canonical readings; here they are only counted.
-      invalidCount.inc(poisoned.length + results.filter((x) => x.value === undefined).length);
+      const late: DeadLetterInput[] = [];
       const reopened = new Map<string, Reopened>();
       let lastLateOffset = -1;
-      for (const { record: m, value } of results) {
-        if (!value || value.outcome !== 'late' || Number(m.offset) < st.replayedUntil) continue;
-        const { r } = value;
+      // The writer dead-letters records that are not canonical readings; here they are only counted.
+      invalidCount.inc(records.filter((x) => x.value === undefined).length);
+      for (const { record: m, value: r } of records) {
+        const offset = Number(m.offset);
+        if (!r || offset < st.next) continue; // older ones are already in this process's windows
+        if (st.windows.add(r, offset) !== 'late' || offset < st.replayedUntil) continue;
         // Within the horizon, a late reading reopens its window (recomputed below); beyond it, it is dead-lettered.
         if (r.ts >= st.windows.watermark - cfg.REOPEN_HORIZON_MS) {
           reopen(reopened, r);
@@ -164,28 +138,63 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
         }
         lateCount.inc({ kind: r.kind });
         const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 3_600_000)} h behind the watermark ${new Date(st.windows.watermark).toISOString()}`;
-        late.push(
-          deadLetter({
-            stage: 'aggregate',
-            rejections: [{ code: REJECT.LATE, field: 'ts', reason }],
-            deviceId: r.deviceId,
-            municipality: r.municipality,
-            kind: r.kind,
-            source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
-            original: m.value?.toString('utf8') ?? '',
-          }).message,
-        );
+        late.push({
+          stage: 'aggregate',
+          rejections: [{ code: REJECT.LATE, field: 'ts', reason }],
+          deviceId: r.deviceId,
+          municipality: r.municipality,
+          kind: r.kind,
+          source: { topic: batch.topic, partition: batch.partition, offset: m.offset },
+          original: m.value?.toString('utf8') ?? '',
+        });
       }
       st.next = Number(lastOffset(batch)) + 1;
       st.caughtUp = st.next >= Number(batch.highWatermark);
       st.lastActivity = Date.now();
       await flushClosed(st);
       if (reopened.size > 0) await recomputeLate(batch, st, reopened, lastLateOffset);
-      await producer.send(cfg.TOPIC_DEADLETTER, late);
       st.lastActivity = Date.now(); // a slow write (the store away) is not idleness
-      return { commit: commitInfo(st) };
+      return { produce: [], deadLetters: late, commit: commitInfo(st) };
     });
   }
+
+  // The runner decodes, dead-letters the late readings and commits; the windows are this worker's.
+  const processor: BatchProcessor<CanonicalReading | undefined> = {
+    stage: 'aggregate',
+    decode: (m) => {
+      try {
+        const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') || 'null'));
+        return parsed.success ? parsed.data : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    async process({ bus: batch, records }) {
+      activeHandlers++;
+      try {
+        return await handleBatch(batch, records);
+      } finally {
+        activeHandlers--;
+      }
+    },
+  };
+  const worker = await runBatches(processor, deps, {
+    cfg,
+    topic: cfg.TOPIC_NORMALIZED,
+    consume: {
+      onAssignmentChange: () => {
+        // Whatever was in memory is rebuilt from the committed offsets of the new assignment.
+        partitions.clear();
+        carries.clear();
+        committed = undefined;
+      },
+    },
+    // The last batches finish (and write) before the producer closes.
+    onStop: async () => {
+      await Promise.all([...partitions.values()].map((st) => st.lock.idle()));
+    },
+  });
+  const { consumer } = worker;
 
   // Idle partitions: let the watermark follow the wall clock so past windows close without new data.
   // Idle means caught up with the partition and quiet for IDLE_CLOSE_MS — not stuck behind another
@@ -208,9 +217,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     consumer,
     async stop() {
       clearInterval(ticker);
-      await consumer.stop();
-      await Promise.all([...partitions.values()].map((st) => st.lock.idle()));
-      await producer.close();
+      await worker.stop();
     },
   };
 }

@@ -15,7 +15,7 @@ export async function sampleStatus(registries: Record<string, Registry>): Promis
   return {
     stored: counterValue(writer, 'writer_points_written_total'),
     online: counterValue(gateway, 'gateway_connected_devices'),
-    deadLetters: counterValue(normalizer, 'normalizer_deadletter_records_total') + counterValue(writer, 'writer_deadletter_records_total') + counterValue(aggregator, 'aggregator_late_readings_total'),
+    deadLetters: counterValue(normalizer, 'worker_deadletter_records_total') + counterValue(writer, 'worker_deadletter_records_total') + counterValue(aggregator, 'worker_deadletter_records_total'),
     at: Date.now(),
   };
 }
