@@ -11,10 +11,10 @@ import { Command } from 'commander';
 import { duration, positive } from './shared/cli-args.ts';
 import { ConfigError, parseConfig } from './shared/config.ts';
 import { createLogger, logFile } from './shared/logging.ts';
-import { ensureDemoDevice, issueDemoKeys } from './services/single-node/demo.ts';
-import { singleNodeEnv } from './services/single-node/config.ts';
-import { startSingleNode, type SingleNode } from './services/single-node/node.ts';
-import { sampleStatus, statusLine } from './services/single-node/status.ts';
+import { ensureDemoDevice, issueDemoKeys } from './services/npm-start/demo.ts';
+import { singleNodeEnv } from './services/npm-start/config.ts';
+import { startSingleNode, type SingleNode } from './services/npm-start/node.ts';
+import { sampleStatus, statusLine } from './services/npm-start/status.ts';
 import { MUNICIPALITIES } from './simulators/municipalities.ts';
 import { runSimulation, simulationDefaults, type SimulationOptions } from './simulators/runner.ts';
 

@@ -5,7 +5,7 @@ import { gatewayEnv } from '../../services/gateway/config.ts';
 import { kpiApiEnv } from '../../services/kpi-api/config.ts';
 import { monitorEnv } from '../../services/monitor/config.ts';
 import { normalizerEnv } from '../../services/normalizer/config.ts';
-import { singleNodeEnv } from '../../services/single-node/config.ts';
+import { singleNodeEnv } from '../../services/npm-start/config.ts';
 import { writerEnv } from '../../services/writer/config.ts';
 
 export const DOCUMENTED_SETTINGS: { readme: string; id: string; shape: z.ZodRawShape }[] = [

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../deploy/local-services/influxdb.ts';
+import { createDatabase } from '../../shared/local-engines/influxdb.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { countRawPoints } from '../../shared/influx/counts.ts';
 import { runSimulation, simulationDefaults } from '../../simulators/runner.ts';

@@ -3,7 +3,7 @@
  * killed with SIGKILL mid-stream, two aggregators sharing the partitions.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../deploy/local-services/influxdb.ts';
+import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../shared/local-engines/influxdb.ts';
 import type { WorkerName } from '../support/pipeline.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { expectMatchesTruth, simulate } from '../support/verify.ts';

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase } from '../../deploy/local-services/influxdb.ts';
+import { createDatabase } from '../../shared/local-engines/influxdb.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';

@@ -4,9 +4,9 @@ import { KAFKA_VERSION, INFLUX_VERSION, influxDatabase, kafkaPort, influxPort } 
 import { portOpen } from './process.ts';
 import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
-import { ensureTopics } from '../../shared/kafka/topics.ts';
-import { pipelineTopics } from '../../shared/bus/topics.ts';
-import { parseConfig, kafkaEnv } from '../../shared/config.ts';
+import { ensureTopics } from '../kafka/topics.ts';
+import { pipelineTopics } from '../bus/topics.ts';
+import { parseConfig, kafkaEnv } from '../config.ts';
 
 /** The environment that points every service at the local engines (docs/architecture.md). */
 export function serviceEnv(): Record<string, string> {

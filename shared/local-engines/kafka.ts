@@ -15,7 +15,7 @@ const home = join(runHome, 'kafka');
 const dataDir = join(home, 'data');
 const pidFile = join(home, 'kafka.pid');
 export const kafkaLogFile = join(home, 'kafka.log');
-const pomDir = resolve(import.meta.dirname, '..', 'kafka');
+const pomDir = resolve(import.meta.dirname, '..', '..', 'deploy', 'kafka');
 
 export const kafkaInstalled = () => existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`));
 

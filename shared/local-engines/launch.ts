@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { sleep } from '../../shared/time.ts';
+import { sleep } from '../time.ts';
 import { CATALOGUE } from '../../services/catalogue.ts';
 
 /** The stages every reading passes through, from the catalogue (downstream first). */
