@@ -2,15 +2,16 @@
  * Which topics a device may touch (docs/architecture.md): publish only to its own `telemetry` and `status`,
  * subscribe only under its own `cmd/#`. Pure decisions, so the rules are tested alone.
  */
+import { PUBLISH_REFUSAL, type PublishRefusal } from './refusals.ts';
 import { commandFilter, parseTopic, sameDevice, type DeviceAddress, type TopicChannel } from '../../shared/schemas/topics.ts';
 
-export type PublishDecision = { allowed: true; channel: Exclude<TopicChannel, 'cmd'> } | { allowed: false; reason: string };
+export type PublishDecision = { allowed: true; channel: Exclude<TopicChannel, 'cmd'> } | { allowed: false; reason: PublishRefusal };
 
 export function decidePublish(device: DeviceAddress, topic: string): PublishDecision {
   const t = parseTopic(topic);
-  if (!t) return { allowed: false, reason: 'topic_invalid' };
-  if (!sameDevice(t, device)) return { allowed: false, reason: 'topic_not_own' };
-  if (t.channel === 'cmd') return { allowed: false, reason: 'topic_cmd_publish' };
+  if (!t) return { allowed: false, reason: PUBLISH_REFUSAL.TOPIC_INVALID };
+  if (!sameDevice(t, device)) return { allowed: false, reason: PUBLISH_REFUSAL.TOPIC_NOT_OWN };
+  if (t.channel === 'cmd') return { allowed: false, reason: PUBLISH_REFUSAL.TOPIC_CMD_PUBLISH };
   return { allowed: true, channel: t.channel };
 }
 

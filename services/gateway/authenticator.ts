@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { verifySecret } from '../../shared/registry/secrets.ts';
+import { CONNECT_REFUSAL } from './refusals.ts';
 
 export type AuthResult = { ok: true; device: DeviceRecord } | { ok: false; reason: 'unknown_device' | 'revoked' | 'bad_secret' | 'no_credentials' };
 
@@ -30,16 +31,16 @@ export class Authenticator {
   }
 
   async check(username: string | undefined, password: Buffer | undefined): Promise<AuthResult> {
-    if (!username || !password) return { ok: false, reason: 'no_credentials' };
+    if (!username || !password) return { ok: false, reason: CONNECT_REFUSAL.NO_CREDENTIALS };
     // A stat per connect: a device registered a moment ago is known without waiting for the poll.
     this.registry.reload();
     const device = this.registry.get(username);
-    if (!device) return { ok: false, reason: 'unknown_device' };
-    if (device.revokedAt) return { ok: false, reason: 'revoked' };
+    if (!device) return { ok: false, reason: CONNECT_REFUSAL.UNKNOWN_DEVICE };
+    if (device.revokedAt) return { ok: false, reason: CONNECT_REFUSAL.REVOKED };
     const digest = createHash('sha256').update(password).digest('hex');
     const cacheKey = `${device.id}\0${device.secretHash}`;
     if (this.verified.get(cacheKey) === digest) return { ok: true, device };
-    if (!(await verifySecret(password.toString('utf8'), device.secretHash))) return { ok: false, reason: 'bad_secret' };
+    if (!(await verifySecret(password.toString('utf8'), device.secretHash))) return { ok: false, reason: CONNECT_REFUSAL.BAD_SECRET };
     this.verified.set(cacheKey, digest);
     return { ok: true, device };
   }

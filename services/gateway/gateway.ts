@@ -19,6 +19,7 @@ import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
 import { Authenticator } from './authenticator.ts';
 import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
+import { CONNACK_CODE, CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal, type PublishRefusal } from './refusals.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -70,16 +71,16 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     id: cfg.GATEWAY_ID,
     maxInflightInbound: cfg.MQTT_MAX_INFLIGHT_INBOUND,
     authenticate: (client, username, password, done) => {
-      const refuse = (reason: string, returnCode: 4 | 5, extra: Record<string, unknown> = {}) => {
+      const refuse = (reason: ConnectRefusal, extra: Record<string, unknown> = {}) => {
         metrics.authFailures.inc({ reason });
         log.warn({ device: username, clientId: client.id, reason, remote: remoteOf(client), ...extra }, 'connection refused');
-        done(authError(reason, returnCode), false);
+        done(authError(reason, CONNACK_CODE[reason]), false);
       };
       const admit = (device: DeviceRecord) => {
-        if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, device.id)) return refuse('client_id_mismatch', 5);
+        if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, device.id)) return refuse(CONNECT_REFUSAL.CLIENT_ID_MISMATCH);
         // A reconnect under the same client id replaces its old session, so it does not count.
         const others = [...(clientsOf.get(device.id) ?? [])].filter((c) => c.id !== client.id).length;
-        if (others >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse('too_many_sessions', 5, { max: cfg.MAX_SESSIONS_PER_DEVICE });
+        if (others >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse(CONNECT_REFUSAL.TOO_MANY_SESSIONS, { max: cfg.MAX_SESSIONS_PER_DEVICE });
         devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
         done(null, true);
       };
@@ -87,12 +88,12 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       const known = authenticator.knownGood(username, password);
       if (known) return admit(known);
       void throttle.begin([`id:${username ?? ''}`, `ip:${remoteOf(client) ?? ''}`]).then((attempt) => {
-        if (!attempt.ok) return refuse('throttled', 5, { retryInMs: attempt.retryInMs });
+        if (!attempt.ok) return refuse(CONNECT_REFUSAL.THROTTLED, { retryInMs: attempt.retryInMs });
         authenticator.check(username, password).then(
           (r) => {
             // Only a wrong secret for a real device counts against it; an unknown id costs no hash.
-            attempt.done(r.ok ? 'success' : r.reason === 'bad_secret' ? 'failure' : 'neutral');
-            if (!r.ok) return refuse(r.reason, r.reason === 'revoked' ? 5 : 4);
+            attempt.done(r.ok ? 'success' : r.reason === CONNECT_REFUSAL.BAD_SECRET ? 'failure' : 'neutral');
+            if (!r.ok) return refuse(r.reason);
             admit(r.device);
           },
           (err: Error) => {
@@ -106,7 +107,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     authorizePublish: (client, packet, done) => {
       const device = client ? devices.get(client) : undefined;
       if (!client || !device) return done(); // the broker's own messages ($SYS etc.)
-      const refuse = (reason: string, extra: Record<string, unknown> = {}) => {
+      const refuse = (reason: PublishRefusal, extra: Record<string, unknown> = {}) => {
         metrics.publishes.inc({ result: 'refused', reason, kind: device.kind });
         log.warn({ device: device.deviceId, topic: packet.topic, qos: packet.qos, reason, ...extra }, 'publish refused');
         done(new Error(reason));
@@ -114,13 +115,13 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       const decision = decidePublish(device, packet.topic);
       if (!decision.allowed) return refuse(decision.reason);
       const size = packet.payload.length;
-      if (size > cfg.MAX_PAYLOAD_BYTES) return refuse('payload_too_large', { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
+      if (size > cfg.MAX_PAYLOAD_BYTES) return refuse(PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
       // Over its rate, a device waits for its token (PUBACK held, its socket not read meanwhile):
       // backpressure slows a catching-up device down; only one that would wait too long is cut off.
       const waitMs = limiter.reserve(device.deviceId);
       if (waitMs > cfg.DEVICE_RATE_MAX_WAIT_MS) {
         limiter.release(device.deviceId);
-        return refuse('rate_limited', { limit: cfg.DEVICE_RATE_LIMIT, waitMs });
+        return refuse(PUBLISH_REFUSAL.RATE_LIMITED, { limit: cfg.DEVICE_RATE_LIMIT, waitMs });
       }
       if (waitMs > 0) {
         metrics.backpressureWaits.inc({ kind: device.kind });
@@ -140,7 +141,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   });
 
   /** A publish that passed the topic, size and rate checks: status goes through, telemetry onto the bus first. */
-  function accept(device: DeviceAddress, packet: PublishPacket, channel: 'telemetry' | 'status', done: (err?: Error | null) => void, refuse: (reason: string, extra?: Record<string, unknown>) => void): void {
+  function accept(device: DeviceAddress, packet: PublishPacket, channel: 'telemetry' | 'status', done: (err?: Error | null) => void, refuse: (reason: PublishRefusal, extra?: Record<string, unknown>) => void): void {
     if (channel === 'status') {
       metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind });
       return done();
@@ -157,7 +158,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
           metrics.qos0Overflow.inc();
           return done();
         }
-        refuse('not_durable', { err: err.message });
+        refuse(PUBLISH_REFUSAL.NOT_DURABLE, { err: err.message });
       },
     );
   }
