@@ -6,7 +6,7 @@
  */
 import { ApiKeyStore, defaultApiKeysPath } from '../shared/auth/api-keys.ts';
 import type { Bus } from '../shared/bus/bus.ts';
-import { influxEnv, kafkaEnv, loadConfig, parseConfig } from '../shared/config.ts';
+import { influxEnv, busEnv, loadConfig, parseConfig } from '../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../shared/http/ops-server.ts';
 import { InfluxTelemetryStore } from '../shared/influx/telemetry-store.ts';
 import { createKafka } from '../shared/kafka/client.ts';
@@ -39,7 +39,7 @@ const deps: StageDeps = {
   log,
   registry,
   onFatal: exitOnFatal(log),
-  bus: once((): Bus => new KafkaBus(createKafka({ brokers: parseConfig(kafkaEnv).KAFKA_BROKERS, clientId: name, log }))),
+  bus: once((): Bus => new KafkaBus(createKafka({ brokers: parseConfig(busEnv).KAFKA_BROKERS, clientId: name, log }))),
   store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv))),
   devices: once(() => {
     const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));

@@ -25,7 +25,7 @@ export const commonEnv = {
 };
 
 /** The bus (Kafka in production, the embedded log under npm start): brokers and topics. */
-export const kafkaEnv = {
+export const busEnv = {
   KAFKA_BROKERS: z
     .string()
     .min(1)

@@ -1,11 +1,11 @@
 /** The gateway's settings, from the environment (the table in services/gateway/README.md is generated from these descriptions). */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { bool, commonEnv, int, kafkaEnv, port } from '../../shared/config.ts';
+import { bool, commonEnv, int, busEnv, port } from '../../shared/config.ts';
 
 export const gatewayEnv = {
   ...commonEnv,
-  ...kafkaEnv,
+  ...busEnv,
   GATEWAY_ID: z.string().min(1).default(hostname()).meta({ description: 'goes into every envelope; names the spool directory', docDefault: 'host name' }),
   MQTT_PORT: port(1883).describe('MQTT over TCP'),
   MQTT_HOST: z.string().default('0.0.0.0').describe('bind address of the MQTT listeners'),

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { Bus } from '../../shared/bus/bus.ts';
-import { influxEnv, kafkaEnv, parseConfig } from '../../shared/config.ts';
+import { influxEnv, busEnv, parseConfig } from '../../shared/config.ts';
 import { SqliteBus } from '../../shared/embedded/sqlite-bus.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
@@ -26,7 +26,7 @@ export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger
   let busLabel: string;
   let closeBus = async () => {};
   if (env.KAFKA_BROKERS) {
-    const k = parseConfig(kafkaEnv, env);
+    const k = parseConfig(busEnv, env);
     bus = new KafkaBus(createKafka({ brokers: k.KAFKA_BROKERS, clientId: 'smartcity-node', log }));
     busLabel = `Kafka ${k.KAFKA_BROKERS.join(',')}`;
   } else {

@@ -6,7 +6,7 @@ import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { pipelineTopics } from '../bus/topics.ts';
-import { parseConfig, kafkaEnv } from '../config.ts';
+import { parseConfig, busEnv } from '../config.ts';
 
 /** The environment that points every service at the local engines (docs/architecture.md). */
 export function serviceEnv(): Record<string, string> {
@@ -43,7 +43,7 @@ export async function up({ clean = false, log = () => undefined }: UpOptions = {
   }
   await Promise.all([kafka.waitKafkaReady(), influx.waitInfluxReady()]);
   await influx.createDatabase();
-  const cfg = parseConfig(kafkaEnv, { ...process.env, KAFKA_BROKERS: kafka.kafkaBrokers() });
+  const cfg = parseConfig(busEnv, { ...process.env, KAFKA_BROKERS: kafka.kafkaBrokers() });
   const client = new Kafka({ brokers: [kafka.kafkaBrokers()], logLevel: logLevel.NOTHING });
   const created = await ensureTopics(client, pipelineTopics(cfg));
   if (created.length > 0) log(`created topics: ${created.join(', ')}`);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Bus, BusConsumer, ConsumeOptions } from '../bus/bus.ts';
 import { createConsumerMetrics } from '../bus/consumer-metrics.ts';
-import { commonEnv, int, kafkaEnv, port } from '../config.ts';
+import { commonEnv, int, busEnv, port } from '../config.ts';
 import type { Logger } from '../logging.ts';
 
 /** What every stream worker is given by its `main.ts` (or a test). */
@@ -23,7 +23,7 @@ export interface RunningWorker {
 
 export const workerEnv = (defaultOpsPort: number, defaultGroup: string) => ({
   ...commonEnv,
-  ...kafkaEnv,
+  ...busEnv,
   OPS_PORT: port(defaultOpsPort).describe('/healthz, /readyz, /metrics'),
   BUS_GROUP_ID: z.string().min(1).default(defaultGroup).describe('consumer group: more processes in it share the partitions; formerly KAFKA_GROUP_ID'),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 100).describe('drain deadline on SIGTERM'),
