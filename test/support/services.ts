@@ -19,11 +19,19 @@ export function testInflux(): InfluxDB {
 /** A name no other test uses, so tests on the shared engines cannot see each other's data. */
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-/** A TCP port nothing listens on right now. */
-export const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+/**
+ * A TCP port nothing listens on right now, chosen below the kernel's ephemeral range (32768+):
+ * a port from that range can be taken by any outgoing connection (a Kafka client's, say) between
+ * this check and the moment the process under test binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
+}
