@@ -30,6 +30,9 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings beyond the reopen horizon (dead-lettered)', labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
+  const fenceTimeouts = new Counter({ name: 'aggregator_writer_wait_timeouts_total', help: 'Late windows recomputed without the writer having confirmed it stored their readings (WRITER_WAIT_MAX_MS passed)', registers: [registry] });
+  /** Set when the worker stops: waits end, so the last batch can finish. */
+  let stopping = false;
   const reopenedCount = new Counter({ name: 'aggregator_windows_recomputed_total', help: 'Closed windows recomputed because late readings reopened them', labelNames: ['measurement'], registers: [registry] });
   const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
   const writeLatency = new Histogram({ name: 'aggregator_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
@@ -99,15 +102,19 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
 
   /** Rewrites the windows that late readings reopened, once the writer has stored those readings. */
   async function recomputeLate(batch: BusBatch, st: PartitionState, reopened: Map<string, Reopened>, lastLateOffset: number): Promise<void> {
-    const stored = await waitForWriter(bus, {
+    const fence = await waitForWriter(bus, {
       writerGroup: cfg.WRITER_GROUP_ID,
       topic: batch.topic,
       partition: batch.partition,
       offset: lastLateOffset,
-      stillOwned: () => partitions.get(batch.partition) === st,
-      onWaiting: (ms) => log.warn({ partition: batch.partition, offset: lastLateOffset, waitedMs: ms, writerGroup: cfg.WRITER_GROUP_ID }, 'late readings wait for the writer to store them'),
+      maxWaitMs: cfg.WRITER_WAIT_MAX_MS,
+      stillOwned: () => !stopping && partitions.get(batch.partition) === st,
     });
-    if (!stored) return; // the partition moved on: its next owner replays these readings
+    if (fence === 'gone') return; // the partition moved on (or this worker is stopping): its next owner replays these readings
+    if (fence === 'timeout') {
+      fenceTimeouts.inc();
+      log.warn({ partition: batch.partition, offset: lastLateOffset, writerGroup: cfg.WRITER_GROUP_ID, waitedMs: cfg.WRITER_WAIT_MAX_MS }, 'the writer has not stored the late readings yet; recomputing from what is stored');
+    }
     const closedEnd = st.windows.watermark - cfg.ALLOWED_LATENESS_MS;
     for (const o of reopened.values()) {
       const { points, finalCarry } = await storeRetry('late window recompute', () => recompute(store, rules, o, closedEnd));
@@ -216,6 +223,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   return {
     consumer,
     async stop() {
+      stopping = true;
       clearInterval(ticker);
       await worker.stop();
     },

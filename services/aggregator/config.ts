@@ -11,6 +11,7 @@ export const aggregatorEnv = {
   IDLE_CLOSE_MS: int(60_000, 100).describe('a partition quiet this long lets its watermark follow the wall clock, closing windows in the past'),
   REOPEN_HORIZON_MS: int(26 * 3_600_000, 0).describe('a reading for a closed window no further than this behind the watermark reopens it (recomputed from the stored readings); an older one is dead-lettered'),
   WRITER_GROUP_ID: z.string().min(1).default('writer').describe("the writer's consumer group: reopened windows are recomputed once it has stored their readings"),
+  WRITER_WAIT_MAX_MS: int(30_000, 0).describe('longest wait for the writer before recomputing reopened windows from what is stored (a writer that is down must not stop aggregation)'),
   FLEET_JITTER_M: int(15, 0).describe('a move shorter than this is GPS jitter'),
   FLEET_MOVING_KMH: int(3, 0).describe('moving at or above this speed'),
   FLEET_SPEED_LIMIT_KMH: int(50, 1).describe('a crossing above it is a speeding event'),

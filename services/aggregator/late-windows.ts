@@ -84,15 +84,18 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
 
 /**
  * Waits until the writer's consumer group has committed past `offset` on the partition: every
- * reading up to the late one is then in the store, so a recomputation sees them all.
+ * reading up to the late one is then in the store, so a recomputation sees them all. 'stored'
+ * then; 'gone' when the partition moved on or the worker is stopping (the next owner replays);
+ * 'timeout' after `maxWaitMs` — a writer that is down must not stop all aggregation of the
+ * partition, so the caller recomputes from what is stored and says so.
  */
-export async function waitForWriter(bus: Bus, o: { writerGroup: string; topic: string; partition: number; offset: number; stillOwned: () => boolean; onWaiting: (ms: number) => void }): Promise<boolean> {
+export async function waitForWriter(bus: Bus, o: { writerGroup: string; topic: string; partition: number; offset: number; maxWaitMs: number; stillOwned: () => boolean }): Promise<'stored' | 'gone' | 'timeout'> {
   const t0 = Date.now();
-  for (let i = 0; ; i++) {
+  for (;;) {
     const c = (await bus.committed(o.writerGroup, o.topic)).get(o.partition);
-    if (c && Number(c.offset) > o.offset) return true;
-    if (!o.stillOwned()) return false;
-    if (i > 0 && i % 150 === 0) o.onWaiting(Date.now() - t0);
+    if (c && Number(c.offset) > o.offset) return 'stored';
+    if (!o.stillOwned()) return 'gone';
+    if (Date.now() - t0 >= o.maxWaitMs) return 'timeout';
     await sleep(200);
   }
 }
