@@ -39,7 +39,11 @@ const deps: StageDeps = {
   log,
   registry,
   onFatal: exitOnFatal(log),
-  bus: once((): Bus => new KafkaBus(createKafka({ brokers: parseConfig(busEnv).KAFKA_BROKERS, clientId: name, log }))),
+  bus: once((): Bus => {
+    const bus = new KafkaBus(createKafka({ brokers: parseConfig(busEnv).KAFKA_BROKERS, clientId: name, log }));
+    closers.push(() => bus.close());
+    return bus;
+  }),
   store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv))),
   devices: once(() => {
     const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));

@@ -16,7 +16,8 @@ import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchOutput, type BatchProcessor, type DecodedRecord } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import { retryStore } from '../../shared/store/retry.ts';
-import type { TelemetryStore } from '../../shared/store/store.ts';
+import type { StorePoint, TelemetryStore } from '../../shared/store/store.ts';
+import { writeIsolating } from '../../shared/stages/isolate.ts';
 import { aggregateWindow } from './aggregate.ts';
 import { CarryCache } from './carry-cache.ts';
 import { commitInfo, isIdle, restorePartition, type PartitionState } from './partition-state.ts';
@@ -34,6 +35,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   /** Set when the worker stops: waits end, so the last batch can finish. */
   let stopping = false;
   const reopenedCount = new Counter({ name: 'aggregator_windows_recomputed_total', help: 'Closed windows recomputed because late readings reopened them', labelNames: ['measurement'], registers: [registry] });
+  const refusedCount = new Counter({ name: 'aggregator_windows_refused_total', help: 'Aggregate windows the store refused for what they hold (left out, logged)', labelNames: ['measurement'], registers: [registry] });
   const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
   const writeLatency = new Histogram({ name: 'aggregator_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const timing = { delayMs: cfg.WATERMARK_DELAY_MS, latenessMs: cfg.ALLOWED_LATENESS_MS };
@@ -55,6 +57,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       onFailure: () => {
         if (!counted) storeWaits++;
         counted = true;
+        // Stopping: give the batch up uncommitted (whoever owns the partition next replays it).
+        if (stopping) throw new Error(`${what}: the worker is stopping`);
       },
       onWaitEnded: () => {
         storeWaits--;
@@ -63,6 +67,24 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       },
     });
   };
+  /**
+   * Writes aggregate points, retrying while the store is away. A point the store refuses for what
+   * it holds (a bug in the window maths, say a non-finite number) is set aside with an error and a
+   * metric, so one window cannot hold its partition forever; the raw readings stay stored.
+   */
+  async function writeAggregates(what: string, points: StorePoint[]): Promise<void> {
+    const refused = await storeRetry(what, async () => {
+      const end = writeLatency.startTimer();
+      const r = await writeIsolating(points, (ps) => store.write(ps), (err) => store.isRefusal(err));
+      end();
+      return r;
+    });
+    for (const { point, error } of refused) {
+      refusedCount.inc({ measurement: point.measurement });
+      log.error({ measurement: point.measurement, device: point.tags.device, municipality: point.tags.municipality, window: new Date(point.ts).toISOString(), err: error }, 'the store refused an aggregate window; left out');
+    }
+  }
+
   /** Last carry per device. Cleared with the assignment. */
   const carries = new CarryCache();
   let committed: Promise<Map<number, Committed>> | undefined;
@@ -92,16 +114,13 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       carries.set(w.deviceId, carry);
       return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
     });
-    await storeRetry('aggregate write', async () => {
-      const end = writeLatency.startTimer();
-      await store.write(points);
-      end();
-    });
+    await writeAggregates('aggregate write', points);
     for (const w of closed) closedCount.inc({ measurement: WINDOWS[w.kind].measurement });
   }
 
   /** Rewrites the windows that late readings reopened, once the writer has stored those readings. */
   async function recomputeLate(batch: BusBatch, st: PartitionState, reopened: Map<string, Reopened>, lastLateOffset: number): Promise<void> {
+    const t0 = Date.now();
     const fence = await waitForWriter(bus, {
       writerGroup: cfg.WRITER_GROUP_ID,
       topic: batch.topic,
@@ -115,14 +134,18 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       fenceTimeouts.inc();
       log.warn({ partition: batch.partition, offset: lastLateOffset, writerGroup: cfg.WRITER_GROUP_ID, waitedMs: cfg.WRITER_WAIT_MAX_MS }, 'the writer has not stored the late readings yet; recomputing from what is stored');
     }
+    const waitedMs = Date.now() - t0;
     const closedEnd = st.windows.watermark - cfg.ALLOWED_LATENESS_MS;
+    let rewritten = 0;
     for (const o of reopened.values()) {
       const { points, finalCarry } = await storeRetry('late window recompute', () => recompute(store, rules, o, closedEnd));
-      if (points.length > 0) await storeRetry('late window write', () => store.write(points));
+      await writeAggregates('late window write', points);
       // The chain ran to the device's last closed window: its open window continues from the new carry.
       if (finalCarry) carries.set(o.deviceId, finalCarry);
       reopenedCount.inc({ measurement: WINDOWS[o.kind].measurement }, points.length);
+      rewritten += points.length;
     }
+    log.debug({ partition: batch.partition, devices: reopened.size, windows: rewritten, writerWaitMs: waitedMs, recomputeMs: Date.now() - t0 - waitedMs }, 'late windows recomputed');
   }
 
   async function handleBatch(batch: BusBatch, records: DecodedRecord<CanonicalReading | undefined>[]): Promise<BatchOutput> {

@@ -7,7 +7,7 @@
  * stops at the first window whose carry comes out as it was, since nothing after it can change.
  */
 import type { Bus } from '../../shared/bus/bus.ts';
-import type { CanonicalReading } from '../../shared/schemas/readings.ts';
+import { valuesOfKind, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import type { Kind } from '../../shared/schemas/topics.ts';
 import type { StorePoint, TelemetryStore } from '../../shared/store/store.ts';
 import { sleep } from '../../shared/time.ts';
@@ -63,9 +63,14 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
   const oldCarry = new Map(old.map((p) => [p.ts, p.fields.carry]));
   const byWindow = new Map<number, CanonicalReading[]>();
   for (const p of raw) {
+    // A point the writer is storing at this moment may show some of its fields and not yet the
+    // others (InfluxDB 1.x keeps each field as its own series). It lies past the writer's fence,
+    // so this worker meets it on the bus later and recomputes its window then: leave it out now.
+    const values = valuesOfKind[o.kind].safeParse(p.fields);
+    if (!values.success) continue;
     const start = windowStart(p.ts, sizeMs);
     const list = byWindow.get(start) ?? [];
-    list.push({ ts: p.ts, values: p.fields } as unknown as CanonicalReading);
+    list.push({ ts: p.ts, values: values.data } as CanonicalReading);
     byWindow.set(start, list);
   }
   let carry = before.get(o.deviceId);
@@ -91,11 +96,12 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
  */
 export async function waitForWriter(bus: Bus, o: { writerGroup: string; topic: string; partition: number; offset: number; maxWaitMs: number; stillOwned: () => boolean }): Promise<'stored' | 'gone' | 'timeout'> {
   const t0 = Date.now();
-  for (;;) {
+  // The writer usually commits within a few of its batches: poll soon, then less often.
+  for (let pause = 20; ; pause = Math.min(pause * 2, 200)) {
     const c = (await bus.committed(o.writerGroup, o.topic)).get(o.partition);
     if (c && Number(c.offset) > o.offset) return 'stored';
     if (!o.stillOwned()) return 'gone';
     if (Date.now() - t0 >= o.maxWaitMs) return 'timeout';
-    await sleep(200);
+    await sleep(pause);
   }
 }

@@ -30,7 +30,7 @@ class FakeBus {
       },
       close: async () => undefined,
     };
-    return { kind: 'embedded', ensureTopics: async () => [], producer: async () => producer, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map() };
+    return { kind: 'embedded', ensureTopics: async () => [], producer: async () => producer, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map(), close: async () => undefined };
   }
 }
 

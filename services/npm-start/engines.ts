@@ -24,7 +24,6 @@ export interface Engines {
 export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger): Engines {
   let bus: Bus;
   let busLabel: string;
-  let closeBus = async () => {};
   if (env.KAFKA_BROKERS) {
     const k = parseConfig(busEnv, env);
     bus = new KafkaBus(createKafka({ brokers: k.KAFKA_BROKERS, clientId: 'smartcity-node', log }));
@@ -33,7 +32,6 @@ export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger
     const sqlite = new SqliteBus(join(dataDir, 'bus.db'));
     bus = sqlite;
     busLabel = `embedded log ${sqlite.path}`;
-    closeBus = () => sqlite.close();
   }
   let store: TelemetryStore;
   let storeLabel: string;
@@ -51,7 +49,7 @@ export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger
     store,
     describe: { bus: busLabel, store: storeLabel },
     async close() {
-      await closeBus();
+      await bus.close();
       await store.close();
     },
   };

@@ -110,6 +110,8 @@ export interface Bus {
   consume(o: ConsumeOptions): Promise<BusConsumer>;
   /** A group's committed offsets (and metadata) per partition of a topic. */
   committed(groupId: string, topic: string): Promise<Map<number, Committed>>;
+  /** Releases what the bus holds open itself (not the producers and consumers it handed out). */
+  close(): Promise<void>;
 }
 
 

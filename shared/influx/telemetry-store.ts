@@ -26,10 +26,14 @@ const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\
  */
 export const halfOpenRange = (from: number, to: number) => `range(start: time(v: ${ns(from)}), stop: time(v: ${ns(to) - 1n}))`;
 
+/** A point InfluxDB cannot hold (a non-finite number): refused before it is sent. */
+class UnwritablePoint extends Error {}
+
 export function toInfluxPoint(p: StorePoint): Point {
   const point = new Point(p.measurement).timestamp(p.ts);
   for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
   for (const [k, v] of Object.entries(p.fields)) {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new UnwritablePoint(`${p.measurement} field '${k}' of device ${p.tags.device ?? '?'} at ${p.ts} is ${v}: InfluxDB holds finite numbers only`);
     if (typeof v === 'number') point.floatField(k, v);
     else if (typeof v === 'boolean') point.booleanField(k, v);
     else point.stringField(k, v);
@@ -57,7 +61,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   isRefusal(err: unknown): boolean {
     // 400: unparsable or conflicting points (field type conflict); 422: outside the retention.
     const status = (err as { statusCode?: number } | null)?.statusCode;
-    return status === 400 || status === 422;
+    return status === 400 || status === 422 || err instanceof UnwritablePoint;
   }
 
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {

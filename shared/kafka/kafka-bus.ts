@@ -3,7 +3,7 @@
  * groups with explicit commits (offsets move only when the stage says its results are safe),
  * heartbeats while a handler waits for the next hop.
  */
-import { Partitioners, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
@@ -13,7 +13,30 @@ import { ensureTopics } from './topics.ts';
 export class KafkaBus implements Bus {
   readonly kind = 'kafka';
 
+  /**
+   * One admin connection for offset lookups, opened on first use: the aggregator polls the
+   * writer's commits before recomputing late windows, and a connection per poll costs more than
+   * the poll (and, on a busy broker, seconds).
+   */
+  private admin: Promise<Admin> | undefined;
+
   constructor(readonly kafka: Kafka) {}
+
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    return this.admin;
+  }
+
+  /** Drops the admin connection after a failure, so the next lookup opens a fresh one. */
+  private async dropAdmin(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
+  }
 
   ensureTopics(specs: TopicSpec[]): Promise<string[]> {
     return ensureTopics(this.kafka, specs);
@@ -42,15 +65,18 @@ export class KafkaBus implements Bus {
   }
 
   async committed(groupId: string, topic: string): Promise<Map<number, Committed>> {
-    const admin = this.kafka.admin();
-    await admin.connect();
     try {
-      const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const res = await (await this.connectedAdmin()).fetchOffsets({ groupId, topics: [topic] });
       const parts = res[0]?.partitions ?? [];
       return new Map(parts.map((p) => [p.partition, { offset: p.offset, metadata: (p as { metadata?: string | null }).metadata ?? null }]));
-    } finally {
-      await admin.disconnect();
+    } catch (err) {
+      await this.dropAdmin();
+      throw err;
     }
+  }
+
+  close(): Promise<void> {
+    return this.dropAdmin();
   }
 
   async consume(o: ConsumeOptions): Promise<BusConsumer> {

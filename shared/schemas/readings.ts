@@ -58,6 +58,9 @@ const base = {
   attrs: z.record(z.string(), z.union([z.string(), z.number()])),
 };
 
+/** Each kind's canonical values schema, by kind. */
+export const valuesOfKind = { energy: energyValues, fleet: fleetValues, parking: parkingValues } as const;
+
 export const canonicalReadingSchema = z.discriminatedUnion('kind', [
   z.object({ ...base, kind: z.literal('energy'), values: energyValues }),
   z.object({ ...base, kind: z.literal('fleet'), values: fleetValues }),

@@ -31,8 +31,18 @@ const buses: [string, () => Promise<Harness>][] = [
   [
     'kafka',
     async () => {
-      const make = () => new KafkaBus(createKafka({ brokers: servicesEnv().KAFKA_BROKERS!.split(','), clientId: unique('contract'), log }));
-      return { bus: make(), reopen: async () => make(), close: async () => undefined };
+      const opened: KafkaBus[] = [];
+      const make = () => {
+        opened.push(new KafkaBus(createKafka({ brokers: servicesEnv().KAFKA_BROKERS!.split(','), clientId: unique('contract'), log })));
+        return opened.at(-1)!;
+      };
+      return {
+        bus: make(),
+        reopen: async () => make(),
+        close: async () => {
+          for (const b of opened) await b.close();
+        },
+      };
     },
   ],
   [

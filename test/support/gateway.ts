@@ -42,8 +42,9 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
   });
   const log = createLogger('gateway-test', cfg.LOG_LEVEL);
   const registry = createMetricsRegistry('gateway');
+  const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log }));
   const gateway = await startGateway(cfg, {
-    bus: new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log })),
+    bus,
     log,
     metrics: createGatewayMetrics(registry),
   });
@@ -55,7 +56,10 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
     dataDir,
     registryPath: gateway.registry.path,
     metrics: registry,
-    close: () => gateway.close(),
+    close: async () => {
+      await gateway.close();
+      await bus.close();
+    },
   };
 }
 

@@ -77,6 +77,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   const running: RunningStage[] = [];
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
+  const buses: KafkaBus[] = [];
 
   const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
 
@@ -87,6 +88,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     const registry = createMetricsRegistry(name);
     registries.push({ service: name, registry });
     const bus = new KafkaBus(createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }));
+    buses.push(bus);
     // The same catalogue entry `npm run service` and `npm start` run, on this test's engines.
     const w = await stage.start(parseConfig(stage.env, e), {
       log,
@@ -125,6 +127,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     async close() {
       for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
       await Promise.all(running.map((w) => w.stop().catch(() => undefined)));
+      await Promise.all(buses.map((b) => b.close()));
       await gw.close();
     },
   };
