@@ -1,13 +1,14 @@
 # The services' image: one image, the service chosen by the command (`npm run service -- NAME`;
-# `npm start` in it runs the one-process mode). better-sqlite3 (the embedded store) is a native
-# addon: the build stage has a compiler in case no prebuilt binary can be downloaded.
-FROM node:20.19-bookworm-slim AS deps
+# `npm start` in it runs the one-process mode). Node.js 24 LTS runs the TypeScript itself (type
+# stripping) and brings SQLite (`node:sqlite`), so no dependency builds native code: no compiler
+# in any stage. The tag is pinned to the version package.json's `node` dev dependency and .nvmrc
+# name, so the image runs what the tests ran.
+FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
-FROM node:20.19-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules

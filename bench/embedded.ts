@@ -27,7 +27,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
 const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', LOG_LEVEL: 'warn' };
 delete env.KAFKA_BROKERS;
 delete env.INFLUX_URL;
-const node = spawn(process.execPath, ['--import', 'tsx', 'start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+const node = spawn(process.execPath, ['start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve, reject) => {
   let out = '';
   node.stdout.on('data', (d: Buffer) => {

@@ -9,11 +9,15 @@ const MAX_KEYS = 100_000;
 export class RateLimiter {
   private buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly rate: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+
+  constructor(rate: number, burst: number, now: () => number = Date.now) {
+    this.rate = rate;
+    this.burst = burst;
+    this.now = now;
+  }
 
   /** Takes `n` tokens (one by default) for `key`; false, taking none, when the bucket holds fewer. */
   take(key: string, n = 1): boolean {

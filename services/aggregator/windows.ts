@@ -44,11 +44,11 @@ export class PartitionWindows {
   private open = new Map<string, OpenWindow>();
   private wm: number;
 
-  constructor(
-    private readonly timing: WindowTiming,
-    /** Restored from the last commit's metadata; -Infinity on a fresh partition. */
-    watermark = -Infinity,
-  ) {
+  private readonly timing: WindowTiming;
+
+  /** `watermark`: restored from the last commit's metadata; -Infinity on a fresh partition. */
+  constructor(timing: WindowTiming, watermark = -Infinity) {
+    this.timing = timing;
     this.wm = watermark;
   }
 

@@ -13,7 +13,11 @@ export type AuthResult = { ok: true; device: DeviceRecord } | { ok: false; reaso
 export class Authenticator {
   private verified = new Map<string, string>();
 
-  constructor(private readonly registry: DeviceRegistry) {}
+  private readonly registry: DeviceRegistry;
+
+  constructor(registry: DeviceRegistry) {
+    this.registry = registry;
+  }
 
   /** Forget cached checks: called whenever the registry file changed. */
   invalidate(): void {

@@ -50,13 +50,18 @@ export class Forwarder {
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
-  constructor(
-    private readonly bus: Bus,
-    private readonly spool: Spool,
-    private readonly opts: ForwarderOptions,
-    private readonly metrics: GatewayMetrics,
-    private readonly log: Logger,
-  ) {
+  private readonly bus: Bus;
+  private readonly spool: Spool;
+  private readonly opts: ForwarderOptions;
+  private readonly metrics: GatewayMetrics;
+  private readonly log: Logger;
+
+  constructor(bus: Bus, spool: Spool, opts: ForwarderOptions, metrics: GatewayMetrics, log: Logger) {
+    this.bus = bus;
+    this.spool = spool;
+    this.opts = opts;
+    this.metrics = metrics;
+    this.log = log;
     metrics.busDirect.set(0);
   }
 

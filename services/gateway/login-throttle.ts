@@ -25,10 +25,13 @@ export class LoginThrottle {
   private running = new Map<string, number>();
   private waiting = new Map<string, (() => void)[]>();
 
-  constructor(
-    private readonly o: ThrottleOptions,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly o: ThrottleOptions;
+  private readonly now: () => number;
+
+  constructor(o: ThrottleOptions, now: () => number = Date.now) {
+    this.o = o;
+    this.now = now;
+  }
 
   /** Resolves when an attempt for these keys may be checked (then `done` must be called), or refused. */
   async begin(keys: string[]): Promise<Admission> {

@@ -19,7 +19,11 @@ export class PacketSizeGuard {
   private remaining = 0;
   private packets = 0;
 
-  constructor(private readonly limits: { connectBytes: number; packetBytes: number }) {}
+  private readonly limits: { connectBytes: number; packetBytes: number };
+
+  constructor(limits: { connectBytes: number; packetBytes: number }) {
+    this.limits = limits;
+  }
 
   /** Feeds the next chunk; a violation as soon as a header shows one (the connection is then closed). */
   feed(chunk: Uint8Array): GuardViolation | undefined {
@@ -65,12 +69,11 @@ export class PacketSizeGuard {
  * stops reading (backpressure passes through to TCP).
  */
 export class GuardedConnection extends Duplex {
-  constructor(
-    private readonly socket: Socket,
-    guard: PacketSizeGuard,
-    onViolation: (v: GuardViolation) => void,
-  ) {
+  private readonly socket: Socket;
+
+  constructor(socket: Socket, guard: PacketSizeGuard, onViolation: (v: GuardViolation) => void) {
     super();
+    this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
       const v = guard.feed(chunk);
       if (v) {

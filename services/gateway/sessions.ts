@@ -8,10 +8,13 @@ export class SessionExpiry {
   /** Per device: its persistent client ids, oldest first, with the expiry timer of each offline one. */
   private byDevice = new Map<string, Map<string, NodeJS.Timeout | undefined>>();
 
-  constructor(
-    private readonly o: { expiryMs: number; maxPerDevice: number },
-    private readonly forget: (clientId: string) => void,
-  ) {}
+  private readonly o: { expiryMs: number; maxPerDevice: number };
+  private readonly forget: (clientId: string) => void;
+
+  constructor(o: { expiryMs: number; maxPerDevice: number }, forget: (clientId: string) => void) {
+    this.o = o;
+    this.forget = forget;
+  }
 
   connected(deviceId: string, clientId: string, clean: boolean): void {
     const sessions = this.byDevice.get(deviceId) ?? new Map<string, NodeJS.Timeout | undefined>();

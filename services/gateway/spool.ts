@@ -58,10 +58,13 @@ export class Spool {
   private bytes = 0;
   private closed = false;
 
-  private constructor(
-    readonly dir: string,
-    private readonly opts: SpoolOptions,
-  ) {}
+  readonly dir: string;
+  private readonly opts: SpoolOptions;
+
+  private constructor(dir: string, opts: SpoolOptions) {
+    this.dir = dir;
+    this.opts = opts;
+  }
 
   static async open(dir: string, opts: SpoolOptions): Promise<Spool> {
     const spool = new Spool(dir, opts);

@@ -14,11 +14,14 @@ export interface Scope extends TimeRange {
 }
 
 export class Kpis {
-  constructor(
-    private readonly source: KpiSource,
-    /** Registered devices, so that devices that never reported show up as silent. */
-    private readonly knownDevices: () => KnownDevice[],
-  ) {}
+  private readonly source: KpiSource;
+  /** Registered devices, so that devices that never reported show up as silent. */
+  private readonly knownDevices: () => KnownDevice[];
+
+  constructor(source: KpiSource, knownDevices: () => KnownDevice[]) {
+    this.source = source;
+    this.knownDevices = knownDevices;
+  }
 
   async energy(q: Scope & { interval: Interval; by: EnergyGrouping }) {
     return energyConsumption(await this.source.windows('energy_15m', q), q.by, q.interval);

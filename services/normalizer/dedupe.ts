@@ -8,11 +8,15 @@ export class Deduper {
   /** deviceId → (ts → when seen), in insertion (= processing time) order. */
   private seen = new Map<string, Map<number, number>>();
 
-  constructor(
-    private readonly horizonMs: number,
-    private readonly maxPerDevice = 1024,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private readonly horizonMs: number;
+  private readonly maxPerDevice: number;
+  private readonly now: () => number;
+
+  constructor(horizonMs: number, maxPerDevice = 1024, now: () => number = Date.now) {
+    this.horizonMs = horizonMs;
+    this.maxPerDevice = maxPerDevice;
+    this.now = now;
+  }
 
   /** True when `deviceId@ts` was already seen within the horizon; records it otherwise. */
   isDuplicate(deviceId: string, ts: number): boolean {

@@ -48,7 +48,10 @@ export class ApiKeyStore {
   private byDigest = new Map<string, ApiKeyRecord>();
   private signature = '';
 
-  constructor(readonly path: string) {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
     this.reload();
   }
 

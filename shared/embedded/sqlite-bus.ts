@@ -14,8 +14,7 @@ import { retryBatch } from '../stages/retry-batch.ts';
 import { sleep } from '../time.ts';
 import { type Bus, type BusBatch, type BusConsumer, type BusMessage, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
-import type { Statement } from 'better-sqlite3';
-import { openDatabase, type Db } from './sqlite.ts';
+import { openDatabase, type Db, type Statement } from './sqlite.ts';
 
 const BATCH_RECORDS = 1000;
 const IDLE_POLL_MS = 200;
@@ -43,7 +42,10 @@ export class SqliteBus implements Bus {
   private readonly appended = new EventEmitter();
   private readonly pruner: NodeJS.Timeout;
 
-  constructor(readonly path: string) {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
     this.db = openDatabase(path);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS topics (topic TEXT PRIMARY KEY, partitions INTEGER NOT NULL);

@@ -7,7 +7,7 @@
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { seriesKey, type StorePoint, type TelemetryStore } from '../store/store.ts';
-import { openDatabase, type Db } from './sqlite.ts';
+import { openDatabase, sqliteCode, type Db } from './sqlite.ts';
 
 
 interface PointRow {
@@ -23,7 +23,10 @@ export class SqliteStore implements TelemetryStore {
   private readonly db: Db;
   private readonly upsert;
 
-  constructor(readonly path: string) {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
     this.db = openDatabase(path);
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS points (
@@ -64,7 +67,7 @@ export class SqliteStore implements TelemetryStore {
 
   isRefusal(err: unknown): boolean {
     // Refusals of the row itself; SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY are the disk's and retried.
-    const code = (err as { code?: string } | null)?.code ?? '';
+    const code = sqliteCode(err) ?? '';
     return /^SQLITE_(CONSTRAINT|TOOBIG|MISMATCH)/.test(code) || err instanceof TypeError || err instanceof RangeError;
   }
 

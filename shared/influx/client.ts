@@ -18,7 +18,10 @@ export interface InfluxSettings {
 export class InfluxStore {
   private readonly influx: InfluxDB;
 
-  constructor(private readonly s: InfluxSettings) {
+  private readonly s: InfluxSettings;
+
+  constructor(s: InfluxSettings) {
+    this.s = s;
     this.influx = new InfluxDB({ url: s.INFLUX_URL, token: s.INFLUX_TOKEN, timeout: 30_000 });
   }
 

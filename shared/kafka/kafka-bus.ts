@@ -20,7 +20,11 @@ export class KafkaBus implements Bus {
    */
   private admin: Promise<Admin> | undefined;
 
-  constructor(readonly kafka: Kafka) {}
+  readonly kafka: Kafka;
+
+  constructor(kafka: Kafka) {
+    this.kafka = kafka;
+  }
 
   private connectedAdmin(): Promise<Admin> {
     this.admin ??= (async () => {

@@ -41,7 +41,7 @@ export async function launchServices(o: LaunchOptions): Promise<LaunchedServices
   let stopping = false;
   for (const name of PIPELINE_SERVICES) {
     const out = o.output?.(name) ?? 'stderr';
-    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', 'services/run.ts', name], {
+    const child = spawn(process.execPath, [...(o.nodeArgs ?? []), 'services/run.ts', name], {
       env: { ...process.env, ...o.env, OPS_PORT: o.opsPorts[name], ...o.envFor?.(name) },
       stdio: ['ignore', out === 'stderr' ? 'ignore' : 'pipe', out === 'stderr' ? 'inherit' : 'pipe'],
     });

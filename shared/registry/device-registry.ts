@@ -38,7 +38,10 @@ export class DeviceRegistry {
   private signature = '';
   private listeners = new Set<() => void>();
 
-  constructor(readonly path: string) {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
     this.reload();
   }
 

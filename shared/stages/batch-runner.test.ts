@@ -2,7 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openReadOnly } from '../embedded/sqlite.ts';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { SqliteBus } from '../embedded/sqlite-bus.ts';
@@ -50,7 +50,7 @@ describe('runBatches', () => {
     await w.stop();
 
     expect(stored.map((x) => x.tags.v)).toEqual(['1', '2', '3']);
-    const db = new Database(bus.path, { readonly: true });
+    const db = openReadOnly(bus.path);
     const read = (topic: string) => db.prepare<[string], { value: Buffer }>('SELECT value FROM records WHERE topic = ? ORDER BY offset').all(topic).map((r) => r.value.toString());
     expect(read('out')).toEqual(['seen 1', 'seen 2', 'seen refuse-me', 'seen 3']);
     const dead = read('dead').map((v) => deadLetterSchema.parse(JSON.parse(v)));

@@ -39,12 +39,15 @@ export class EnergyMeter {
   private counterWh: number;
   private lastTs: number | undefined;
 
-  constructor(
-    readonly type: BuildingType,
-    private readonly rng: Rng,
-    /** Chance per reading that the meter is replaced and its counter restarts at 0. */
-    private readonly resetChance = 0.0005,
-  ) {
+  readonly type: BuildingType;
+  private readonly rng: Rng;
+  /** Chance per reading that the meter is replaced and its counter restarts at 0. */
+  private readonly resetChance: number;
+
+  constructor(type: BuildingType, rng: Rng, resetChance = 0.0005) {
+    this.type = type;
+    this.rng = rng;
+    this.resetChance = resetChance;
     this.counterWh = Math.round(rng.between(1e5, 5e7));
   }
 

@@ -33,11 +33,14 @@ export class Vehicle {
   private lastTs: number | undefined;
   private heading = 0;
 
-  constructor(
-    readonly type: VehicleType,
-    private readonly route: [number, number][],
-    private readonly rng: Rng,
-  ) {
+  readonly type: VehicleType;
+  private readonly route: [number, number][];
+  private readonly rng: Rng;
+
+  constructor(type: VehicleType, route: [number, number][], rng: Rng) {
+    this.type = type;
+    this.route = route;
+    this.rng = rng;
     this.leg = rng.int(0, route.length - 1);
     this.fuel = rng.between(40, 100);
     this.nextStopKm = PROFILE[type].stopEveryKm * rng.between(0.5, 1.5);

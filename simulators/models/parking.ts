@@ -21,10 +21,12 @@ export class ParkingBay {
   private leaveAt = 0;
   private lastTs: number | undefined;
 
-  constructor(
-    private readonly rng: Rng,
-    private readonly meanStayMin = 45,
-  ) {
+  private readonly rng: Rng;
+  private readonly meanStayMin: number;
+
+  constructor(rng: Rng, meanStayMin = 45) {
+    this.rng = rng;
+    this.meanStayMin = meanStayMin;
     this.occupied = rng.chance(0.4);
   }
 

@@ -6,7 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { runSimulation, simulationDefaults, type GroundTruthLine } from '../../simulators/runner.ts';
@@ -91,7 +91,7 @@ describe('npm start (embedded) killed with SIGKILL mid-stream', () => {
     await waitUntil(() => Object.entries(expected).every(([m, e]) => storedFields(store, m).size >= e.size), 60_000, 'the last windows closed').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 3000)); // a window rewritten on replay settles identically
     for (const [m, e] of Object.entries(expected)) expectAggregatesEqual(storedFields(store, m), e, m);
-    const bus = new Database(join(dir, 'bus.db'), { readonly: true });
+    const bus = openReadOnly(join(dir, 'bus.db'));
     const deadLetters = bus.prepare("SELECT COUNT(*) AS n FROM records WHERE topic = 'telemetry.deadletter'").get() as { n: number };
     bus.close();
     expect(deadLetters.n, 'nothing was dead-lettered (as late or otherwise)').toBe(0);

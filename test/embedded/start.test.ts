@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import Database from 'better-sqlite3';
+import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase } from '../../shared/local-engines/influxdb.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
@@ -20,7 +20,7 @@ import { freePort, servicesEnv, testKafka, unique } from '../support/services.ts
 import { spawnScript, type Spawned } from '../support/spawn.ts';
 
 const run = promisify(execFile);
-const tsx = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, ['--import', 'tsx', 'start.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+const startTs = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, ['start.ts', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
 
 describe('npm start', () => {
   let node: Spawned | undefined;
@@ -31,17 +31,17 @@ describe('npm start', () => {
   });
 
   it('--help lists the options and the environment that switches to Kafka and InfluxDB', () => {
-    const r = tsx(['--help']);
+    const r = startTs(['--help']);
     expect(r.status).toBe(0);
     for (const s of ['--no-simulate', '--data-dir', '--devices', '--backfill', 'KAFKA_BROKERS', 'INFLUX_URL']) expect(r.stdout).toContain(s);
   });
 
   it('stops with one line naming a bad setting', () => {
-    const r = tsx(['--no-simulate'], { MQTT_PORT: 'abc', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
+    const r = startTs(['--no-simulate'], { MQTT_PORT: 'abc', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/^invalid configuration: MQTT_PORT='abc'/);
-    const k = tsx(['--no-simulate'], { INFLUX_URL: 'not a url', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
+    const k = startTs(['--no-simulate'], { INFLUX_URL: 'not a url', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
     expect(k.status).toBe(2);
     expect(k.stderr).toMatch(/^invalid configuration: INFLUX_URL='not a url'/);
   });
@@ -83,7 +83,7 @@ describe('npm start', () => {
     // After the history, the simulated devices go on live: all of kalamata's are reporting.
     await waitUntil(async () => (await api('/municipalities/kalamata/health?silentMinutes=1')).body.rows.filter((r) => r.silent === false).length >= 4, 60_000, 'live devices reporting');
     // The first-start backfill loses nothing to lateness: readings behind the watermark reopen their windows.
-    const bus = new Database(join(dir, 'bus.db'), { readonly: true });
+    const bus = openReadOnly(join(dir, 'bus.db'));
     const dead = bus.prepare<[], { value: Buffer }>("SELECT value FROM records WHERE topic = 'telemetry.deadletter'").all().map((r) => (JSON.parse(r.value.toString()) as { reason: string }).reason);
     bus.close();
     expect(dead).toEqual([]);

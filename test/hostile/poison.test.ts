@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deadLetterSchema } from '../../shared/schemas/deadletter.ts';
@@ -31,7 +31,7 @@ describe('hostile input against npm start', () => {
 
   /** Dead-letter records in the embedded log: count and bytes. */
   const deadLetters = () => {
-    const db = new Database(join(dir, 'bus.db'), { readonly: true });
+    const db = openReadOnly(join(dir, 'bus.db'));
     try {
       const rows = db.prepare<[], { value: Buffer }>("SELECT value FROM records WHERE topic = 'telemetry.deadletter' ORDER BY partition, offset").all();
       return rows.map((r) => ({ bytes: r.value.length, letter: deadLetterSchema.parse(JSON.parse(r.value.toString())) }));

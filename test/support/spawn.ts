@@ -6,11 +6,11 @@ export interface Spawned {
   log: () => string;
 }
 
-/** `node --import tsx <args>` with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute. */
+/** `node <args>` (Node.js runs the TypeScript itself) with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute. */
 export async function spawnScript(what: string, args: string[], env: Record<string, string>, isUp: (log: string) => boolean, unset: string[] = []): Promise<Spawned> {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
   for (const k of unset) delete childEnv[k];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 60_000);
