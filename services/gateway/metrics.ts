@@ -9,14 +9,14 @@ export function createGatewayMetrics(registry: Registry) {
     connectedDevices: new Gauge({ name: 'gateway_connected_devices', help: 'Authenticated MQTT connections', registers: [registry] }),
     publishes: new Counter({
       name: 'gateway_publishes_total',
-      help: 'Publishes by result (accepted|refused) and reason',
-      labelNames: ['result', 'reason', 'kind'] as const,
+      help: 'Publishes (MQTT) and ingest requests (HTTP, webhooks, network servers) by result (accepted|refused), reason and source',
+      labelNames: ['result', 'reason', 'kind', 'source'] as const,
       registers: [registry],
     }),
     authFailures: new Counter({
       name: 'gateway_auth_failures_total',
-      help: 'Refused connections by reason',
-      labelNames: ['reason'] as const,
+      help: 'Refused logins (MQTT connections, HTTP ingest requests) by reason and source',
+      labelNames: ['reason', 'source'] as const,
       registers: [registry],
     }),
     backpressureWaits: new Counter({ name: 'gateway_backpressure_waits_total', help: 'Publishes over their device rate whose PUBACK was held until a token was free', labelNames: ['kind'] as const, registers: [registry] }),

@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 import { MAX_EPOCH_MS } from './timestamp.ts';
-import { identSchema, kindSchema } from './topics.ts';
+import { identSchema, kindSchema, type DeviceAddress } from './topics.ts';
+
+/**
+ * Where a record came in: a device over MQTT or HTTP, or a LoRaWAN network server (ChirpStack's
+ * MQTT integration, The Things Stack's webhook) whose payload is its uplink event, not the device's.
+ */
+export const SOURCES = ['mqtt', 'http', 'tts', 'chirpstack'] as const;
+export type Source = (typeof SOURCES)[number];
 
 export const rawEnvelopeSchema = z.object({
   gatewayId: z.string().min(1),
@@ -16,6 +23,8 @@ export const rawEnvelopeSchema = z.object({
   deviceId: identSchema,
   payload: z.string(),
   payloadEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+  /** Absent in records written before sources other than MQTT existed. */
+  source: z.enum(SOURCES).default('mqtt'),
 });
 
 export type RawEnvelope = z.infer<typeof rawEnvelopeSchema>;
@@ -29,6 +38,11 @@ export function encodePayload(bytes: Buffer): Pick<RawEnvelope, 'payload' | 'pay
   } catch {
     return { payload: bytes.toString('base64'), payloadEncoding: 'base64' };
   }
+}
+
+/** The `telemetry.raw` value for a payload that passed the gateway's checks. */
+export function rawEnvelope(gatewayId: string, device: DeviceAddress, bytes: Buffer, source: Source, receivedAt: number): RawEnvelope {
+  return { gatewayId, receivedAt, municipality: device.municipality, kind: device.kind, deviceId: device.deviceId, ...encodePayload(bytes), source };
 }
 
 export const decodePayload = (e: Pick<RawEnvelope, 'payload' | 'payloadEncoding'>): Buffer =>
