@@ -42,8 +42,9 @@ program
   .requiredOption('--kind <k>', 'energy | fleet | parking', kind)
   .requiredOption('--id <d>', 'device id (the MQTT username)', ident('id'))
   .option('--attr <key=value>', 'attribute for enrichment (district, building, lot, vehicleType, capacity…); repeatable', attr, {})
-  .action(async (o: { municipality: string; kind: 'energy' | 'fleet' | 'parking'; id: string; attr: Record<string, string | number> }) => {
-    const secret = await registry().add({ municipality: o.municipality, kind: o.kind, deviceId: o.id }, o.attr);
+  .option('--dev-eui <EUI>', 'the LoRaWAN DevEUI (16 hex digits), for uplinks through ChirpStack or The Things Stack')
+  .action(async (o: { municipality: string; kind: 'energy' | 'fleet' | 'parking'; id: string; attr: Record<string, string | number>; devEui?: string }) => {
+    const secret = await registry().add({ municipality: o.municipality, kind: o.kind, deviceId: o.id }, o.attr, { devEui: o.devEui });
     console.log(`registered ${o.id} (${o.municipality}/${o.kind}); its secret is shown once, below:`);
     console.log(secret);
   });
@@ -67,8 +68,8 @@ program
       .list()
       .map(({ secretHash: _hidden, ...rest }) => rest);
     if (o.json) return console.log(JSON.stringify(rows, null, 2));
-    console.log(['ID', 'MUNICIPALITY', 'KIND', 'STATUS', 'CREATED'].join('\t'));
-    for (const d of rows) console.log([d.id, d.municipality, d.kind, d.revokedAt ? 'revoked' : 'active', d.createdAt].join('\t'));
+    console.log(['ID', 'MUNICIPALITY', 'KIND', 'STATUS', 'CREATED', 'DEVEUI'].join('\t'));
+    for (const d of rows) console.log([d.id, d.municipality, d.kind, d.revokedAt ? 'revoked' : 'active', d.createdAt, d.devEui ?? ''].join('\t'));
   });
 
 program

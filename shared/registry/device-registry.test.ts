@@ -44,4 +44,18 @@ describe('verifySecret', () => {
     expect(await verifySecret('s3cret-value\0', stored)).toBe(false);
     expect(await verifySecret('s3cret-value\0anything', stored)).toBe(false);
   });
+
+  it('records a DevEUI in any case, finds the device by it, and refuses a malformed or taken one', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'reg-')), 'devices.json');
+    const reg = new DeviceRegistry(path);
+    await reg.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'bay-1' }, {}, { devEui: 'A84041000181C0DE' });
+    expect(reg.get('bay-1')!.devEui).toBe('a84041000181c0de');
+    const other = new DeviceRegistry(path);
+    expect(other.byDevEui('a84041000181c0de')?.id).toBe('bay-1');
+    expect(other.byDevEui('A84041000181C0DE')?.id).toBe('bay-1');
+    await expect(reg.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'bay-2' }, {}, { devEui: 'a84041000181c0de' })).rejects.toThrow(/already belongs to device 'bay-1'/);
+    await expect(reg.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'bay-3' }, {}, { devEui: 'a84041' })).rejects.toThrow(/16 hex digits/);
+    reg.revoke('bay-1');
+    expect(reg.byDevEui('a84041000181c0de')).toBeUndefined();
+  });
 });

@@ -14,6 +14,12 @@ import { generateSecret, hashSecret } from './secrets.ts';
 /** Descriptive attributes used for enrichment (district, building, circuit, lot, vehicle type, capacity…). */
 export const deviceAttributesSchema = z.record(z.string(), z.union([z.string(), z.number()]));
 
+/** A LoRaWAN DevEUI: 16 hex digits, kept lower-case (network servers write either case). */
+export const devEuiSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{16}$/, 'a DevEUI is 16 hex digits')
+  .transform((s) => s.toLowerCase());
+
 export const deviceRecordSchema = z.object({
   id: identSchema,
   municipality: identSchema,
@@ -22,6 +28,8 @@ export const deviceRecordSchema = z.object({
   createdAt: z.string(),
   revokedAt: z.string().optional(),
   attributes: deviceAttributesSchema.default({}),
+  /** The LoRaWAN DevEUI, for devices whose uplinks come through a network server. */
+  devEui: devEuiSchema.optional(),
 });
 export type DeviceRecord = z.infer<typeof deviceRecordSchema>;
 
@@ -34,6 +42,7 @@ export class RegistryError extends Error {}
 
 export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
+  private byEui = new Map<string, DeviceRecord>();
   /** inode, mtime and size: a rename-replaced file always has a new inode, so no change is missed. */
   private signature = '';
   private listeners = new Set<() => void>();
@@ -52,6 +61,7 @@ export class DeviceRegistry {
     if (signature === this.signature) return false;
     this.signature = signature;
     this.devices = new Map(readRegistryFile(this.path).devices.map((d) => [d.id, d]));
+    this.byEui = new Map([...this.devices.values()].filter((d) => d.devEui && !d.revokedAt).map((d) => [d.devEui!, d]));
     for (const l of this.listeners) l();
     return true;
   }
@@ -66,17 +76,26 @@ export class DeviceRegistry {
     return d && !d.revokedAt ? d : undefined;
   }
 
+  /** The active device with this DevEUI (any case). */
+  byDevEui(eui: string): DeviceRecord | undefined {
+    return this.byEui.get(eui.toLowerCase());
+  }
+
   list(): DeviceRecord[] {
     return [...this.devices.values()];
   }
 
   /** Registers a device and returns its new secret (the only time it exists in clear). */
-  async add(address: DeviceAddress, attributes: Record<string, string | number> = {}): Promise<string> {
+  async add(address: DeviceAddress, attributes: Record<string, string | number> = {}, ids: { devEui?: string } = {}): Promise<string> {
+    const devEui = ids.devEui === undefined ? undefined : devEuiSchema.safeParse(ids.devEui);
+    if (devEui && !devEui.success) throw new RegistryError(`--dev-eui '${ids.devEui}': a DevEUI is 16 hex digits`);
     const secret = generateSecret();
     const secretHash = await hashSecret(secret);
     this.mutate((file) => {
       const existing = file.devices.find((d) => d.id === address.deviceId);
       if (existing && !existing.revokedAt) throw new RegistryError(`device '${address.deviceId}' is already registered`);
+      const owner = devEui && file.devices.find((d) => d.devEui === devEui.data && !d.revokedAt && d.id !== address.deviceId);
+      if (owner) throw new RegistryError(`DevEUI ${devEui.data} already belongs to device '${owner.id}'`);
       const record = deviceRecordSchema.parse({
         id: address.deviceId,
         municipality: address.municipality,
@@ -84,6 +103,7 @@ export class DeviceRegistry {
         secretHash,
         createdAt: new Date().toISOString(),
         attributes,
+        ...(devEui ? { devEui: devEui.data } : {}),
       });
       file.devices = [...file.devices.filter((d) => d.id !== address.deviceId), record];
     });
