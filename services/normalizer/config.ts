@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { int } from '../../shared/config.ts';
 import { DEFAULT_MAX_READINGS } from './normalize.ts';
+import { fieldMapSchema } from './lorawan.ts';
 import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const normalizerEnv = {
@@ -11,6 +12,18 @@ export const normalizerEnv = {
   DEDUPE_MAX_PER_DEVICE: int(1024, 1).describe('recent timestamps remembered per device for that (bounds memory)'),
   MAX_FUTURE_MS: int(15 * 60_000, 0).describe("a reading dated further ahead of the gateway's clock is dead-lettered (a device clock gone wrong)"),
   MAX_READINGS_PER_MESSAGE: int(DEFAULT_MAX_READINGS, 1, 100_000).describe('most readings one message may carry; a larger one is dead-lettered whole'),
+  LORAWAN_FIELD_MAP: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return fieldMapSchema.parse(JSON.parse(s));
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `expected JSON like {"parking":{"occupied":"carStatus"}} (${(err as Error).message.slice(0, 80)})` });
+        return z.NEVER;
+      }
+    })
+    .describe('LoRaWAN uplinks (ChirpStack, The Things Stack): per kind, the decoded-object name of each field that is not called as ours, as JSON, e.g. {"parking":{"occupied":"carStatus"}}'),
   DEADLETTER_BYTES_PER_S: int(4096, 0).describe("per device: dead-letter bytes a second that keep the original; beyond (after the burst) the original is left out and counted"),
   DEADLETTER_BURST_BYTES: int(256 * 1024, 0).describe('per device: dead-letter bytes allowed at once'),
 };

@@ -1,6 +1,7 @@
 /**
  * The normaliser's pure core: one `telemetry.raw` record → canonical readings and rejections.
- *   parse envelope → decode payload → detect format (native | SenML) → validate per kind
+ *   parse envelope → decode payload → (a network server's uplink: its decoded object)
+ *   → detect format (native | SenML) → validate per kind
  *   → timestamp → enrich from the registry
  * Every rejection names the field and why, so the dead-letter record explains itself.
  */
@@ -9,6 +10,7 @@ import { nativeSchemas, type CanonicalReading } from '../../shared/schemas/readi
 import { REJECT, type Rejection } from '../../shared/schemas/rejections.ts';
 import { parseTimestamp } from '../../shared/schemas/timestamp.ts';
 import { looksLikeSenml, senmlToReadings } from './senml.ts';
+import { uplinkReading, type FieldMap } from './lorawan.ts';
 
 export type { Rejection };
 
@@ -24,6 +26,8 @@ export interface NormalizeOptions {
   /** Most readings one message may carry (a native array's items; SenML records count one eighth). */
   maxReadings?: number;
   attributesOf: (deviceId: string) => Record<string, string | number> | undefined;
+  /** Names of fields in LoRaWAN uplinks' decoded objects, where they are not ours. */
+  fieldMap?: FieldMap;
 }
 
 /** A SenML reading takes one record per field: up to 8 records make one reading. */
@@ -57,6 +61,13 @@ export function normalizeRecord(value: string, opts: NormalizeOptions): Normaliz
     body = JSON.parse(decodePayload(envelope).toString('utf8'));
   } catch (err) {
     return reject(envelope, REJECT.PAYLOAD_NOT_JSON, 'payload', `payload: invalid JSON (${(err as Error).message.slice(0, 80)})`);
+  }
+
+  // A network server's uplink event carries one reading of the device, decoded by its codec.
+  if (envelope.source === 'tts' || envelope.source === 'chirpstack') {
+    const uplink = uplinkReading(envelope.source, body, envelope.kind, opts.fieldMap);
+    if (!uplink.ok) return { envelope, readings: [], rejections: [uplink.rejection] };
+    body = uplink.reading;
   }
 
   const maxReadings = opts.maxReadings ?? DEFAULT_MAX_READINGS;

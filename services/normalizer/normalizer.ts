@@ -29,7 +29,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
     if (!devices.get(id)) devices.reload();
     return devices.get(id)?.attributes;
   };
-  const options = { maxFutureMs: cfg.MAX_FUTURE_MS, maxReadings: cfg.MAX_READINGS_PER_MESSAGE, attributesOf };
+  const options = { maxFutureMs: cfg.MAX_FUTURE_MS, maxReadings: cfg.MAX_READINGS_PER_MESSAGE, attributesOf, fieldMap: cfg.LORAWAN_FIELD_MAP };
 
   const processor: BatchProcessor<Normalized> = {
     stage: 'normalize',
