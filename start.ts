@@ -75,7 +75,7 @@ try {
   });
 } catch (err) {
   const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e.code === 'EADDRINUSE') fail(`port ${e.port ?? ''} is in use (another npm start?): set MQTT_PORT / HTTP_PORT / OPS_PORT_BASE, or --mqtt-port / --http-port`);
+  if (e.code === 'EADDRINUSE') fail(`port ${e.port ?? ''} is in use (another npm start?): set MQTT_PORT / HTTP_PORT / HTTP_INGEST_PORT / OPS_PORT_BASE, or --mqtt-port / --http-port`);
   if (err instanceof ConfigError) fail(err.message);
   throw err;
 }
@@ -87,6 +87,8 @@ const demo = await ensureDemoDevice(node.devices, cfg.DATA_DIR);
 const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
 const page = `http://${shown(cfg.HTTP_HOST)}:${cfg.HTTP_PORT}`;
 const say = (s: string) => console.log(s);
+const ingestPort = node.described.gateway?.httpIngestPort;
+const ingest = `http://${shown(cfg.MQTT_HOST)}:${typeof ingestPort === 'number' ? ingestPort : cfg.HTTP_INGEST_PORT}/ingest/v1`;
 say(`
 Smart-city pipeline running — bus: ${node.engines.describe.bus}; store: ${node.engines.describe.store}
 
@@ -95,11 +97,13 @@ Smart-city pipeline running — bus: ${node.engines.describe.bus}; store: ${node
   API keys, one per municipality (new ones each start):
 ${[...keys].map(([m, k]) => `    ${m.padEnd(11)} ${k}\n                ${page}/#key=${k}`).join('\n')}
   MQTT            mqtt://${shown(cfg.MQTT_HOST)}:${cfg.MQTT_PORT}  (topics city/{municipality}/{kind}/{deviceId}/telemetry)${cfg.MQTT_HOST === '127.0.0.1' ? '  — this machine only; MQTT_HOST=0.0.0.0 opens it to the network' : ''}
+  HTTP ingest     ${ingest}/{municipality}/{kind}/{deviceId}  (the device's secret as Bearer token)
   Logs            ${logPath}
 
 Try a device by hand, then see it in the API:
   mosquitto_pub -h ${shown(cfg.MQTT_HOST)} -p ${cfg.MQTT_PORT} -i ${demo.id} -u ${demo.id} -P '${demo.secret}' -q 1 \\
     -t city/${demo.municipality}/energy/${demo.id}/telemetry -m '{"energy_wh": 1234.5, "power_w": 800}'
+  curl -s -H "Authorization: Bearer ${demo.secret}" -d '{"energy_wh": 1240.1, "power_w": 790}' ${ingest}/${demo.municipality}/energy/${demo.id}
   curl -s -H "Authorization: Bearer ${keys.get(demo.municipality)}" ${page}/api/v1/municipalities/${demo.municipality}/health
 `);
 

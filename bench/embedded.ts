@@ -24,7 +24,7 @@ const o = program.opts<{ devices: number; rate: number; batch: number; duration:
 const log = (s: string) => console.error(`[bench] ${s}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
-const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', HTTP_INGEST_PORT: '18091', LOG_LEVEL: 'warn' };
 delete env.KAFKA_BROKERS;
 delete env.INFLUX_URL;
 const node = spawn(process.execPath, ['start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

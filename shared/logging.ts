@@ -13,6 +13,10 @@ const REDACT = [
   '*.secretHash',
   'config.INFLUX_TOKEN',
   'INFLUX_TOKEN',
+  'config.TTS_WEBHOOK_SECRET',
+  'TTS_WEBHOOK_SECRET',
+  'headers["x-webhook-secret"]',
+  'req.headers["x-webhook-secret"]',
   'headers.authorization',
   'req.headers.authorization',
 ];

@@ -2,6 +2,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { bool, commonEnv, int, busEnv, port } from '../../shared/config.ts';
+import { normalizerEnv } from '../normalizer/config.ts';
 
 export const gatewayEnv = {
   ...commonEnv,
@@ -13,6 +14,10 @@ export const gatewayEnv = {
   MQTT_TLS_CERT: z.string().optional().describe('PEM certificate (chain) of the TLS listener'),
   MQTT_TLS_KEY: z.string().optional().describe('PEM private key of the TLS listener'),
   OPS_PORT: port(9101).describe('/healthz, /readyz, /metrics'),
+  HTTP_INGEST_PORT: port(8081).describe('HTTP ingest for devices (POST /ingest/v1/{municipality}/{kind}/{deviceId}) and network-server webhooks'),
+  HTTP_INGEST_HOST: z.string().default('0.0.0.0').describe('bind address of HTTP ingest'),
+  MAX_FUTURE_MS: normalizerEnv.MAX_FUTURE_MS,
+  TTS_WEBHOOK_SECRET: z.string().min(16).optional().meta({ description: "The Things Stack webhook's shared secret (its X-Webhook-Secret header); unset = the webhook is off", docDefault: 'unset (off)' }),
   DEVICE_REGISTRY: z.string().optional().meta({ description: 'the registry file shared with npm run devices', docDefault: '$DATA_DIR/devices.json' }),
   MQTT_REQUIRE_CLIENT_ID_MATCH: bool(true).describe('refuse a client id that is neither the device id nor deviceId:suffix, so no device can take over another one\'s session'),
   MAX_PAYLOAD_BYTES: int(65_536, 16, 16 * 1024 * 1024).describe('larger publishes are refused'),

@@ -10,10 +10,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
-import type { Bus } from '../../shared/bus/bus.ts';
+import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
+import { DeadLetterBudget, deadLetter, type DeadLetterInput } from '../../shared/schemas/deadletter.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath, type DeviceRecord } from '../../shared/registry/device-registry.ts';
-import { encodePayload, type RawEnvelope } from '../../shared/schemas/envelope.ts';
 import type { DeviceAddress } from '../../shared/schemas/topics.ts';
 import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
 import { Authenticator } from './authenticator.ts';
@@ -21,6 +21,9 @@ import type { GatewayConfig } from './config.ts';
 import { Forwarder } from './forwarder.ts';
 import { CONNACK_CODE, CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal, type PublishRefusal } from './refusals.ts';
 import { LoginThrottle } from './login-throttle.ts';
+import { deviceLogin } from './login.ts';
+import { TelemetryIngest } from './ingest.ts';
+import { buildHttpIngest } from './http-ingest.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
@@ -34,6 +37,7 @@ export interface Gateway {
   registry: DeviceRegistry;
   mqttPort: number;
   mqttsPort: number | undefined;
+  httpIngestPort: number;
   /** Stop accepting, drain in-flight readings to Kafka or the spool, close. */
   close(): Promise<void>;
 }
@@ -60,6 +64,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     metrics,
     log.child({ component: 'forwarder' }),
   );
+  const ingest = new TelemetryIngest(cfg.GATEWAY_ID, forwarder);
   metrics.spoolProbe.records = () => spool.depthRecords;
   metrics.spoolProbe.bytes = () => spool.depthBytes;
 
@@ -72,7 +77,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     maxInflightInbound: cfg.MQTT_MAX_INFLIGHT_INBOUND,
     authenticate: (client, username, password, done) => {
       const refuse = (reason: ConnectRefusal, extra: Record<string, unknown> = {}) => {
-        metrics.authFailures.inc({ reason });
+        metrics.authFailures.inc({ reason, source: 'mqtt' });
         log.warn({ device: username, clientId: client.id, reason, remote: remoteOf(client), ...extra }, 'connection refused');
         done(authError(reason, CONNACK_CODE[reason]), false);
       };
@@ -84,31 +89,22 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
         devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
         done(null, true);
       };
-      // A password verified before needs no hash and no throttle: a flood against this device id cannot lock it out.
-      const known = authenticator.knownGood(username, password);
-      if (known) return admit(known);
-      void throttle.begin([`id:${username ?? ''}`, `ip:${remoteOf(client) ?? ''}`]).then((attempt) => {
-        if (!attempt.ok) return refuse(CONNECT_REFUSAL.THROTTLED, { retryInMs: attempt.retryInMs });
-        authenticator.check(username, password).then(
-          (r) => {
-            // Only a wrong secret for a real device counts against it; an unknown id costs no hash.
-            attempt.done(r.ok ? 'success' : r.reason === CONNECT_REFUSAL.BAD_SECRET ? 'failure' : 'neutral');
-            if (!r.ok) return refuse(r.reason);
-            admit(r.device);
-          },
-          (err: Error) => {
-            attempt.done('neutral');
-            log.error({ err: err.message, device: username }, 'authentication error');
-            done(authError('server error', 5), false);
-          },
-        );
-      });
+      deviceLogin(authenticator, throttle, username, password, remoteOf(client)).then(
+        (r) => {
+          if (!r.ok) return refuse(r.reason, r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs });
+          admit(r.device);
+        },
+        (err: Error) => {
+          log.error({ err: err.message, device: username }, 'authentication error');
+          done(authError('server error', 5), false);
+        },
+      );
     },
     authorizePublish: (client, packet, done) => {
       const device = client ? devices.get(client) : undefined;
       if (!client || !device) return done(); // the broker's own messages ($SYS etc.)
       const refuse = (reason: PublishRefusal, extra: Record<string, unknown> = {}) => {
-        metrics.publishes.inc({ result: 'refused', reason, kind: device.kind });
+        metrics.publishes.inc({ result: 'refused', reason, kind: device.kind, source: 'mqtt' });
         log.warn({ device: device.deviceId, topic: packet.topic, qos: packet.qos, reason, ...extra }, 'publish refused');
         done(new Error(reason));
       };
@@ -143,13 +139,13 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   /** A publish that passed the topic, size and rate checks: status goes through, telemetry onto the bus first. */
   function accept(device: DeviceAddress, packet: PublishPacket, channel: 'telemetry' | 'status', done: (err?: Error | null) => void, refuse: (reason: PublishRefusal, extra?: Record<string, unknown>) => void): void {
     if (channel === 'status') {
-      metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind });
+      metrics.publishes.inc({ result: 'accepted', reason: 'status', kind: device.kind, source: 'mqtt' });
       return done();
     }
     packet.retain = false; // telemetry is a stream, not state
     forwardTelemetry(device, packet).then(
       () => {
-        metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind });
+        metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind, source: 'mqtt' });
         done();
       },
       (err: Error) => {
@@ -164,16 +160,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   }
 
   function forwardTelemetry(device: DeviceAddress, packet: PublishPacket): Promise<void> {
-    const receivedAt = Date.now();
-    const envelope: RawEnvelope = {
-      gatewayId: cfg.GATEWAY_ID,
-      receivedAt,
-      municipality: device.municipality,
-      kind: device.kind,
-      deviceId: device.deviceId,
-      ...encodePayload(Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)),
-    };
-    return forwarder.submit({ key: device.deviceId, timestamp: receivedAt, value: JSON.stringify(envelope) });
+    return ingest.forward(device, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload), 'mqtt');
   }
 
   const sessions = new SessionExpiry({ expiryMs: cfg.MQTT_SESSION_EXPIRY_MS, maxPerDevice: cfg.MAX_SESSIONS_PER_DEVICE }, (clientId) => {
@@ -232,7 +219,33 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   }
   const mqttPort = (tcp.address() as { port: number }).port;
   const mqttsPort = tls ? (tls.address() as { port: number }).port : undefined;
-  log.info({ mqttPort, mqttsPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir }, 'gateway listening');
+  // Dead letters of ingest (uplinks no registered device owns), produced when the first one comes.
+  let deadLetterProducer: Promise<BusProducer> | undefined;
+  const deadLetterBudget = new DeadLetterBudget(4096, 256 * 1024);
+  const sendDeadLetter = async (d: DeadLetterInput) => {
+    deadLetterProducer ??= bus.producer({ failFast: true }).catch((err: unknown) => {
+      deadLetterProducer = undefined;
+      throw err;
+    });
+    await (await deadLetterProducer).send(cfg.TOPIC_DEADLETTER, [deadLetter(d, deadLetterBudget).message]);
+  };
+  const http = buildHttpIngest({
+    gatewayId: cfg.GATEWAY_ID,
+    maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES,
+    maxFutureMs: cfg.MAX_FUTURE_MS,
+    auth: authenticator,
+    throttle,
+    limiter,
+    ingest,
+    metrics,
+    log: log.child({ component: 'http-ingest' }),
+    registry,
+    ttsWebhookSecret: cfg.TTS_WEBHOOK_SECRET,
+    deadLetter: sendDeadLetter,
+  });
+  await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
+  const httpIngestPort = (http.server.address() as { port: number }).port;
+  log.info({ mqttPort, mqttsPort, httpIngestPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir }, 'gateway listening');
 
   return {
     broker,
@@ -241,13 +254,17 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     registry,
     mqttPort,
     mqttsPort,
+    httpIngestPort,
     async close() {
       unwatch();
       sessions.close();
-      // Stop new connections, then let in-flight publishes finish before closing clients.
+      // Stop new connections, then let in-flight publishes and requests finish before closing clients.
       tcp.close();
       tls?.close();
+      const httpClosed = http.close();
       await forwarder.drain();
+      await httpClosed;
+      await deadLetterProducer?.then((p) => p.close()).catch(() => undefined);
       await new Promise<void>((r) => broker.close(() => r()));
     },
   };

@@ -19,7 +19,7 @@ export const gatewayStage = defineStage({
       // Ready while forwarding directly, or while the spool still has room.
       readiness: () => ({ ready: gateway.forwarder.direct || gateway.spool.depthBytes < cfg.SPOOL_MAX_BYTES * 0.9, detail: { bus: gateway.forwarder.direct ? 'direct' : 'spooling', spoolRecords: gateway.spool.depthRecords } }),
       stop: () => gateway.close(),
-      describe: { mqttPort: gateway.mqttPort, mqttsPort: gateway.mqttsPort },
+      describe: { mqttPort: gateway.mqttPort, mqttsPort: gateway.mqttsPort, httpIngestPort: gateway.httpIngestPort },
     };
   },
 });

@@ -10,6 +10,7 @@ export const singleNodeEnv = {
   ...commonEnv,
   MQTT_PORT: port(1883).describe('MQTT over TCP'),
   HTTP_PORT: port(8080).describe('the KPI API and the dashboard page'),
+  HTTP_INGEST_PORT: port(8081).describe('HTTP ingest for devices and network-server webhooks (listens where MQTT does)'),
   MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('where MQTT listens: this machine only unless set (0.0.0.0 takes devices from the network)'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('where the API and page listen'),
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe('the stages\' /healthz /readyz /metrics listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports'),

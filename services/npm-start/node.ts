@@ -37,6 +37,8 @@ export interface SingleNode {
   keys: ApiKeyStore;
   /** Each stage's metrics, by stage name. */
   registries: Record<string, Registry>;
+  /** What each stage says of itself once started (its listening ports, …), by stage name. */
+  described: Record<string, Record<string, unknown>>;
   /** Stops taking readings, drains every stage, closes the files. */
   stop(): Promise<void>;
 }
@@ -59,6 +61,8 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     WRITER_GROUP_ID: `${cfg.BUS_GROUP_PREFIX}writer`,
     MQTT_PORT: String(cfg.MQTT_PORT),
     MQTT_HOST: cfg.MQTT_HOST,
+    HTTP_INGEST_PORT: String(cfg.HTTP_INGEST_PORT),
+    HTTP_INGEST_HOST: cfg.MQTT_HOST,
     GATEWAY_ID: env.GATEWAY_ID ?? 'node-1',
     DEVICE_REGISTRY: devices.path,
     HTTP_PORT: String(cfg.HTTP_PORT),
@@ -90,6 +94,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     devices,
     keys,
     registries,
+    described: Object.fromEntries(running.map((r) => [r.stage, r.run.describe])),
     async stop() {
       clearInterval(retention);
       // The gateway first (it stops taking readings), then downstream: the reverse of start order.

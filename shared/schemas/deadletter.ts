@@ -12,8 +12,10 @@ import type { BusMessage } from '../bus/bus.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { z } from 'zod';
 import { REJECTION_CODES, type Rejection } from './rejections.ts';
+import { SOURCES } from './envelope.ts';
 
-export const DEAD_LETTER_STAGES = ['normalize', 'aggregate', 'write'] as const;
+/** `ingest`: the gateway, for what a network server sent that no registered device can own. */
+export const DEAD_LETTER_STAGES = ['ingest', 'normalize', 'aggregate', 'write'] as const;
 export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
 
 /** At most this many per-reading reasons are listed; `rejectionCount` says how many there were. */
@@ -35,7 +37,8 @@ export const deadLetterSchema = z.object({
   deviceId: z.string().optional(),
   municipality: z.string().optional(),
   kind: z.string().optional(),
-  source: z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }),
+  /** Where the record was read: its bus position, or — at ingest — the listener it came in on. */
+  source: z.union([z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }), z.object({ listener: z.enum(SOURCES) })]),
   /** The source record's value exactly as consumed; empty when left out (see originalOmittedBytes). */
   original: z.string(),
   /** Bytes of the original left out because the device's dead-letter budget was spent. */

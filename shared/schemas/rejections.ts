@@ -28,6 +28,8 @@ export const REJECT = {
   STORE_REFUSED: 'store_refused',
   /** A record on the canonical topic is not a canonical reading (a producer bug). */
   NOT_CANONICAL: 'not_canonical',
+  /** A network server's uplink names a device the registry does not have (or has revoked). */
+  UNKNOWN_DEVICE: 'unknown_device',
   /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
   PROCESSING_FAILED: 'processing_failed',
 } as const;

@@ -12,7 +12,7 @@ import { runSimulation, simulationDefaults, type SimulationOptions } from '../..
 import { spawnGateway, startTestGateway, waitUntil } from '../support/gateway.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { countBy, readGroundTruth, readingKeys } from '../support/ground-truth.ts';
-import { freePort, testKafka, unique } from '../support/services.ts';
+import { freePort, leaveKafkaRunning, testKafka, unique } from '../support/services.ts';
 import { sleep } from '../../shared/time.ts';
 
 
@@ -64,11 +64,7 @@ async function expectAckedInKafka(topic: string, truthPath: string) {
 }
 
 describe('gateway outages', () => {
-  afterAll(async () => {
-    // Leave Kafka running for the next test file whatever happened here.
-    if (kafkaPid() === undefined) await startKafka();
-    await waitKafkaReady();
-  });
+  afterAll(leaveKafkaRunning);
 
   it('keeps acknowledging while Kafka is stopped, then delivers everything in per-device order', async () => {
     expect(kafkaPid(), 'this test stops the Kafka that `npm run services -- up` started').toBeDefined();

@@ -68,7 +68,7 @@ describe('dead-letter', () => {
     for (const d of dead) {
       expect(d.stage).toBe('normalize');
       expect(d.reason.length).toBeGreaterThan(5);
-      expect(d.source.topic).toBe(p.env.TOPIC_RAW);
+      expect(d.source).toMatchObject({ topic: p.env.TOPIC_RAW });
       expect(JSON.parse(d.original)).toHaveProperty('payload'); // the original raw record, as consumed
     }
     const mine = dead.filter((d) => d.deviceId === 'kal-bus-dl').map((d) => d.reason);

@@ -35,6 +35,7 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
     DATA_DIR: dataDir,
     TOPIC_RAW: topic,
     MQTT_PORT: '0',
+    HTTP_INGEST_PORT: '0',
     MQTT_HOST: '127.0.0.1',
     GATEWAY_ID: unique('gw'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
+import { kafkaPid, startKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
 
 export const servicesEnv = () => inject('services');
 
@@ -34,4 +35,10 @@ export async function freePort(): Promise<number> {
     });
     if (free) return port;
   }
+}
+
+/** After a test that stops Kafka: start it again (whatever happened) so the next test file has it. */
+export async function leaveKafkaRunning(): Promise<void> {
+  if (kafkaPid() === undefined) await startKafka();
+  await waitKafkaReady();
 }

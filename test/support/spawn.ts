@@ -8,7 +8,8 @@ export interface Spawned {
 
 /** `node <args>` (Node.js runs the TypeScript itself) with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute. */
 export async function spawnScript(what: string, args: string[], env: Record<string, string>, isUp: (log: string) => boolean, unset: string[] = []): Promise<Spawned> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+  // HTTP ingest takes any free port unless the test names one (tests run side by side).
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_INGEST_PORT: '0', ...env };
   for (const k of unset) delete childEnv[k];
   const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';

@@ -1,0 +1,208 @@
+/**
+ * HTTP ingest, served by the gateway on HTTP_INGEST_PORT, for devices that post rather than
+ * publish (cellular trackers, NB-IoT meters):
+ *
+ *   POST /ingest/v1/{municipality}/{kind}/{deviceId}
+ *   Authorization: Bearer <device secret>  |  Basic base64(deviceId:secret)
+ *   body: the same payloads as MQTT (native JSON reading(s) or SenML)
+ *
+ * The device's rules are the MQTT ones — the same login (throttle included), its own address
+ * only, MAX_PAYLOAD_BYTES, the same per-device rate — and so is the path onto the bus. Unlike a
+ * PUBACK, an answer can say why: the payload is checked with the normaliser's own rules first, so
+ * a bad one gets a 400 naming the field, and nothing of it is stored. Answers:
+ * 202 on the bus (or the spool) · 400 payload · 401 credentials · 403 not this device's address
+ * or revoked · 413 too large · 429 rate or login throttle (Retry-After) · 503 neither the bus nor
+ * the spool can take it.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
+import { REJECT } from '../../shared/schemas/rejections.ts';
+import type { Logger } from '../../shared/logging.ts';
+import type { RateLimiter } from '../../shared/rate-limit.ts';
+import { rawEnvelope, type Source } from '../../shared/schemas/envelope.ts';
+import { kindSchema, type DeviceAddress } from '../../shared/schemas/topics.ts';
+import { normalizeRecord } from '../normalizer/normalize.ts';
+import type { Authenticator } from './authenticator.ts';
+import type { TelemetryIngest } from './ingest.ts';
+import { deviceLogin } from './login.ts';
+import type { LoginThrottle } from './login-throttle.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import { CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal } from './refusals.ts';
+
+export interface HttpIngestDeps {
+  gatewayId: string;
+  maxPayloadBytes: number;
+  /** How far ahead of this clock a reading may be dated (the normaliser's MAX_FUTURE_MS). */
+  maxFutureMs: number;
+  auth: Authenticator;
+  throttle: LoginThrottle;
+  limiter: RateLimiter;
+  ingest: TelemetryIngest;
+  metrics: GatewayMetrics;
+  log: Logger;
+  registry: DeviceRegistry;
+  /** The Things Stack webhook's shared secret; unset, the webhook is off (404). */
+  ttsWebhookSecret?: string | undefined;
+  /** Puts a dead letter on the bus; rejects when it cannot. */
+  deadLetter: (d: DeadLetterInput) => Promise<void>;
+}
+
+const sameSecret = (given: string | undefined, expected: string) => {
+  const a = Buffer.from(given ?? '', 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** The registered, active device a TTS uplink names: by DevEUI first, else by its TTS device id. */
+export function ttsDevice(registry: DeviceRegistry, body: unknown): { device?: DeviceRecord; named: string } {
+  const ids = typeof body === 'object' && body !== null ? (body as { end_device_ids?: { dev_eui?: unknown; device_id?: unknown } }).end_device_ids : undefined;
+  const eui = typeof ids?.dev_eui === 'string' ? ids.dev_eui : undefined;
+  const id = typeof ids?.device_id === 'string' ? ids.device_id : undefined;
+  registry.reload();
+  const device = (eui && registry.byDevEui(eui)) || (id && registry.active(id)) || undefined;
+  return { device, named: [eui && `DevEUI ${eui}`, id && `device_id '${id}'`].filter(Boolean).join(', ') || 'no end_device_ids' };
+}
+
+/** Credentials from the Authorization header: Bearer carries the secret, Basic the id and the secret. */
+export function credentialsOf(header: string | undefined, pathDevice: string): { username: string; password: Buffer } | { mismatch: true } | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!value) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return { username: pathDevice, password: Buffer.from(value, 'utf8') };
+  if (scheme?.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  if (decoded.slice(0, colon) !== pathDevice) return { mismatch: true };
+  return { username: pathDevice, password: Buffer.from(decoded.slice(colon + 1), 'utf8') };
+}
+
+const LOGIN_STATUS: Record<ConnectRefusal, number> = {
+  no_credentials: 401,
+  unknown_device: 401,
+  bad_secret: 401,
+  revoked: 403,
+  client_id_mismatch: 403,
+  too_many_sessions: 429,
+  throttled: 429,
+};
+
+export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: d.maxPayloadBytes });
+  // The body is kept as the bytes received: the envelope carries them unparsed, like an MQTT payload.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  const fail = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send(body);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, { error: PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, reason: `the body is larger than ${d.maxPayloadBytes} bytes` });
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) d.log.error({ err: err.message }, 'ingest request failed');
+    return fail(reply, status, { error: status === 500 ? 'internal' : 'bad_request', reason: status === 500 ? 'internal error' : err.message });
+  });
+
+  app.post<{ Params: { municipality: string; kind: string; deviceId: string } }>('/ingest/v1/:municipality/:kind/:deviceId', async (req, reply) => {
+    const { municipality, kind, deviceId } = req.params;
+    const source: Source = 'http';
+    const refused = (status: number, reason: string, extra: Record<string, unknown> = {}) => {
+      d.log.warn({ device: deviceId, source, status, reason, remote: req.ip, ...extra }, 'ingest refused');
+      return fail(reply, status, { error: reason, ...extra });
+    };
+    const loginRefused = (reason: ConnectRefusal, retryInMs?: number) => {
+      d.metrics.authFailures.inc({ reason, source });
+      if (retryInMs !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(retryInMs / 1000))));
+      if (LOGIN_STATUS[reason] === 401) void reply.header('www-authenticate', 'Bearer realm="ingest", Basic realm="ingest"');
+      return refused(LOGIN_STATUS[reason], reason);
+    };
+
+    const creds = credentialsOf(req.headers.authorization, deviceId);
+    if (!creds) return loginRefused(CONNECT_REFUSAL.NO_CREDENTIALS);
+    if ('mismatch' in creds) return loginRefused(CONNECT_REFUSAL.CLIENT_ID_MISMATCH);
+    const login = await deviceLogin(d.auth, d.throttle, creds.username, creds.password, req.ip);
+    if (!login.ok) return loginRefused(login.reason, login.retryInMs);
+
+    const device: DeviceAddress = { municipality: login.device.municipality, kind: login.device.kind, deviceId: login.device.id };
+    const count = (result: 'accepted' | 'refused', reason: string) => d.metrics.publishes.inc({ result, reason, kind: device.kind, source });
+    if (!kindSchema.safeParse(kind).success || municipality !== device.municipality || kind !== device.kind) {
+      count('refused', PUBLISH_REFUSAL.TOPIC_NOT_OWN);
+      return refused(403, PUBLISH_REFUSAL.TOPIC_NOT_OWN, { reason: `device ${deviceId} is registered as ${device.municipality}/${device.kind}` });
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+
+    // The normaliser's rules, here so the device hears what is wrong (it re-checks on the bus).
+    const check = normalizeRecord(JSON.stringify(rawEnvelope(d.gatewayId, device, body, source, Date.now())), { maxFutureMs: d.maxFutureMs, attributesOf: () => ({}) });
+    if (check.rejections.length > 0) {
+      const first = check.rejections[0]!;
+      count('refused', first.code);
+      return refused(400, first.code, { field: first.field, reason: first.reason, rejections: check.rejections.slice(0, 20), rejectionCount: check.rejections.length });
+    }
+
+    // No held socket to slow down over HTTP: over its rate, a device is told when to come back.
+    const waitMs = d.limiter.reserve(device.deviceId);
+    if (waitMs > 0) {
+      d.limiter.release(device.deviceId);
+      count('refused', PUBLISH_REFUSAL.RATE_LIMITED);
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+      return refused(429, PUBLISH_REFUSAL.RATE_LIMITED);
+    }
+    try {
+      await d.ingest.forward(device, body, source);
+    } catch (err) {
+      count('refused', PUBLISH_REFUSAL.NOT_DURABLE);
+      return refused(503, PUBLISH_REFUSAL.NOT_DURABLE, { reason: `not stored: ${(err as Error).message}` });
+    }
+    count('accepted', 'telemetry');
+    return reply.code(202).send({ status: 'accepted', readings: check.readings.length });
+  });
+
+  app.post('/ingest/tts/v3/uplink', async (req, reply) => {
+    const source: Source = 'tts';
+    if (d.ttsWebhookSecret === undefined) return fail(reply, 404, { error: 'not_configured', reason: 'the TTS webhook is off (TTS_WEBHOOK_SECRET is not set)' });
+    const header = req.headers['x-webhook-secret'];
+    if (!sameSecret(Array.isArray(header) ? header[0] : header, d.ttsWebhookSecret)) {
+      d.metrics.authFailures.inc({ reason: CONNECT_REFUSAL.BAD_SECRET, source });
+      d.log.warn({ source, remote: req.ip }, 'webhook refused: wrong or missing X-Webhook-Secret');
+      return fail(reply, 401, { error: CONNECT_REFUSAL.BAD_SECRET, reason: 'X-Webhook-Secret does not match TTS_WEBHOOK_SECRET' });
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    let uplink: unknown;
+    try {
+      uplink = JSON.parse(body.toString('utf8'));
+    } catch {
+      return fail(reply, 400, { error: REJECT.PAYLOAD_NOT_JSON, field: 'payload', reason: 'payload: not JSON' });
+    }
+    const { device, named } = ttsDevice(d.registry, uplink);
+    if (!device) {
+      const reason = `no active registered device for ${named} (register it with npm run devices -- add … --dev-eui)`;
+      d.metrics.publishes.inc({ result: 'refused', reason: REJECT.UNKNOWN_DEVICE, kind: 'unknown', source });
+      d.log.warn({ source, named }, 'uplink of an unknown device: dead-lettered');
+      try {
+        await d.deadLetter({ stage: 'ingest', rejections: [{ code: REJECT.UNKNOWN_DEVICE, field: 'end_device_ids', reason }], source: { listener: source }, original: body.toString('utf8') });
+      } catch (err) {
+        return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
+      }
+      return reply.code(202).send({ status: 'dead-lettered', reason });
+    }
+    const address: DeviceAddress = { municipality: device.municipality, kind: device.kind, deviceId: device.id };
+    const waitMs = d.limiter.reserve(address.deviceId);
+    if (waitMs > 0) {
+      d.limiter.release(address.deviceId);
+      d.metrics.publishes.inc({ result: 'refused', reason: PUBLISH_REFUSAL.RATE_LIMITED, kind: address.kind, source });
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+      return fail(reply, 429, { error: PUBLISH_REFUSAL.RATE_LIMITED });
+    }
+    try {
+      await d.ingest.forward(address, body, source);
+    } catch (err) {
+      d.metrics.publishes.inc({ result: 'refused', reason: PUBLISH_REFUSAL.NOT_DURABLE, kind: address.kind, source });
+      return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
+    }
+    d.metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: address.kind, source });
+    return reply.code(202).send({ status: 'accepted', device: address.deviceId });
+  });
+
+  return app;
+}
