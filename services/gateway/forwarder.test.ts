@@ -18,6 +18,8 @@ import { Spool } from './spool.ts';
 /** A bus whose produce can be switched off, and which remembers what it acknowledged. */
 class FakeBus {
   up = true;
+  /** How long connecting a producer takes. */
+  connectMs = 0;
   acked: BusMessage[] = [];
   sends = 0;
   asBus(): Bus {
@@ -30,7 +32,10 @@ class FakeBus {
       },
       close: async () => undefined,
     };
-    return { kind: 'embedded', ensureTopics: async () => [], producer: async () => producer, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map(), close: async () => undefined };
+    return { kind: 'embedded', ensureTopics: async () => [], producer: async () => {
+        await new Promise((r) => setTimeout(r, this.connectMs));
+        return producer;
+      }, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map(), close: async () => undefined };
   }
 }
 
@@ -68,6 +73,24 @@ describe('Forwarder', () => {
     await waitUntil(() => f.direct, 10_000, 'back to direct');
     await f.submit(rec(21));
     expect(bus.acked.map((m) => Number(m.value))).toEqual(Array.from({ length: 22 }, (_, i) => i));
+    expect(spool.isEmpty).toBe(true);
+    await f.drain();
+  });
+
+  it('replays what was spooled while it was connecting at start, before going direct', async () => {
+    // A record accepted in the moment between "the spool is empty" and "the bus answers" (a source
+    // that delivers right after a restart) must not be left behind in the spool.
+    const bus = new FakeBus();
+    bus.connectMs = 100;
+    const spool = await Spool.open(mkdtempSync(join(tmpdir(), 'fwd-spool-')), { maxBytes: 1_000_000, segmentBytes: 10_000, fsyncDelayMs: 1 });
+    const f = new Forwarder(bus.asBus(), spool, { topic: 't', lingerMs: 1, batchMax: 10, sendTimeoutMs: 500 }, createGatewayMetrics(new Registry()), createLogger('fwd', 'silent'));
+    f.start();
+    await new Promise((r) => setTimeout(r, 20));
+    await f.submit(rec(0)); // spooled: not direct yet
+    await waitUntil(() => f.direct, 5000, 'direct mode');
+    await f.submit(rec(1));
+    await waitUntil(() => bus.acked.length === 2, 5000, 'both on the bus').catch(() => undefined);
+    expect(bus.acked.map((m) => m.value)).toEqual(['0', '1']);
     expect(spool.isEmpty).toBe(true);
     await f.drain();
   });

@@ -181,6 +181,8 @@ export class Forwarder {
           if (this.spool.isEmpty) {
             // Nothing spooled: prove the bus answers before sending live traffic its way.
             await this.connected();
+            // Records spooled while connecting would be stranded by direct mode: replay them first.
+            if (!this.spool.isEmpty) continue;
             this.mode = 'direct';
             this.metrics.busDirect.set(1);
             this.log.info('bus reachable; forwarding directly');
