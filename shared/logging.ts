@@ -14,6 +14,8 @@ const REDACT = [
   'config.INFLUX_TOKEN',
   'INFLUX_TOKEN',
   'config.TTS_WEBHOOK_SECRET',
+  'config.CHIRPSTACK_MQTT_PASSWORD',
+  'CHIRPSTACK_MQTT_PASSWORD',
   'TTS_WEBHOOK_SECRET',
   'headers["x-webhook-secret"]',
   'req.headers["x-webhook-secret"]',

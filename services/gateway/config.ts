@@ -17,6 +17,23 @@ export const gatewayEnv = {
   HTTP_INGEST_PORT: port(8081).describe('HTTP ingest for devices (POST /ingest/v1/{municipality}/{kind}/{deviceId}) and network-server webhooks'),
   HTTP_INGEST_HOST: z.string().default('0.0.0.0').describe('bind address of HTTP ingest'),
   MAX_FUTURE_MS: normalizerEnv.MAX_FUTURE_MS,
+  CHIRPSTACK_MQTT_URL: z.string().regex(/^mqtts?:\/\/.+/, 'expected mqtt://host:port or mqtts://host:port').optional().meta({ description: "the ChirpStack deployment's MQTT broker (mqtt:// or mqtts://); unset = the ChirpStack source is off", docDefault: 'unset (off)' }),
+  CHIRPSTACK_MQTT_USERNAME: z.string().optional().describe("user name at the ChirpStack broker"),
+  CHIRPSTACK_MQTT_PASSWORD: z.string().optional().describe("password at the ChirpStack broker"),
+  CHIRPSTACK_TOPIC: z.string().min(1).default('application/+/device/+/event/up').describe('uplink events to subscribe to (QoS 1)'),
+  CHIRPSTACK_CLIENT_ID: z.string().min(1).optional().meta({ description: 'client id of the persistent session at the ChirpStack broker (one per gateway)', docDefault: 'smartcity-$GATEWAY_ID' }),
+  CHIRPSTACK_TENANT_MAP: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'expected JSON like {"<tenant id or name>":"kalamata"}' });
+        return z.NEVER;
+      }
+    })
+    .describe("ChirpStack tenant (id or name) → municipality, as JSON; when set, an uplink whose tenant does not name its device's municipality is dead-lettered"),
   TTS_WEBHOOK_SECRET: z.string().min(16).optional().meta({ description: "The Things Stack webhook's shared secret (its X-Webhook-Secret header); unset = the webhook is off", docDefault: 'unset (off)' }),
   DEVICE_REGISTRY: z.string().optional().meta({ description: 'the registry file shared with npm run devices', docDefault: '$DATA_DIR/devices.json' }),
   MQTT_REQUIRE_CLIENT_ID_MATCH: bool(true).describe('refuse a client id that is neither the device id nor deviceId:suffix, so no device can take over another one\'s session'),

@@ -24,6 +24,7 @@ import { LoginThrottle } from './login-throttle.ts';
 import { deviceLogin } from './login.ts';
 import { TelemetryIngest } from './ingest.ts';
 import { buildHttpIngest } from './http-ingest.ts';
+import { startChirpstackSource, type ChirpstackSource } from './chirpstack-source.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
@@ -38,6 +39,8 @@ export interface Gateway {
   mqttPort: number;
   mqttsPort: number | undefined;
   httpIngestPort: number;
+  /** The ChirpStack MQTT source, when CHIRPSTACK_MQTT_URL is set. */
+  chirpstack: ChirpstackSource | undefined;
   /** Stop accepting, drain in-flight readings to Kafka or the spool, close. */
   close(): Promise<void>;
 }
@@ -244,6 +247,12 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     deadLetter: sendDeadLetter,
   });
   await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
+  const chirpstack = cfg.CHIRPSTACK_MQTT_URL
+    ? startChirpstackSource(
+        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
+        { registry, ingest, limiter, deadLetter: sendDeadLetter, metrics, log: log.child({ component: 'chirpstack' }) },
+      )
+    : undefined;
   const httpIngestPort = (http.server.address() as { port: number }).port;
   log.info({ mqttPort, mqttsPort, httpIngestPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir }, 'gateway listening');
 
@@ -255,6 +264,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     mqttPort,
     mqttsPort,
     httpIngestPort,
+    chirpstack,
     async close() {
       unwatch();
       sessions.close();
@@ -262,6 +272,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       tcp.close();
       tls?.close();
       const httpClosed = http.close();
+      await chirpstack?.close();
       await forwarder.drain();
       await httpClosed;
       await deadLetterProducer?.then((p) => p.close()).catch(() => undefined);

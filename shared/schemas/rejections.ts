@@ -30,6 +30,8 @@ export const REJECT = {
   NOT_CANONICAL: 'not_canonical',
   /** A network server's uplink names a device the registry does not have (or has revoked). */
   UNKNOWN_DEVICE: 'unknown_device',
+  /** A network server's tenant maps to another municipality than the device's. */
+  TENANT_MISMATCH: 'tenant_mismatch',
   /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
   PROCESSING_FAILED: 'processing_failed',
 } as const;
