@@ -13,6 +13,7 @@ export const gatewayEnv = {
   MQTTS_PORT: port(8883).describe('MQTT over TLS, when MQTT_TLS_CERT and MQTT_TLS_KEY are set'),
   MQTT_TLS_CERT: z.string().optional().describe('PEM certificate (chain) of the TLS listener'),
   MQTT_TLS_KEY: z.string().optional().describe('PEM private key of the TLS listener'),
+  MQTT_TLS_CA: z.string().optional().describe('PEM certificate of the CA that signs device certificates: set, the TLS listener takes devices by X.509 certificate (CN = device id) as well as by password'),
   OPS_PORT: port(9101).describe('/healthz, /readyz, /metrics'),
   HTTP_INGEST_PORT: port(8081).describe('HTTP ingest for devices (POST /ingest/v1/{municipality}/{kind}/{deviceId}) and network-server webhooks'),
   HTTP_INGEST_HOST: z.string().default('0.0.0.0').describe('bind address of HTTP ingest'),

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
@@ -25,6 +25,7 @@ import { deviceLogin } from './login.ts';
 import { TelemetryIngest } from './ingest.ts';
 import { buildHttpIngest } from './http-ingest.ts';
 import { startChirpstackSource, type ChirpstackSource } from './chirpstack-source.ts';
+import { certificateLogin, clientCertificateOf } from './client-certificate.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
@@ -92,6 +93,12 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
         devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
         done(null, true);
       };
+      // A device certificate (mutual TLS) is the whole login: no password, no throttle (no guessing).
+      const certificate = (client.conn as Partial<GuardedConnection>).clientCertificate;
+      if (certificate) {
+        const r = certificateLogin(certificate, registry, username);
+        return r.ok ? admit(r.device) : refuse(r.reason, { certificate: r.detail });
+      }
       deviceLogin(authenticator, throttle, username, password, remoteOf(client)).then(
         (r) => {
           if (!r.ok) return refuse(r.reason, r.retryInMs === undefined ? {} : { retryInMs: r.retryInMs });
@@ -206,18 +213,21 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   forwarder.start();
 
   // Every connection passes the packet-size guard before aedes's parser sees a byte.
-  const guarded = (socket: Socket) =>
-    broker.handle(
-      new GuardedConnection(socket, new PacketSizeGuard(packetLimits), (v) => {
-        metrics.connectionsCut.inc({ reason: v.reason });
-        log.warn({ remote: socket.remoteAddress, ...v }, 'connection cut on the wire');
-      }),
-    );
+  const guarded = (socket: Socket) => {
+    const conn = new GuardedConnection(socket, new PacketSizeGuard(packetLimits), (v) => {
+      metrics.connectionsCut.inc({ reason: v.reason });
+      log.warn({ remote: socket.remoteAddress, ...v }, 'connection cut on the wire');
+    });
+    if (socket instanceof TLSSocket && cfg.MQTT_TLS_CA) conn.clientCertificate = clientCertificateOf(socket);
+    broker.handle(conn);
+  };
   const tcp = createServer(guarded);
   await listen(tcp, cfg.MQTT_PORT, cfg.MQTT_HOST);
   let tls: Server | undefined;
   if (cfg.MQTT_TLS_CERT && cfg.MQTT_TLS_KEY) {
-    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY) }, guarded);
+    // With a device CA, ask every client for a certificate but let those without one log in by password.
+    const mutual = cfg.MQTT_TLS_CA ? { ca: readFileSync(cfg.MQTT_TLS_CA), requestCert: true, rejectUnauthorized: false } : {};
+    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY), ...mutual }, guarded);
     await listen(tls, cfg.MQTTS_PORT, cfg.MQTT_HOST);
   }
   const mqttPort = (tcp.address() as { port: number }).port;

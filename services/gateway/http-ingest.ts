@@ -87,6 +87,7 @@ const LOGIN_STATUS: Record<ConnectRefusal, number> = {
   client_id_mismatch: 403,
   too_many_sessions: 429,
   throttled: 429,
+  bad_certificate: 401,
 };
 
 export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {

@@ -4,6 +4,7 @@
  * bytes — before authentication for CONNECT — instead of after the parser has collected (and
  * held in memory) hundreds of megabytes. aedes has no such limit of its own.
  */
+import type { ClientCertificate } from './client-certificate.ts';
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 
@@ -70,6 +71,8 @@ export class PacketSizeGuard {
  */
 export class GuardedConnection extends Duplex {
   private readonly socket: Socket;
+  /** The client certificate the TLS handshake established, if any (read by the login). */
+  clientCertificate: ClientCertificate | undefined;
 
   constructor(socket: Socket, guard: PacketSizeGuard, onViolation: (v: GuardViolation) => void) {
     super();

@@ -11,6 +11,8 @@ export const CONNECT_REFUSAL = {
   CLIENT_ID_MISMATCH: 'client_id_mismatch',
   TOO_MANY_SESSIONS: 'too_many_sessions',
   THROTTLED: 'throttled',
+  /** A client certificate the CA did not sign, without a CN, or not the one registered for its device. */
+  BAD_CERTIFICATE: 'bad_certificate',
 } as const;
 export type ConnectRefusal = (typeof CONNECT_REFUSAL)[keyof typeof CONNECT_REFUSAL];
 
@@ -23,6 +25,7 @@ export const CONNACK_CODE: Record<ConnectRefusal, 4 | 5> = {
   client_id_mismatch: 5,
   too_many_sessions: 5,
   throttled: 5,
+  bad_certificate: 5,
 };
 
 export const PUBLISH_REFUSAL = {

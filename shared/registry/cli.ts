@@ -1,12 +1,15 @@
 /**
- * `npm run devices -- add|list|revoke|rotate`: the device registry CLI (docs/architecture.md).
- * `add` prints the new secret once, as the last line of stdout.
+ * `npm run devices -- add|list|revoke|rotate|cert|server-cert`: the device registry CLI
+ * (docs/architecture.md). `add` prints the new secret once, as the last line of stdout; `cert`
+ * issues a device certificate from the local CA beside the registry.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { identSchema, kindSchema } from '../schemas/topics.ts';
 import { DeviceRegistry, RegistryError, defaultRegistryPath, deviceAttributesSchema } from './device-registry.ts';
+import { dirname, join } from 'node:path';
+import { issueCertificate, openLocalCa, writeIssued } from './certificates.ts';
 
 const importFileSchema = z.object({
   devices: z.array(z.object({ municipality: identSchema, kind: kindSchema, id: identSchema, attributes: deviceAttributesSchema.default({}) })),
@@ -34,6 +37,8 @@ const program = new Command('devices')
   .option('--registry <file>', 'registry file', defaultRegistryPath());
 
 const registry = () => new DeviceRegistry(program.opts<{ registry: string }>().registry);
+/** A folder next to the registry file (the local CA, issued certificates). */
+const besideRegistry = (name: string) => join(dirname(program.opts<{ registry: string }>().registry), name);
 
 program
   .command('add')
@@ -47,6 +52,37 @@ program
     const secret = await registry().add({ municipality: o.municipality, kind: o.kind, deviceId: o.id }, o.attr, { devEui: o.devEui });
     console.log(`registered ${o.id} (${o.municipality}/${o.kind}); its secret is shown once, below:`);
     console.log(secret);
+  });
+
+program
+  .command('cert')
+  .description("issue the device an X.509 key and certificate from the local CA (made on first use); the device's previous certificate stops working")
+  .requiredOption('--id <d>', 'device id (the certificate\'s CN)', ident('id'))
+  .option('--ca-dir <dir>', 'the local CA (ca.crt, ca.key); default: ca/ beside the registry')
+  .option('--out <dir>', 'where <id>.crt and <id>.key go; default: certs/ beside the registry')
+  .option('--days <n>', 'validity in days', Number, 825)
+  .action(async (o: { id: string; caDir?: string; out?: string; days: number }) => {
+    const reg = registry();
+    if (!reg.active(o.id)) throw new RegistryError(`no active device '${o.id}'`);
+    const ca = await openLocalCa(o.caDir ?? besideRegistry('ca'));
+    const issued = await issueCertificate(ca, { device: o.id, days: o.days });
+    reg.setCertificate(o.id, issued.fingerprint256);
+    const files = writeIssued(o.out ?? besideRegistry('certs'), o.id, issued);
+    console.log(`certificate for ${o.id} (CN=${o.id}, valid ${o.days} days; any earlier one is retired)`);
+    console.log(`  certificate ${files.cert}\n  key         ${files.key}\n  CA          ${ca.certPath}  (the gateway trusts it with MQTT_TLS_CA)`);
+  });
+
+program
+  .command('server-cert')
+  .description("issue the gateway's TLS listener a key and certificate from the local CA (for MQTT_TLS_CERT / MQTT_TLS_KEY)")
+  .requiredOption('--host <name...>', 'the names or addresses devices reach the gateway by')
+  .option('--ca-dir <dir>', 'the local CA (ca.crt, ca.key); default: ca/ beside the registry')
+  .option('--out <dir>', 'where gateway.crt and gateway.key go; default: certs/ beside the registry')
+  .option('--days <n>', 'validity in days', Number, 825)
+  .action(async (o: { host: string[]; caDir?: string; out?: string; days: number }) => {
+    const ca = await openLocalCa(o.caDir ?? besideRegistry('ca'));
+    const files = writeIssued(o.out ?? besideRegistry('certs'), 'gateway', await issueCertificate(ca, { serverNames: o.host, days: o.days }));
+    console.log(`MQTT_TLS_CERT=${files.cert}\nMQTT_TLS_KEY=${files.key}\nMQTT_TLS_CA=${ca.certPath}`);
   });
 
 program

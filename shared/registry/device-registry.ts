@@ -30,6 +30,11 @@ export const deviceRecordSchema = z.object({
   attributes: deviceAttributesSchema.default({}),
   /** The LoRaWAN DevEUI, for devices whose uplinks come through a network server. */
   devEui: devEuiSchema.optional(),
+  /**
+   * SHA-256 fingerprint of the device's current X.509 certificate (`AB:CD:…`): a certificate is
+   * this device's only while it is the one pinned here — issuing a new one retires the old.
+   */
+  certFingerprint: z.string().optional(),
 });
 export type DeviceRecord = z.infer<typeof deviceRecordSchema>;
 
@@ -151,6 +156,15 @@ export class DeviceRegistry {
       file.devices = [...byId.values()];
     });
     return new Map(issued.map(({ e, secret }) => [e.address.deviceId, secret]));
+  }
+
+  /** Pins the device's certificate (its SHA-256 fingerprint); any earlier one stops working. */
+  setCertificate(id: string, fingerprint256: string): void {
+    this.mutate((file) => {
+      const d = file.devices.find((x) => x.id === id && !x.revokedAt);
+      if (!d) throw new RegistryError(`no active device '${id}'`);
+      d.certFingerprint = fingerprint256;
+    });
   }
 
   revoke(id: string): void {
