@@ -25,6 +25,8 @@ export interface ChirpstackSettings {
   url: string;
   username?: string | undefined;
   password?: string | undefined;
+  /** PEM CA to verify an mqtts:// broker by. */
+  ca?: Buffer | undefined;
   topic: string;
   clientId: string;
   /** ChirpStack tenant (id or name) → municipality; empty = not checked. */
@@ -98,6 +100,7 @@ export function startChirpstackSource(s: ChirpstackSettings, d: { registry: Devi
     password: s.password,
     reconnectPeriod: 1000,
     resubscribe: true,
+    ...(s.ca ? { ca: s.ca } : {}),
   });
 
   /** Until it works or the source stops: an event is never acknowledged before it is kept. */

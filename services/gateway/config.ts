@@ -21,6 +21,7 @@ export const gatewayEnv = {
   CHIRPSTACK_MQTT_URL: z.string().regex(/^mqtts?:\/\/.+/, 'expected mqtt://host:port or mqtts://host:port').optional().meta({ description: "the ChirpStack deployment's MQTT broker (mqtt:// or mqtts://); unset = the ChirpStack source is off", docDefault: 'unset (off)' }),
   CHIRPSTACK_MQTT_USERNAME: z.string().optional().describe("user name at the ChirpStack broker"),
   CHIRPSTACK_MQTT_PASSWORD: z.string().optional().describe("password at the ChirpStack broker"),
+  CHIRPSTACK_MQTT_CA: z.string().optional().meta({ description: "PEM CA certificate to verify an mqtts:// ChirpStack broker by, when the system's CAs do not", docDefault: "unset (the system's CAs)" }),
   CHIRPSTACK_TOPIC: z.string().min(1).default('application/+/device/+/event/up').describe('uplink events to subscribe to (QoS 1)'),
   CHIRPSTACK_CLIENT_ID: z.string().min(1).optional().meta({ description: 'client id of the persistent session at the ChirpStack broker (one per gateway)', docDefault: 'smartcity-$GATEWAY_ID' }),
   CHIRPSTACK_TENANT_MAP: z

@@ -259,7 +259,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
   const chirpstack = cfg.CHIRPSTACK_MQTT_URL
     ? startChirpstackSource(
-        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
+        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, ca: cfg.CHIRPSTACK_MQTT_CA ? readFileSync(cfg.CHIRPSTACK_MQTT_CA) : undefined, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
         { registry, ingest, limiter, deadLetter: sendDeadLetter, metrics, log: log.child({ component: 'chirpstack' }) },
       )
     : undefined;
