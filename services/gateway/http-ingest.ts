@@ -98,6 +98,31 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
 
   const fail = (reply: FastifyReply, status: number, body: Record<string, unknown>) => reply.code(status).send(body);
 
+  /**
+   * The device's rate, then the bus: true once the record is kept (counted as accepted), else the
+   * reply sent. No held socket to slow down over HTTP: over its rate, a sender is told when to
+   * come back (429, Retry-After); when neither the bus nor the spool can keep it, 503.
+   */
+  async function rateAndForward(reply: FastifyReply, device: DeviceAddress, body: Buffer, source: Source): Promise<true | FastifyReply> {
+    const count = (result: 'accepted' | 'refused', reason: string) => d.metrics.publishes.inc({ result, reason, kind: device.kind, source });
+    const waitMs = d.limiter.reserve(device.deviceId);
+    if (waitMs > 0) {
+      d.limiter.release(device.deviceId);
+      count('refused', PUBLISH_REFUSAL.RATE_LIMITED);
+      d.log.warn({ device: device.deviceId, source, waitMs }, 'ingest refused: over the device rate');
+      return fail(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, { error: PUBLISH_REFUSAL.RATE_LIMITED });
+    }
+    try {
+      await d.ingest.forward(device, body, source);
+    } catch (err) {
+      count('refused', PUBLISH_REFUSAL.NOT_DURABLE);
+      d.log.warn({ device: device.deviceId, source, err: (err as Error).message }, 'ingest refused: not stored');
+      return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
+    }
+    count('accepted', 'telemetry');
+    return true;
+  }
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, { error: PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, reason: `the body is larger than ${d.maxPayloadBytes} bytes` });
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -141,21 +166,8 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
       return refused(400, first.code, { field: first.field, reason: first.reason, rejections: check.rejections.slice(0, 20), rejectionCount: check.rejections.length });
     }
 
-    // No held socket to slow down over HTTP: over its rate, a device is told when to come back.
-    const waitMs = d.limiter.reserve(device.deviceId);
-    if (waitMs > 0) {
-      d.limiter.release(device.deviceId);
-      count('refused', PUBLISH_REFUSAL.RATE_LIMITED);
-      void reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
-      return refused(429, PUBLISH_REFUSAL.RATE_LIMITED);
-    }
-    try {
-      await d.ingest.forward(device, body, source);
-    } catch (err) {
-      count('refused', PUBLISH_REFUSAL.NOT_DURABLE);
-      return refused(503, PUBLISH_REFUSAL.NOT_DURABLE, { reason: `not stored: ${(err as Error).message}` });
-    }
-    count('accepted', 'telemetry');
+    const kept = await rateAndForward(reply, device, body, source);
+    if (kept !== true) return kept;
     return reply.code(202).send({ status: 'accepted', readings: check.readings.length });
   });
 
@@ -188,20 +200,8 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
       return reply.code(202).send({ status: 'dead-lettered', reason });
     }
     const address: DeviceAddress = { municipality: device.municipality, kind: device.kind, deviceId: device.id };
-    const waitMs = d.limiter.reserve(address.deviceId);
-    if (waitMs > 0) {
-      d.limiter.release(address.deviceId);
-      d.metrics.publishes.inc({ result: 'refused', reason: PUBLISH_REFUSAL.RATE_LIMITED, kind: address.kind, source });
-      void reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
-      return fail(reply, 429, { error: PUBLISH_REFUSAL.RATE_LIMITED });
-    }
-    try {
-      await d.ingest.forward(address, body, source);
-    } catch (err) {
-      d.metrics.publishes.inc({ result: 'refused', reason: PUBLISH_REFUSAL.NOT_DURABLE, kind: address.kind, source });
-      return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
-    }
-    d.metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: address.kind, source });
+    const kept = await rateAndForward(reply, address, body, source);
+    if (kept !== true) return kept;
     return reply.code(202).send({ status: 'accepted', device: address.deviceId });
   });
 
