@@ -5,14 +5,14 @@
 # name, so the image runs what the tests ran.
 FROM node:24.21.0-bookworm-slim AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json tsconfig.json start.ts ./
+COPY package.json package-lock.json .npmrc tsconfig.json start.ts ./
 COPY shared ./shared
 COPY services ./services
 COPY simulators ./simulators
