@@ -11,18 +11,18 @@ import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { createDatabase } from '../shared/local-engines/influxdb.ts';
-import { INFLUX_VERSION, KAFKA_VERSION } from '../shared/local-engines/paths.ts';
-import { kafkaPid } from '../shared/local-engines/kafka.ts';
-import { influxPid } from '../shared/local-engines/influxdb.ts';
-import { down, serviceEnv, status, up } from '../shared/local-engines/services.ts';
-import { launchServices, type LaunchedServices } from '../shared/local-engines/launch.ts';
-import { InfluxStore } from '../shared/influx/client.ts';
-import { countRawPoints } from '../shared/influx/counts.ts';
-import { ensureTopics } from '../shared/kafka/topics.ts';
+import { createDatabase } from '#shared/local-engines/influxdb.ts';
+import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
+import { kafkaPid } from '#shared/local-engines/kafka.ts';
+import { influxPid } from '#shared/local-engines/influxdb.ts';
+import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
+import { launchServices, type LaunchedServices } from '#shared/local-engines/launch.ts';
+import { InfluxStore } from '#shared/influx/client.ts';
+import { countRawPoints } from '#shared/influx/counts.ts';
+import { ensureTopics } from '#shared/kafka/topics.ts';
 import { influxBulkWrite, kafkaProducerPerf } from './engines.ts';
 import { procCpuSeconds, publishLoad, waitStored } from './load.ts';
-import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
+import { counterValue, histogramQuantile } from '#shared/http/metrics-text.ts';
 
 const program = new Command('bench')
   .option('--devices <n>', 'simulated devices', Number, 200)

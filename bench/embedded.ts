@@ -10,7 +10,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
-import { counterValue, histogramQuantile } from '../shared/http/metrics-text.ts';
+import { counterValue, histogramQuantile } from '#shared/http/metrics-text.ts';
 import { procCpuSeconds, publishLoad, waitStored } from './load.ts';
 
 const program = new Command('bench-embedded')

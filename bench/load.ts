@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runSimulation, simulationDefaults, type SimulationSummary } from '../simulators/runner.ts';
-import { sleep } from '../shared/time.ts';
+import { sleep } from '#shared/time.ts';
 
 export interface Load {
   devices: number;

@@ -4,7 +4,7 @@
  * `npm start`, the test harness and the benchmark loop over it. Adding a stage is its folder
  * (code, `config.ts`, `stage.ts`, README) plus one line here.
  */
-import type { StageDefinition } from '../shared/stages/stage.ts';
+import type { StageDefinition } from '#shared/stages/stage.ts';
 import { aggregatorStage } from './aggregator/stage.ts';
 import { gatewayStage } from './gateway/stage.ts';
 import { kpiApiStage } from './kpi-api/stage.ts';

@@ -4,18 +4,18 @@
  * is in its folder; this file only opens the engines it asks for, serves its ops endpoints and
  * drains it on SIGTERM.
  */
-import { ApiKeyStore, defaultApiKeysPath } from '../shared/auth/api-keys.ts';
-import type { Bus } from '../shared/bus/bus.ts';
-import { influxEnv, busEnv, loadConfig, parseConfig } from '../shared/config.ts';
-import { createMetricsRegistry, startOpsServer } from '../shared/http/ops-server.ts';
-import { InfluxTelemetryStore } from '../shared/influx/telemetry-store.ts';
-import { createKafka } from '../shared/kafka/client.ts';
-import { KafkaBus } from '../shared/kafka/kafka-bus.ts';
-import { createLogger } from '../shared/logging.ts';
-import { DeviceRegistry, defaultRegistryPath } from '../shared/registry/device-registry.ts';
-import { exitOnFatal, onShutdown } from '../shared/shutdown.ts';
-import type { StageDeps } from '../shared/stages/stage.ts';
-import type { TelemetryStore } from '../shared/store/store.ts';
+import { ApiKeyStore, defaultApiKeysPath } from '#shared/auth/api-keys.ts';
+import type { Bus } from '#shared/bus/bus.ts';
+import { influxEnv, busEnv, loadConfig, parseConfig } from '#shared/config.ts';
+import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.ts';
+import { InfluxTelemetryStore } from '#shared/influx/telemetry-store.ts';
+import { createKafka } from '#shared/kafka/client.ts';
+import { KafkaBus } from '#shared/kafka/kafka-bus.ts';
+import { createLogger } from '#shared/logging.ts';
+import { DeviceRegistry, defaultRegistryPath } from '#shared/registry/device-registry.ts';
+import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
+import type { StageDeps } from '#shared/stages/stage.ts';
+import type { TelemetryStore } from '#shared/store/store.ts';
 import { STAGE_NAMES, stageNamed } from './catalogue.ts';
 
 const name = process.argv[2] ?? '';

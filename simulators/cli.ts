@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { defaultRegistryPath } from '../shared/registry/device-registry.ts';
+import { defaultRegistryPath } from '#shared/registry/device-registry.ts';
 import { FAULTS, defaultFaults, parseFaults } from './faults.ts';
 import { MUNICIPALITIES } from './municipalities.ts';
 import { runSimulation, simulationDefaults } from './runner.ts';
-import { duration, positive } from '../shared/cli-args.ts';
+import { duration, positive } from '#shared/cli-args.ts';
 
 const d = simulationDefaults();
 const dataDir = process.env.DATA_DIR ?? 'data';

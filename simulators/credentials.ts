@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { DeviceRegistry } from '../shared/registry/device-registry.ts';
+import type { DeviceRegistry } from '#shared/registry/device-registry.ts';
 import type { SimDevice } from './fleet-plan.ts';
 
 interface Stored {

@@ -3,7 +3,7 @@
  * with the attributes the workers use for enrichment. Deterministic: ids and attributes depend only
  * on the index, models on the seed.
  */
-import { KINDS, type DeviceAddress, type Kind } from '../shared/schemas/topics.ts';
+import { KINDS, type DeviceAddress, type Kind } from '#shared/schemas/topics.ts';
 import { MUNICIPALITIES, type Municipality } from './municipalities.ts';
 import { BUILDING_TYPES, EnergyMeter } from './models/energy.ts';
 import { VEHICLE_TYPES, Vehicle } from './models/fleet.ts';

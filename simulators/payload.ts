@@ -1,5 +1,5 @@
 /** Encodes a device's readings as the native JSON of the payload contract (docs/architecture.md) or as SenML (RFC 8428). */
-import type { Kind } from '../shared/schemas/topics.ts';
+import type { Kind } from '#shared/schemas/topics.ts';
 
 export type Format = 'native' | 'senml';
 export type Reading = Record<string, number | boolean>;

@@ -7,14 +7,14 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { DeviceRegistry } from '../shared/registry/device-registry.ts';
-import { statusTopic, telemetryTopic, type Kind } from '../shared/schemas/topics.ts';
+import { DeviceRegistry } from '#shared/registry/device-registry.ts';
+import { statusTopic, telemetryTopic, type Kind } from '#shared/schemas/topics.ts';
 import { ensureCredentials } from './credentials.ts';
 import { MALFORMATIONS, defaultFaults, type Fault, type FaultOptions } from './faults.ts';
 import { planDevices, type SimDevice } from './fleet-plan.ts';
 import { encode, type Format, type Reading } from './payload.ts';
 import { Rng } from './rng.ts';
-import { sleep } from '../shared/time.ts';
+import { sleep } from '#shared/time.ts';
 
 export interface SimulationOptions {
   mqttUrl: string;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { parseConfig } from '../shared/config.ts';
+import { parseConfig } from '#shared/config.ts';
 import { gatewayEnv } from '../services/gateway/config.ts';
 import { normalizerEnv } from '../services/normalizer/config.ts';
 import { writerEnv } from '../services/writer/config.ts';
