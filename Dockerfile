@@ -17,5 +17,8 @@ COPY shared ./shared
 COPY services ./services
 COPY simulators ./simulators
 COPY deploy/registry ./deploy/registry
+# The compose stack's influxdb-access job writes the services' tokens here (a named volume takes
+# this directory's owner on first use, so the job need not run as root).
+RUN mkdir -p /var/lib/smartcity/influx-tokens && chown node:node /var/lib/smartcity/influx-tokens
 USER node
 ENTRYPOINT ["npm", "run", "--silent", "service", "--"]

@@ -11,7 +11,7 @@ import { cpus, tmpdir, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { createDatabase } from '#shared/local-engines/influxdb.ts';
+import { provisionStore, storeEnvFor } from '#shared/local-engines/influxdb.ts';
 import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { kafkaPid } from '#shared/local-engines/kafka.ts';
 import { influxPid } from '#shared/local-engines/influxdb.ts';
@@ -39,7 +39,8 @@ const db = id.replace(/-/g, '_');
 
 const alreadyUp = (await status()).every((s) => s.running);
 const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: false, log });
-const env = serviceEnv();
+// Where the engines are; the run provisions buckets and tokens of its own.
+const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith("INFLUX_TOKEN")));
 const kafka = new Kafka({ brokers: [env.KAFKA_BROKERS!], logLevel: logLevel.NOTHING });
 let services: LaunchedServices | undefined;
 
@@ -54,11 +55,11 @@ try {
   log(`  ${Math.round(influxBulk.pointsPerSec)} points/s`);
 
   // 2. The pipeline, each service its own process.
-  await createDatabase(db);
+  const access = await provisionStore(db);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
   const penv: Record<string, string> = {
     ...env,
-    INFLUX_BUCKET: `${db}/autogen`,
+    ...storeEnvFor(access, 'writer'),
     DATA_DIR: dataDir,
     TOPIC_RAW: `${id}.raw`,
     TOPIC_NORMALIZED: `${id}.normalized`,
@@ -75,7 +76,12 @@ try {
   services = await launchServices({
     env: penv,
     opsPorts: ports,
-    envFor: (name) => ({ BUS_GROUP_ID: `${id}-${name}`, WRITER_GROUP_ID: `${id}-writer` }),
+    envFor: (name) => ({
+      BUS_GROUP_ID: `${id}-${name}`,
+      WRITER_GROUP_ID: `${id}-writer`,
+      // Each service with its own least-privilege token, as in production.
+      INFLUX_TOKEN: name === 'writer' || name === 'aggregator' ? access.tokens[name] : '',
+    }),
     output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
     nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
   });
@@ -102,7 +108,7 @@ try {
   const firstPublishAt = Date.now() - summary.elapsedMs;
   log(`  published ${summary.readingsSent} readings in ${publishSecs.toFixed(1)}s (${Math.round(summary.readingsSent / publishSecs)}/s), acked ${summary.readingsAcked}`);
 
-  const store = new InfluxStore({ ...penv, INFLUX_URL: env.INFLUX_URL!, INFLUX_TOKEN: '', INFLUX_ORG: 'smartcity', INFLUX_BUCKET: `${db}/autogen` });
+  const store = new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken });
   const written = async () => counterValue(await (await fetch(`http://127.0.0.1:${ports.writer}/metrics`)).text(), 'writer_points_written_total');
   const landedAt = await waitStored(written, summary.readingsAcked);
   const e2eSecs = (landedAt - firstPublishAt) / 1000;

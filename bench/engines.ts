@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { KAFKA_VERSION, cacheHome } from '#shared/local-engines/paths.ts';
-import { createDatabase, influxUrl } from '#shared/local-engines/influxdb.ts';
+import { provisionStore } from '#shared/local-engines/influxdb.ts';
 
 export interface KafkaPerf {
   records: number;
@@ -48,7 +48,7 @@ export interface InfluxBulk {
 
 /** Writes `points` energy-like points in batches of `batch` lines, two requests in flight. */
 export async function influxBulkWrite(database: string, points: number, batch = 5000): Promise<InfluxBulk> {
-  await createDatabase(database);
+  const store = await provisionStore(database);
   const t0 = Date.UTC(2026, 0, 1);
   const bodies: string[] = [];
   for (let i = 0; i < points; i += batch) {
@@ -59,13 +59,14 @@ export async function influxBulkWrite(database: string, points: number, batch = 
     }
     bodies.push(lines.join('\n'));
   }
-  const url = `${influxUrl()}/api/v2/write?bucket=${encodeURIComponent(`${database}/autogen`)}&precision=ms`;
+  const url = `${store.INFLUX_URL}/api/v2/write?org=${store.INFLUX_ORG}&bucket=${encodeURIComponent(store.INFLUX_BUCKET)}&precision=ms`;
+  const headers = { authorization: `Token ${store.tokens.writer}` };
   const started = performance.now();
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
       const body = bodies[next++]!;
-      const res = await fetch(url, { method: 'POST', body });
+      const res = await fetch(url, { method: 'POST', body, headers });
       if (res.status !== 204) throw new Error(`bulk write: HTTP ${res.status} ${await res.text()}`);
     }
   };

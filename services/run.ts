@@ -8,9 +8,11 @@ import { ApiKeyStore, defaultApiKeysPath } from '#shared/auth/api-keys.ts';
 import type { Bus } from '#shared/bus/bus.ts';
 import { influxEnv, busEnv, loadConfig, parseConfig } from '#shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.ts';
+import { ownTokenSetting } from '#shared/influx/access.ts';
 import { InfluxTelemetryStore } from '#shared/influx/telemetry-store.ts';
 import { createKafka } from '#shared/kafka/client.ts';
 import { KafkaBus } from '#shared/kafka/kafka-bus.ts';
+import { kafkaSecurity } from '#shared/kafka/security.ts';
 import { createLogger } from '#shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '#shared/registry/device-registry.ts';
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
@@ -40,11 +42,12 @@ const deps: StageDeps = {
   registry,
   onFatal: exitOnFatal(log),
   bus: once((): Bus => {
-    const bus = new KafkaBus(createKafka({ brokers: parseConfig(busEnv).KAFKA_BROKERS, clientId: name, log }));
+    const settings = parseConfig(busEnv);
+    const bus = new KafkaBus(createKafka({ brokers: settings.KAFKA_BROKERS, security: kafkaSecurity(settings), clientId: name, log }));
     closers.push(() => bus.close());
     return bus;
   }),
-  store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv))),
+  store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv, withOwnToken(process.env)))),
   devices: once(() => {
     const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
     closers.push(devices.watch(() => log.info('device registry reloaded')));
@@ -52,6 +55,12 @@ const deps: StageDeps = {
   }),
   keys: once(() => new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR))),
 };
+
+/** The service's own least-privilege token, when the environment holds every service's. */
+function withOwnToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const own = env[ownTokenSetting(name)];
+  return own ? { ...env, INFLUX_TOKEN: own, INFLUX_TOKEN_FILE: undefined } : env;
+}
 
 const running = await stage.start(cfg, deps);
 const ops = await startOpsServer({ port: cfg.OPS_PORT, registry, readiness: () => running.readiness() });

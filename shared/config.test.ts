@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gatewayEnv } from '../services/gateway/config.ts';
+import { writerEnv } from '../services/writer/config.ts';
 import { parseConfig } from './config.ts';
 
 describe('parseConfig', () => {
@@ -10,5 +14,15 @@ describe('parseConfig', () => {
 
   it('names the variable in one line when a value is wrong, and hides secrets', () => {
     expect(() => parseConfig(gatewayEnv, { MQTT_PORT: 'abc' })).toThrow(/^invalid configuration: MQTT_PORT='abc'/);
+  });
+
+  it('reads a secret from NAME_FILE (trailing newline dropped); a value set directly wins; an unreadable file is named', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'secret-')), 'writer.token');
+    writeFileSync(file, 'tok-from-file\n');
+    expect(parseConfig(writerEnv, { INFLUX_TOKEN_FILE: file }).INFLUX_TOKEN).toBe('tok-from-file');
+    expect(parseConfig(writerEnv, { INFLUX_TOKEN_FILE: file, INFLUX_TOKEN: 'direct' }).INFLUX_TOKEN).toBe('direct');
+    expect(() => parseConfig(writerEnv, { INFLUX_TOKEN_FILE: '/nonexistent/t' })).toThrow(/^invalid configuration: INFLUX_TOKEN_FILE='\/nonexistent\/t': cannot read it \(ENOENT\)/);
+    // Not a secret setting: no file indirection.
+    expect(parseConfig(writerEnv, { INFLUX_ORG_FILE: file }).INFLUX_ORG).toBe('smartcity');
   });
 });

@@ -3,7 +3,12 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export const KAFKA_VERSION = '4.1.1';
-export const INFLUX_VERSION = '1.8.10';
+/**
+ * The local InfluxDB: 2.x with auth on, as production runs it; `SMARTCITY_INFLUX=1.8` runs the
+ * 1.8.10 compatibility engine instead (auth off, buckets as database/retention-policy).
+ */
+export const INFLUX_VERSION = process.env.SMARTCITY_INFLUX === '1.8' ? '1.8.10' : '2.7.12';
+export const influxMajor = Number(INFLUX_VERSION.split('.')[0]);
 
 export const cacheHome = process.env.SMARTCITY_CACHE ?? join(homedir(), '.cache', 'smartcity');
 /** Runtime state (data directories, pid files, logs) of the services `up` started. */
@@ -11,5 +16,7 @@ export const runHome = process.env.SMARTCITY_RUN_DIR ?? join(cacheHome, 'run');
 
 export const kafkaPort = Number(process.env.LOCAL_KAFKA_PORT ?? 9092);
 export const kafkaControllerPort = Number(process.env.LOCAL_KAFKA_CONTROLLER_PORT ?? kafkaPort + 1);
+/** The SASL_SSL listener (SCRAM-SHA-512 and PLAIN, ACLs), as a managed Kafka's. */
+export const kafkaSecurePort = Number(process.env.LOCAL_KAFKA_SECURE_PORT ?? kafkaPort + 2);
 export const influxPort = Number(process.env.LOCAL_INFLUX_PORT ?? 8086);
 export const influxDatabase = process.env.LOCAL_INFLUX_DATABASE ?? 'telemetry';

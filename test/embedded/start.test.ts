@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../shared/local-engines/influxdb.ts';
+import { provisionStore } from '../../shared/local-engines/influxdb.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { countRawPoints } from '../../shared/influx/counts.ts';
 import { runSimulation, simulationDefaults } from '../../simulators/runner.ts';
@@ -92,17 +92,18 @@ describe('npm start', () => {
   it('runs the same stages on the real Kafka and InfluxDB when KAFKA_BROKERS and INFLUX_URL are set', async () => {
     const engines = servicesEnv();
     const id = unique('node');
-    const db = id.replace(/-/g, '_');
-    await createDatabase(db);
+    const access = await provisionStore(id.replace(/-/g, '_'));
     const dir = mkdtempSync(join(tmpdir(), 'start-engines-'));
     const mqttPort = await freePort();
     const env = {
       OPS_PORT_BASE: '0',
       KAFKA_BROKERS: engines.KAFKA_BROKERS!,
       INFLUX_URL: engines.INFLUX_URL!,
-      INFLUX_TOKEN: '',
-      INFLUX_ORG: 'smartcity',
-      INFLUX_BUCKET: `${db}/autogen`,
+      // One process runs every stage, so it holds the union of their rights: the operator's here.
+      INFLUX_TOKEN: access.operatorToken,
+      INFLUX_ORG: access.INFLUX_ORG,
+      INFLUX_BUCKET: access.INFLUX_BUCKET,
+      INFLUX_AGG_BUCKET: access.INFLUX_AGG_BUCKET,
       TOPIC_RAW: `${id}.raw`,
       TOPIC_NORMALIZED: `${id}.normalized`,
       TOPIC_DEADLETTER: `${id}.deadletter`,
@@ -125,7 +126,7 @@ describe('npm start', () => {
       groundTruthPath: join(dir, 'truth.jsonl'),
     });
     expect(summary).toMatchObject({ acked: 240, unacked: 0 });
-    const store = new InfluxStore({ INFLUX_URL: engines.INFLUX_URL!, INFLUX_TOKEN: '', INFLUX_ORG: 'smartcity', INFLUX_BUCKET: `${db}/autogen` });
+    const store = new InfluxStore({ INFLUX_URL: engines.INFLUX_URL!, INFLUX_TOKEN: access.operatorToken, INFLUX_ORG: access.INFLUX_ORG, INFLUX_BUCKET: access.INFLUX_BUCKET });
     const stored = async () => (await countRawPoints(store, 'energy')) + (await countRawPoints(store, 'fleet')) + (await countRawPoints(store, 'parking'));
     await waitUntil(async () => (await stored()) === 240, 60_000, 'readings in InfluxDB');
     expect(await stored()).toBe(240);

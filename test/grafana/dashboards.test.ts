@@ -4,7 +4,7 @@
  * variables and time macros filled in as Grafana does — runs on the real InfluxDB after a
  * simulated run (plus the monitor's pipeline metrics) and returns rows.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,58 +12,33 @@ import YAML from 'yaml';
 import { createLogger } from '../../shared/logging.ts';
 import { startMonitor, type Monitor } from '../../services/monitor/monitor.ts';
 import { waitUntil } from '../support/gateway.ts';
+import { DASHBOARD_DIR, dashboards as loadDashboards, fillQuery, panelsOf } from '../support/grafana.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { countRaw } from '../support/influx-read.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { deliveredSeries } from '../support/recompute.ts';
 import { simulate } from '../support/verify.ts';
 
-const DIR = 'deploy/grafana/dashboards';
+const DIR = DASHBOARD_DIR;
 const DAY = 86_400_000;
 // The main run, and the same devices one and two weeks earlier (for "the same weekday in earlier weeks").
 const RUN = Math.floor((Date.now() - 3 * 3_600_000) / 900_000) * 900_000;
-
-interface Target {
-  refId: string;
-  query: string;
-}
-interface Panel {
-  title: string;
-  type: string;
-  targets?: Target[];
-  panels?: Panel[];
-}
-interface Dashboard {
-  uid: string;
-  title: string;
-  panels: Panel[];
-  templating: { list: { name: string; type: string; query?: string }[] };
-}
-
-const dashboards = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .map((f) => ({ file: f, d: JSON.parse(readFileSync(join(DIR, f), 'utf8')) as Dashboard }));
-const panelsOf = (ps: Panel[]): Panel[] => ps.flatMap((p) => [p, ...panelsOf(p.panels ?? [])]);
+const dashboards = loadDashboards();
 
 describe('Grafana provisioning', () => {
   let p: Pipeline;
   let monitor: Monitor;
 
-  /** Grafana's Flux macros and template variables, filled in for one time range. */
-  const fill = (q: string, from: number, to: number) =>
-    q
-      .replaceAll('${bucket}', p.bucket)
-      .replaceAll('${agg_bucket}', p.bucket)
-      .replaceAll('${municipality}', 'kalamata')
-      .replaceAll('v.timeRangeStart', new Date(from).toISOString())
-      .replaceAll('v.timeRangeStop', new Date(to).toISOString())
-      .replaceAll('v.windowPeriod', '10s');
+  /** Queries as Grafana's datasource runs them: with its own read-only token. */
+  const grafana = () => p.storeFor('grafana').raw.query();
+
+  const fill = (q: string, from: number, to: number) => fillQuery(q, { bucket: p.bucket, agg_bucket: p.aggBucket, municipality: 'kalamata' }, from, to);
 
   beforeAll(async () => {
     p = await startPipeline();
     monitor = startMonitor({
       sources: p.registries.map((r) => ({ service: r.service, read: () => r.registry.metrics() })),
-      write: (points) => p.telemetry.write(points),
+      write: (points) => p.storeFor('monitor').write(points), // the monitor's own write-only token
       intervalMs: 1000,
       log: createLogger('monitor-test', 'silent'),
       registry: new Registry(),
@@ -74,7 +49,7 @@ describe('Grafana provisioning', () => {
     const now = await simulate(p, { ...common, simStart: RUN, faultList: ['malformed'] });
     const delivered = [...earlier, now].reduce((n, s) => n + [...deliveredSeries(readGroundTruth(s.groundTruthPath)).values()].reduce((m, rs) => m + rs.length, 0), 0);
     await waitUntil(async () => (await countRaw(p.store, 'energy')) + (await countRaw(p.store, 'fleet')) + (await countRaw(p.store, 'parking')) === delivered, 90_000, 'all readings stored');
-    await waitUntil(async () => (await p.store.query().collectRows(`from(bucket: "${p.bucket}") |> range(start: 0) |> filter(fn: (r) => r._measurement == "parking_15m") |> filter(fn: (r) => r._time >= ${new Date(RUN + 60 * 60_000).toISOString()}) |> limit(n: 1)`)).length > 0, 60_000, 'aggregates of the run');
+    await waitUntil(async () => (await p.store.aggregates.query().collectRows(`from(bucket: "${p.aggBucket}") |> range(start: 0) |> filter(fn: (r) => r._measurement == "parking_15m") |> filter(fn: (r) => r._time >= ${new Date(RUN + 60 * 60_000).toISOString()}) |> limit(n: 1)`)).length > 0, 60_000, 'aggregates of the run');
     await monitor.scrapeOnce();
   }, 300_000);
   afterAll(async () => {
@@ -94,7 +69,7 @@ describe('Grafana provisioning', () => {
   it.each(dashboards.map((d) => [d.file, d.d] as const))('%s: a municipality variable that lists the tenants', async (_file, d) => {
     const v = d.templating.list.find((x) => x.name === 'municipality');
     expect(v?.type).toBe('query');
-    const rows = await p.store.query().collectRows<{ _value: string }>(fill(v!.query!, RUN - 8 * DAY, RUN + DAY));
+    const rows = await grafana().collectRows<{ _value: string }>(fill(v!.query!, RUN - 8 * DAY, RUN + DAY));
     expect(rows.map((r) => r._value).sort()).toEqual(['kalamata', 'mytilene']);
   });
 
@@ -108,7 +83,7 @@ describe('Grafana provisioning', () => {
         expect(t.query, `${panel.title} ${t.refId}`).toMatch(/\$\{municipality\}|r\._measurement == "pipeline"/);
         let rows: unknown[] = [];
         try {
-          rows = await p.store.query().collectRows(fill(t.query, from, to));
+          rows = await grafana().collectRows(fill(t.query, from, to));
         } catch (err) {
           throw new Error(`${d.title} / ${panel.title} / ${t.refId}: query failed: ${(err as Error).message}`);
         }

@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase } from '../../shared/local-engines/influxdb.ts';
+import { provisionStore } from '../../shared/local-engines/influxdb.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
@@ -21,7 +21,7 @@ import { WINDOWS, type OpenWindow } from '../../services/aggregator/windows.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
 import { planDevices } from '../../simulators/fleet-plan.ts';
 import { Rng } from '../../simulators/rng.ts';
-import { servicesEnv, unique } from '../support/services.ts';
+import { unique } from '../support/services.ts';
 
 const START = Date.UTC(2026, 10, 16, 19, 0); // 21:00 in Athens: the data crosses local midnight
 const HOURS = 6;
@@ -66,10 +66,9 @@ describe('telemetry store contract: embedded SQLite and InfluxDB answer alike', 
   let stores: [string, TelemetryStore][];
 
   beforeAll(async () => {
-    const db = unique('contract').replace(/-/g, '_');
-    await createDatabase(db);
-    const env = servicesEnv();
-    influx = new InfluxTelemetryStore({ INFLUX_URL: env.INFLUX_URL!, INFLUX_TOKEN: '', INFLUX_ORG: 'smartcity', INFLUX_BUCKET: `${db}/autogen` });
+    const a = await provisionStore(unique('contract').replace(/-/g, '_'));
+    // The contract's reads and writes span both buckets: the operator's token.
+    influx = new InfluxTelemetryStore({ ...a, INFLUX_TOKEN: a.operatorToken });
     sqlite = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'contract-')), 'store.db'));
     stores = [
       ['influxdb', influx],

@@ -1,10 +1,14 @@
 /** Reading back what the pipeline wrote, for assertions. */
-import type { InfluxStore } from '../../shared/influx/client.ts';
+import type { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
+import { countRawPoints } from '../../shared/influx/counts.ts';
+import type { Kind } from '../../shared/schemas/topics.ts';
+import { isAggregate } from '../../shared/store/store.ts';
 
 const RANGE = 'range(start: 2000-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z)';
 
 /** Fields of every point of `measurement`, keyed `${device}@${timeMs}`. */
-export async function readPoints(store: InfluxStore, measurement: string): Promise<Map<string, Record<string, number>>> {
+export async function readPoints(telemetry: InfluxTelemetryStore, measurement: string): Promise<Map<string, Record<string, number>>> {
+  const store = isAggregate(measurement) ? telemetry.aggregates : telemetry.raw;
   const rows = await store.query().collectRows<{ device: string; _time: string; _field: string; _value: number | string | boolean }>(
     `from(bucket: "${store.bucket}") |> ${RANGE} |> filter(fn: (r) => r._measurement == "${measurement}" and r._field != "carry")`,
   );
@@ -18,4 +22,4 @@ export async function readPoints(store: InfluxStore, measurement: string): Promi
   return out;
 }
 
-export { countRawPoints as countRaw } from '../../shared/influx/counts.ts';
+export const countRaw = (telemetry: InfluxTelemetryStore, measurement: Kind) => countRawPoints(telemetry.raw, measurement);
