@@ -3,7 +3,10 @@
  * Each service composes the fragments it needs; a wrong value stops the process with one line
  * that names the variable.
  */
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { kafkaSecurityEnv } from './kafka/security.ts';
 
 /** Integer from an env string, e.g. `port(1883)`. */
 export const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -39,6 +42,7 @@ export const busEnv = {
   TOPIC_RAW: z.string().min(1).default('telemetry.raw').describe('raw envelopes from the gateway'),
   TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('canonical readings'),
   TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter').describe('dead letters: reason, stage, source offset, original'),
+  ...kafkaSecurityEnv,
 };
 
 export const influxEnv = {
@@ -75,7 +79,29 @@ export function withAliases(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; d
   return { env: out, deprecated };
 }
 
-export class ConfigError extends Error {}
+export { ConfigError };
+
+/** Settings that hold secrets: masked in errors, and each may be given as a file (`NAME_FILE`). */
+export const isSecretSetting = (name: string) => /(TOKEN|PASSWORD|SECRET)$/.test(name);
+
+/**
+ * `NAME_FILE=/path` supplies a secret setting from a file (Docker and Kubernetes secrets, the
+ * compose stack's InfluxDB tokens), so it never sits in the environment of a process listing.
+ * A value set directly wins.
+ */
+export function withSecretFiles(env: NodeJS.ProcessEnv, names: string[]): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of names) {
+    const file = env[`${name}_FILE`];
+    if (!isSecretSetting(name) || !file || (env[name] ?? '') !== '') continue;
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: ${name}_FILE='${file}': cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  }
+  return out;
+}
 
 const warned = new Set<string>();
 function warnDeprecated(old: string): void {
@@ -86,14 +112,15 @@ function warnDeprecated(old: string): void {
 
 /** Parse `env` against `shape`; throws ConfigError whose message is one line naming the variable. */
 export function parseConfig<S extends z.ZodRawShape>(shape: S, rawEnv: NodeJS.ProcessEnv = process.env) {
-  const { env, deprecated } = withAliases(rawEnv);
-  for (const old of deprecated) if (old in shape || DEPRECATED_SETTINGS[old]! in shape) warnDeprecated(old);
+  const aliased = withAliases(rawEnv);
+  for (const old of aliased.deprecated) if (old in shape || DEPRECATED_SETTINGS[old]! in shape) warnDeprecated(old);
+  const env = withSecretFiles(aliased.env, Object.keys(shape));
   const result = z.object(shape).safeParse(env);
   if (!result.success) {
     const issue = result.error.issues[0];
     const name = issue?.path.join('.') ?? '?';
     const value = env[name];
-    const shown = value === undefined ? 'missing' : `'${name.includes('TOKEN') || name.includes('SECRET') ? '***' : value}'`;
+    const shown = value === undefined ? 'missing' : `'${isSecretSetting(name) ? '***' : value}'`;
     throw new ConfigError(`invalid configuration: ${name}=${shown}: ${issue?.message ?? 'invalid'}`);
   }
   return result.data;

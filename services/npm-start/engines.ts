@@ -8,6 +8,7 @@ import { influxEnv, busEnv, parseConfig } from '../../shared/config.ts';
 import { SqliteBus } from '../../shared/embedded/sqlite-bus.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
+import { kafkaSecurity } from '../../shared/kafka/security.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import type { Logger } from '../../shared/logging.ts';
@@ -26,7 +27,7 @@ export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger
   let busLabel: string;
   if (env.KAFKA_BROKERS) {
     const k = parseConfig(busEnv, env);
-    bus = new KafkaBus(createKafka({ brokers: k.KAFKA_BROKERS, clientId: 'smartcity-node', log }));
+    bus = new KafkaBus(createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: 'smartcity-node', log }));
     busLabel = `Kafka ${k.KAFKA_BROKERS.join(',')}`;
   } else {
     const sqlite = new SqliteBus(join(dataDir, 'bus.db'));

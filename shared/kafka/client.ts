@@ -1,6 +1,7 @@
 /** kafkajs client factory with pino-backed logging, so broker chatter lands in the service's JSON log. */
 import { Kafka, logLevel as KafkaLogLevel, type logCreator } from 'kafkajs';
 import type { Logger } from '../logging.ts';
+import type { KafkaSecurity } from './security.ts';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.ERROR]: 'error',
@@ -24,11 +25,14 @@ export interface KafkaClientOptions {
   log: Logger;
   /** How long one connection attempt may take; short so a missing broker is noticed quickly. */
   connectionTimeoutMs?: number;
+  /** TLS and SASL (shared/kafka/security.ts); none for a plaintext listener. */
+  security?: KafkaSecurity;
 }
 
-export function createKafka({ brokers, clientId, log, connectionTimeoutMs = 3000 }: KafkaClientOptions): Kafka {
+export function createKafka({ brokers, clientId, log, connectionTimeoutMs = 3000, security = {} }: KafkaClientOptions): Kafka {
   return new Kafka({
     brokers,
+    ...security,
     clientId,
     connectionTimeout: connectionTimeoutMs,
     requestTimeout: 10_000,

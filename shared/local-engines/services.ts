@@ -1,22 +1,41 @@
 /** `up`, `down` and `status` of the local real engines, used by the CLI and the test harness. */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_VERSION, INFLUX_VERSION, influxDatabase, kafkaPort, influxPort } from './paths.ts';
+import { INFLUX_SERVICES, ownTokenSetting } from '../influx/access.ts';
+import { KAFKA_VERSION, INFLUX_VERSION, influxDatabase, influxMajor, kafkaPort, influxPort, runHome } from './paths.ts';
 import { portOpen } from './process.ts';
 import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
+import { grantBusAcls } from '../kafka/acls.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { pipelineTopics } from '../bus/topics.ts';
 import { parseConfig, busEnv } from '../config.ts';
 
-/** The environment that points every service at the local engines (docs/architecture.md). */
+const localStoreFile = join(runHome, 'influxdb', 'store.json');
+
+/** The local store's buckets and tokens, as `up` provisioned them. */
+export function localStore(): influx.StoreAccess | undefined {
+  return existsSync(localStoreFile) ? (JSON.parse(readFileSync(localStoreFile, 'utf8')) as influx.StoreAccess) : undefined;
+}
+
+/**
+ * The environment that points every service at the local engines (docs/architecture.md).
+ * INFLUX_TOKEN is the operator's (set-up, CLI); `WRITER_INFLUX_TOKEN` and the others are each
+ * service's least-privilege token, which `npm run service -- NAME` picks over INFLUX_TOKEN.
+ */
 export function serviceEnv(): Record<string, string> {
-  return {
+  const store = localStore();
+  const env: Record<string, string> = {
     KAFKA_BROKERS: kafka.kafkaBrokers(),
     INFLUX_URL: influx.influxUrl(),
-    INFLUX_TOKEN: '',
-    INFLUX_ORG: 'smartcity',
-    INFLUX_BUCKET: `${influxDatabase}/autogen`,
+    INFLUX_TOKEN: store?.operatorToken ?? '',
+    INFLUX_ORG: influx.INFLUX_ORG,
+    INFLUX_BUCKET: store?.INFLUX_BUCKET ?? (influxMajor === 1 ? `${influxDatabase}/autogen` : influxDatabase),
+    INFLUX_AGG_BUCKET: store?.INFLUX_AGG_BUCKET ?? '',
   };
+  for (const s of INFLUX_SERVICES) env[ownTokenSetting(s)] = store?.tokens[s] ?? '';
+  return env;
 }
 
 export interface UpOptions {
@@ -30,7 +49,7 @@ export async function up({ clean = false, log = () => undefined }: UpOptions = {
   // Install both first (each is cached), then start both so their start-up overlaps.
   if (!kafka.kafkaInstalled()) log(`installing Kafka ${KAFKA_VERSION} jars from Maven Central (once)…`);
   kafka.installKafka();
-  if (!influx.influxInstalled()) log(`building InfluxDB ${INFLUX_VERSION} from its Go module (once, ~1-3 min)…`);
+  if (!influx.influxInstalled()) log(`building InfluxDB ${INFLUX_VERSION} from its Go module (once, ${influxMajor === 1 ? '~1-3' : '~5-10'} min)…`);
   influx.installInflux();
 
   if (kafka.kafkaPid() === undefined) {
@@ -42,11 +61,20 @@ export async function up({ clean = false, log = () => undefined }: UpOptions = {
     started.push('influxdb');
   }
   await Promise.all([kafka.waitKafkaReady(), influx.waitInfluxReady()]);
-  await influx.createDatabase();
+  await influx.setUpInflux();
+  writeFileSync(localStoreFile, JSON.stringify(await influx.provisionStore(influxDatabase)), { mode: 0o600 });
   const cfg = parseConfig(busEnv, { ...process.env, KAFKA_BROKERS: kafka.kafkaBrokers() });
   const client = new Kafka({ brokers: [kafka.kafkaBrokers()], logLevel: logLevel.NOTHING });
   const created = await ensureTopics(client, pipelineTopics(cfg));
   if (created.length > 0) log(`created topics: ${created.join(', ')}`);
+  // The services' rights on the SASL_SSL listener, for the default topic and group names.
+  const admin = client.admin();
+  await admin.connect();
+  try {
+    await grantBusAcls(admin, { topics: { raw: cfg.TOPIC_RAW, normalized: cfg.TOPIC_NORMALIZED, deadletter: cfg.TOPIC_DEADLETTER }, groups: { normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator' } });
+  } finally {
+    await admin.disconnect();
+  }
   log(`services ready in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   return { started };
 }

@@ -12,7 +12,9 @@ import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { gatewayEnv } from '../../services/gateway/config.ts';
 import { startGateway, type Gateway } from '../../services/gateway/gateway.ts';
 import { createGatewayMetrics } from '../../services/gateway/metrics.ts';
-import { servicesEnv, testKafka, unique } from './services.ts';
+import { kafkaSecurity } from '../../shared/kafka/security.ts';
+import { secureClientEnv } from '../../shared/local-engines/kafka.ts';
+import { grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
 
 export interface TestGateway {
@@ -25,13 +27,16 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-/** A gateway on a free port, with its own data dir, registry and raw topic. */
+/**
+ * A gateway on a free port, with its own data dir, registry and raw topic, logged in to Kafka's
+ * SASL_SSL listener as the `gateway` principal with only the gateway's ACLs, as in production.
+ */
 export async function startTestGateway(env: Record<string, string> = {}, topicConfigs: Record<string, string> = {}): Promise<TestGateway> {
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const topic = env.TOPIC_RAW ?? unique('raw');
   await ensureTopics(testKafka(), [{ topic, partitions: 3, replicationFactor: 1, configs: topicConfigs }]);
   const cfg = parseConfig(gatewayEnv, {
-    KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS,
+    ...secureClientEnv('gateway'),
     DATA_DIR: dataDir,
     TOPIC_RAW: topic,
     MQTT_PORT: '0',
@@ -41,9 +46,10 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });
+  await grantTestAcls(cfg);
   const log = createLogger('gateway-test', cfg.LOG_LEVEL);
   const registry = createMetricsRegistry('gateway');
-  const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, clientId: 'gateway-test', log }));
+  const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, security: kafkaSecurity(cfg), clientId: 'gateway-test', log }));
   const gateway = await startGateway(cfg, {
     bus,
     log,
@@ -67,7 +73,8 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
 /** The gateway as its own process (`npm run service -- gateway`), for SIGKILL tests. */
 export async function spawnGateway(env: Record<string, string>, opts: { ready?: string } = {}): Promise<{ child: ChildProcess; port: number }> {
   const ready = opts.ready ?? 'forwarding directly';
-  const { child, log } = await spawnService('gateway', { KAFKA_BROKERS: servicesEnv().KAFKA_BROKERS!, MQTT_HOST: '127.0.0.1', ...env }, (l) => /"mqttPort":\d+/.test(l) && l.includes(ready));
+  await grantTestAcls(env);
+  const { child, log } = await spawnService('gateway', { ...secureClientEnv('gateway'), MQTT_HOST: '127.0.0.1', ...env }, (l) => /"mqttPort":\d+/.test(l) && l.includes(ready));
   return { child, port: Number(/"mqttPort":(\d+)/.exec(log())![1]) };
 }
 

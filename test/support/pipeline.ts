@@ -8,10 +8,12 @@ import type { Registry } from 'prom-client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDatabase } from '../../shared/local-engines/influxdb.ts';
-import { parseConfig } from '../../shared/config.ts';
+import { provisionStore, storeEnvFor, type StoreAccess } from '../../shared/local-engines/influxdb.ts';
+import type { InfluxService } from '../../shared/influx/access.ts';
+import { busEnv, parseConfig } from '../../shared/config.ts';
+import { kafkaSecurity } from '../../shared/kafka/security.ts';
+import { secureClientEnv } from '../../shared/local-engines/kafka.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
-import { InfluxStore } from '../../shared/influx/client.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import type { RunningStage } from '../../shared/stages/stage.ts';
@@ -24,7 +26,7 @@ import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { normalizerEnv } from '../../services/normalizer/config.ts';
 import { writerEnv } from '../../services/writer/config.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
-import { servicesEnv, testKafka, unique } from './services.ts';
+import { engineEnv, grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
 
 export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
@@ -34,11 +36,16 @@ export type { RunningStage };
 export interface Pipeline {
   env: Record<string, string>;
   gw: TestGateway;
-  /** For reading back with Flux. */
-  store: InfluxStore;
-  /** The store the workers write through (and the KPIs read). */
+  /** For reading back with Flux, with the operator's token (raw and aggregates buckets). */
+  store: InfluxTelemetryStore;
+  /** The store as the KPI API sees it: its own read-only token. */
   telemetry: InfluxTelemetryStore;
+  /** The buckets and each service's least-privilege token; every stage runs with its own. */
+  access: StoreAccess;
+  /** A store with `service`'s token, as that service would have in production. */
+  storeFor(service: InfluxService): InfluxTelemetryStore;
   bucket: string;
+  aggBucket: string;
   /** Metrics registries of the in-process gateway and workers (what their /metrics would serve). */
   registries: { service: string; registry: Registry }[];
   /** Starts one more in-process worker of that kind (same group). */
@@ -50,12 +57,12 @@ export interface Pipeline {
 
 export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?: Record<string, string> } = {}): Promise<Pipeline> {
   const id = unique('p');
-  const db = id.replace(/-/g, '_');
-  await createDatabase(db);
+  const access = await provisionStore(id.replace(/-/g, '_'));
   const dataDir = mkdtempSync(join(tmpdir(), 'pipeline-'));
   const env: Record<string, string> = {
-    ...servicesEnv(),
-    INFLUX_BUCKET: `${db}/autogen`,
+    ...engineEnv(),
+    ...storeEnvFor(access, 'kpi-api'),
+    INFLUX_TOKEN: '', // each stage gets its own below
     DATA_DIR: dataDir,
     TOPIC_RAW: `${id}.raw`,
     TOPIC_NORMALIZED: `${id}.normalized`,
@@ -71,15 +78,23 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   env.WRITER_GROUP_ID = env.WRITER_GROUP!; // the aggregator waits for this group before recomputing late windows
   const kafkaCfg = parseConfig(normalizerEnv, env);
   await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
-  const gw = await startTestGateway({ ...env, TOPIC_RAW: env.TOPIC_RAW! });
-  const store = new InfluxStore(parseConfig(writerEnv, env));
-  const telemetry = new InfluxTelemetryStore(parseConfig(writerEnv, env));
+  // Every stage logs in to Kafka's SASL_SSL listener as its own principal, with only its ACLs.
+  await grantTestAcls(env);
+  const gw = await startTestGateway({ ...env, ...secureClientEnv('gateway'), TOPIC_RAW: env.TOPIC_RAW! });
+  const storeFor = (service: InfluxService) => new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, ...storeEnvFor(access, service) }));
+  const store = new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, INFLUX_TOKEN: access.operatorToken }));
+  const telemetry = storeFor('kpi-api');
   const running: RunningStage[] = [];
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
   const buses: KafkaBus[] = [];
 
-  const groupEnv = (name: WorkerName): Record<string, string> => ({ ...env, BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]! });
+  const groupEnv = (name: WorkerName): Record<string, string> => ({
+    ...env,
+    ...secureClientEnv(name),
+    BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]!,
+    INFLUX_TOKEN: name === 'normalizer' ? '' : access.tokens[name],
+  });
 
   async function startWorker(name: WorkerName) {
     const e = groupEnv(name);
@@ -87,7 +102,8 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     const log = createLogger(`${name}-test`, e.LOG_LEVEL);
     const registry = createMetricsRegistry(name);
     registries.push({ service: name, registry });
-    const bus = new KafkaBus(createKafka({ brokers: e.KAFKA_BROKERS!.split(','), clientId: `${name}-test`, log }));
+    const settings = parseConfig(busEnv, e);
+    const bus = new KafkaBus(createKafka({ brokers: settings.KAFKA_BROKERS, security: kafkaSecurity(settings), clientId: `${name}-test`, log }));
     buses.push(bus);
     // The same catalogue entry `npm run service` and `npm start` run, on this test's engines.
     const w = await stage.start(parseConfig(stage.env, e), {
@@ -97,7 +113,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
         throw new Error(`${name} consumer stopped for good: ${err.message}`);
       },
       bus: () => bus,
-      store: () => telemetry,
+      store: () => (name === 'normalizer' ? telemetry : storeFor(name)),
       devices: () => new DeviceRegistry(gw.registryPath),
       keys: () => {
         throw new Error('workers use no API keys');
@@ -120,7 +136,10 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
     gw,
     store,
     telemetry,
-    bucket: env.INFLUX_BUCKET!,
+    access,
+    storeFor,
+    bucket: access.INFLUX_BUCKET,
+    aggBucket: access.INFLUX_AGG_BUCKET,
     registries,
     startWorker,
     spawnWorker,

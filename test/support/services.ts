@@ -4,9 +4,18 @@ import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
+import { grantBusAcls } from '../../shared/kafka/acls.ts';
 import { kafkaPid, startKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
 
 export const servicesEnv = () => inject('services');
+
+/**
+ * Where the engines are, without the local store's buckets and tokens: what a test's own services
+ * start from (each test provisions buckets of its own, and each service gets its own token).
+ */
+export function engineEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(servicesEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN') && k !== 'INFLUX_BUCKET' && k !== 'INFLUX_AGG_BUCKET'));
+}
 
 export function testKafka(): Kafka {
   return new Kafka({ brokers: servicesEnv().KAFKA_BROKERS!.split(','), clientId: 'test', logLevel: logLevel.NOTHING });
@@ -14,7 +23,7 @@ export function testKafka(): Kafka {
 
 export function testInflux(): InfluxDB {
   const env = servicesEnv();
-  return new InfluxDB({ url: env.INFLUX_URL!, token: env.INFLUX_TOKEN ?? '' });
+  return new InfluxDB({ url: env.INFLUX_URL!, token: env.INFLUX_TOKEN ?? '' }); // the operator's
 }
 
 /** A name no other test uses, so tests on the shared engines cannot see each other's data. */
@@ -41,4 +50,21 @@ export async function freePort(): Promise<number> {
 export async function leaveKafkaRunning(): Promise<void> {
   if (kafkaPid() === undefined) await startKafka();
   await waitKafkaReady();
+}
+
+/**
+ * Gives the services' principals their rights (shared/kafka/acls.ts) on one test's topics and
+ * groups, through the operator's listener, so its services can run on the SASL_SSL listener.
+ */
+export async function grantTestAcls(env: Partial<Record<string, unknown>> & { TOPIC_RAW?: string; TOPIC_NORMALIZED?: string; TOPIC_DEADLETTER?: string; NORMALIZER_GROUP?: string; WRITER_GROUP?: string; AGGREGATOR_GROUP?: string }): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await grantBusAcls(admin, {
+      topics: { raw: env.TOPIC_RAW ?? 'telemetry.raw', normalized: env.TOPIC_NORMALIZED ?? 'telemetry.normalized', deadletter: env.TOPIC_DEADLETTER ?? 'telemetry.deadletter' },
+      groups: { normalizer: env.NORMALIZER_GROUP ?? 'normalizer', writer: env.WRITER_GROUP ?? 'writer', aggregator: env.AGGREGATOR_GROUP ?? 'aggregator' },
+    });
+  } finally {
+    await admin.disconnect();
+  }
 }
