@@ -11,6 +11,7 @@ import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
+import { fillQuery, panelNamed } from '../support/grafana.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { athensDay, expectedEnergyKpis, expectedFleetKpis, expectedLastSeen, expectedParkingKpis } from '../support/kpi-expected.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -84,6 +85,21 @@ describe('KPI API on the real InfluxDB', () => {
       expect(month.body.rows[0]!.kwh).toBeCloseTo([...exp.kwh.values()].reduce((s, v) => s + v, 0), 2);
     }
     expect(athensDay(SIM_START)).toBe('2026-11-17');
+  });
+
+  it("Grafana's daily energy bars equal the API's daily energy for each Europe/Athens day (the run crosses local midnight)", async () => {
+    const panel = panelNamed('energy.json', 'Consumption by district (kWh per day)');
+    for (const m of ['kalamata', 'petroupoli']) {
+      const api = await get<Rows<{ period: string; kwh: number }>>(`/api/v1/municipalities/${m}/energy?${range}&interval=day&by=municipality`, m);
+      expect(api.body.rows).toHaveLength(2);
+      // The panel's query as Grafana runs it for the same range, with Grafana's read-only token;
+      // its bars are per district, so a day's municipality total is their sum.
+      const rows = await p.storeFor('grafana').raw.query().collectRows<{ _time: string; _value: number }>(fillQuery(panel.targets![0]!.query, { bucket: p.bucket, agg_bucket: p.aggBucket, municipality: m }, FROM, TO));
+      const grafana = new Map<string, number>();
+      for (const r of rows) grafana.set(athensDay(Date.parse(r._time)), (grafana.get(athensDay(Date.parse(r._time))) ?? 0) + r._value);
+      expect([...grafana.keys()].sort(), m).toEqual(api.body.rows.map((r) => r.period).sort());
+      for (const r of api.body.rows) expect(grafana.get(r.period), `${m} ${r.period}`).toBeCloseTo(r.kwh, 3);
+    }
   });
 
   it('energy savings compare kWh per day of two periods', async () => {
