@@ -32,6 +32,7 @@ export interface BusBatch {
 export interface TopicSpec {
   topic: string;
   partitions: number;
+  /** Copies of each partition; 0 = as the cluster allows (3 on three or more brokers, else 1). */
   replicationFactor: number;
   configs?: Record<string, string>;
 }

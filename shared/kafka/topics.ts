@@ -5,26 +5,45 @@
 import type { Kafka, ITopicConfig } from 'kafkajs';
 import type { TopicSpec } from '../bus/bus.ts';
 
+/**
+ * The replication a topic gets: as asked, or (0) as the cluster allows — 3 copies on three or
+ * more brokers, else 1. With three copies a write needs two in sync (min.insync.replicas 2, with
+ * the producers' acks=all), so one broker may fail without losing or refusing an acknowledged write.
+ */
+export function replicationOf(spec: TopicSpec, brokers: number): { replicationFactor: number; configs: Record<string, string> } {
+  const replicationFactor = spec.replicationFactor > 0 ? spec.replicationFactor : brokers >= 3 ? 3 : 1;
+  const configs = { ...(replicationFactor >= 3 ? { 'min.insync.replicas': '2' } : {}), ...spec.configs };
+  return { replicationFactor, configs };
+}
+
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<string[]> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    const missing: ITopicConfig[] = specs
-      .filter((s) => !existing.has(s.topic))
-      .map((s) => ({
+    const wanted = specs.filter((s) => !existing.has(s.topic));
+    const brokers = wanted.some((s) => s.replicationFactor <= 0) ? (await admin.describeCluster()).brokers.length : 0;
+    const missing: ITopicConfig[] = wanted.map((s) => {
+      const r = replicationOf(s, brokers);
+      return {
         topic: s.topic,
         numPartitions: s.partitions,
-        replicationFactor: s.replicationFactor,
-        configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-      }));
+        replicationFactor: r.replicationFactor,
+        configEntries: Object.entries(r.configs).map(([name, value]) => ({ name, value })),
+      };
+    });
     if (missing.length > 0) {
       try {
         await admin.createTopics({ topics: missing, waitForLeaders: true });
       } catch (err) {
         // Another process may have created it between list and create: that is success.
-        if (!String((err as Error).message).includes('already exists')) throw err;
+        if (String((err as Error).message).includes('already exists')) return [];
+        const e = err as Error & { type?: string; errors?: { type?: string }[] };
+        if (/AUTHORIZATION_FAILED|not authorized/i.test([e.type, e.message, ...(e.errors ?? []).map((x) => x.type)].join(' '))) {
+          throw new Error(`topics ${missing.map((t) => t.topic).join(', ')} do not exist and this service's Kafka principal may not create them: create them as an administrator (\`npm run services -- up\` does, for the local Kafka)`, { cause: err });
+        }
+        throw err;
       }
     }
     return missing.map((t) => t.topic);

@@ -1,5 +1,5 @@
 /** `npm run services -- up|down|status`: the local real Kafka and InfluxDB. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { down, kafka, serviceEnv, status, up } from './services.ts';
 
 const program = new Command('services').description('local real Kafka (KRaft) and InfluxDB on loopback');
@@ -8,8 +8,12 @@ program
   .command('up')
   .description('install (once, cached) and start Kafka and InfluxDB, create the pipeline topics')
   .option('--clean', 'start from empty data directories')
-  .action(async (opts: { clean?: boolean }) => {
-    const { started } = await up({ clean: opts.clean === true, log: (l) => console.error(l) });
+  .option('--brokers <n>', 'Kafka nodes (1-5): 3 or more make a replicated KRaft cluster, whose topics get replication factor 3 and min.insync.replicas 2', (v) => {
+    if (!/^[1-5]$/.test(v)) throw new InvalidArgumentError('a number of nodes from 1 to 5');
+    return Number(v);
+  })
+  .action(async (opts: { clean?: boolean; brokers?: number }) => {
+    const { started } = await up({ clean: opts.clean === true, brokers: opts.brokers, log: (l) => console.error(l) });
     console.error(started.length ? `started: ${started.join(', ')}` : 'already running');
     await printStatus();
   });

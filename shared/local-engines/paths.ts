@@ -15,8 +15,5 @@ export const cacheHome = process.env.SMARTCITY_CACHE ?? join(homedir(), '.cache'
 export const runHome = process.env.SMARTCITY_RUN_DIR ?? join(cacheHome, 'run');
 
 export const kafkaPort = Number(process.env.LOCAL_KAFKA_PORT ?? 9092);
-export const kafkaControllerPort = Number(process.env.LOCAL_KAFKA_CONTROLLER_PORT ?? kafkaPort + 1);
-/** The SASL_SSL listener (SCRAM-SHA-512 and PLAIN, ACLs), as a managed Kafka's. */
-export const kafkaSecurePort = Number(process.env.LOCAL_KAFKA_SECURE_PORT ?? kafkaPort + 2);
 export const influxPort = Number(process.env.LOCAL_INFLUX_PORT ?? 8086);
 export const influxDatabase = process.env.LOCAL_INFLUX_DATABASE ?? 'telemetry';

@@ -40,10 +40,12 @@ export function serviceEnv(): Record<string, string> {
 
 export interface UpOptions {
   clean?: boolean;
+  /** Kafka nodes (KRaft brokers and controllers): 1, or 3 for a replicated cluster; default: as last started. */
+  brokers?: number;
   log?: (line: string) => void;
 }
 
-export async function up({ clean = false, log = () => undefined }: UpOptions = {}): Promise<{ started: string[] }> {
+export async function up({ clean = false, brokers, log = () => undefined }: UpOptions = {}): Promise<{ started: string[] }> {
   const started: string[] = [];
   const t0 = Date.now();
   // Install both first (each is cached), then start both so their start-up overlaps.
@@ -52,8 +54,11 @@ export async function up({ clean = false, log = () => undefined }: UpOptions = {
   if (!influx.influxInstalled()) log(`building InfluxDB ${INFLUX_VERSION} from its Go module (once, ${influxMajor === 1 ? '~1-3' : '~5-10'} min)…`);
   influx.installInflux();
 
+  if (brokers !== undefined && brokers !== kafka.localKafka().nodes && kafka.kafkaPid() !== undefined) {
+    throw new Error(`Kafka runs with ${kafka.localKafka().nodes} node(s): \`npm run services -- down\` first to start ${brokers}`);
+  }
   if (kafka.kafkaPid() === undefined) {
-    await kafka.startKafka({ clean });
+    await kafka.startKafka({ clean, brokers });
     started.push('kafka');
   }
   if (influx.influxPid() === undefined) {
@@ -64,7 +69,7 @@ export async function up({ clean = false, log = () => undefined }: UpOptions = {
   await influx.setUpInflux();
   writeFileSync(localStoreFile, JSON.stringify(await influx.provisionStore(influxDatabase)), { mode: 0o600 });
   const cfg = parseConfig(busEnv, { ...process.env, KAFKA_BROKERS: kafka.kafkaBrokers() });
-  const client = new Kafka({ brokers: [kafka.kafkaBrokers()], logLevel: logLevel.NOTHING });
+  const client = new Kafka({ brokers: kafka.kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
   const created = await ensureTopics(client, pipelineTopics(cfg));
   if (created.length > 0) log(`created topics: ${created.join(', ')}`);
   // The services' rights on the SASL_SSL listener, for the default topic and group names.
@@ -98,7 +103,7 @@ export async function status(): Promise<ServiceStatus[]> {
   const influxVersion = await influx.influxVersion();
   return [
     {
-      name: 'kafka',
+      name: kafka.localKafka().nodes > 1 ? `kafka (${kafka.localKafka().nodes} brokers)` : 'kafka',
       version: KAFKA_VERSION,
       address: kafka.kafkaBrokers(),
       pid: kafka.kafkaPid(),

@@ -4,6 +4,7 @@
  * in-process, or as child processes (`npm run service -- NAME`) for kill tests.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +56,14 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?: Record<string, string> } = {}): Promise<Pipeline> {
+export interface PipelineOptions {
+  inProcess?: WorkerName[];
+  extraEnv?: Record<string, string>;
+  /** Another Kafka than the shared one (its PLAINTEXT listeners, no logins): e.g. a test's own cluster. */
+  kafka?: { brokers: string; admin: Kafka };
+}
+
+export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipeline> {
   const id = unique('p');
   const access = await provisionStore(id.replace(/-/g, '_'));
   const dataDir = mkdtempSync(join(tmpdir(), 'pipeline-'));
@@ -76,11 +84,14 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
   };
   for (const name of ['normalizer', 'writer', 'aggregator']) env[`${name.toUpperCase()}_GROUP`] = `${id}-${name}`;
   env.WRITER_GROUP_ID = env.WRITER_GROUP!; // the aggregator waits for this group before recomputing late windows
+  if (opts.kafka) env.KAFKA_BROKERS = opts.kafka.brokers;
   const kafkaCfg = parseConfig(normalizerEnv, env);
-  await ensureTopics(testKafka(), pipelineTopics(kafkaCfg));
+  await ensureTopics(opts.kafka?.admin ?? testKafka(), pipelineTopics(kafkaCfg));
   // Every stage logs in to Kafka's SASL_SSL listener as its own principal, with only its ACLs.
-  await grantTestAcls(env);
-  const gw = await startTestGateway({ ...env, ...secureClientEnv('gateway'), TOPIC_RAW: env.TOPIC_RAW! });
+  const plaintext = { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT', KAFKA_SASL_USERNAME: '', KAFKA_SASL_PASSWORD: '', KAFKA_SSL_CA: '' };
+  const login = (service: 'gateway' | WorkerName): Record<string, string> => (opts.kafka ? plaintext : secureClientEnv(service));
+  if (!opts.kafka) await grantTestAcls(env);
+  const gw = await startTestGateway({ ...env, ...login('gateway'), TOPIC_RAW: env.TOPIC_RAW! }, {}, opts.kafka?.admin);
   const storeFor = (service: InfluxService) => new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, ...storeEnvFor(access, service) }));
   const store = new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, INFLUX_TOKEN: access.operatorToken }));
   const telemetry = storeFor('kpi-api');
@@ -91,7 +102,7 @@ export async function startPipeline(opts: { inProcess?: WorkerName[]; extraEnv?:
 
   const groupEnv = (name: WorkerName): Record<string, string> => ({
     ...env,
-    ...secureClientEnv(name),
+    ...login(name),
     BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]!,
     INFLUX_TOKEN: name === 'normalizer' ? '' : access.tokens[name],
   });
