@@ -38,7 +38,7 @@ export const busEnv = {
     .describe('Kafka brokers, comma-separated host:port'),
   KAFKA_CLIENT_ID: z.string().min(1).default('smartcity').describe('Kafka client id prefix'),
   BUS_PARTITIONS: int(6, 1, 1000).describe('partitions of the topics the project creates (the most processes per worker group that share the load); formerly KAFKA_PARTITIONS'),
-  KAFKA_REPLICATION_FACTOR: int(1, 1, 10).describe('replicas of each topic the project creates (Kafka)'),
+  KAFKA_REPLICATION_FACTOR: int(0, 0, 10).describe('replicas of each topic the project creates (Kafka); 0: as the cluster allows, 3 (with min.insync.replicas 2) on three or more brokers, else 1'),
   TOPIC_RAW: z.string().min(1).default('telemetry.raw').describe('raw envelopes from the gateway'),
   TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('canonical readings'),
   TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter').describe('dead letters: reason, stage, source offset, original'),
@@ -47,9 +47,9 @@ export const busEnv = {
 
 export const influxEnv = {
   INFLUX_URL: z.url().default('http://127.0.0.1:8086').describe("InfluxDB's URL (the v2 HTTP API)"),
-  INFLUX_TOKEN: z.string().default('').describe('API token (empty for InfluxDB 1.8 with auth off); never logged'),
+  INFLUX_TOKEN: z.string().default('').describe("API token: in production the service's own least-privilege token (npm run influx-access), or INFLUX_TOKEN_FILE; empty only for InfluxDB 1.8 with auth off; never logged"),
   INFLUX_ORG: z.string().default('smartcity').describe('organisation'),
-  INFLUX_BUCKET: z.string().min(1).default('telemetry/autogen').describe('bucket of the raw readings (InfluxDB 1.8: database/retention-policy)'),
+  INFLUX_BUCKET: z.string().min(1).default('telemetry').describe('bucket of the raw readings (InfluxDB 1.8: database/retention-policy, e.g. telemetry/autogen)'),
   INFLUX_AGG_BUCKET: z.string().default('').describe('bucket of the aggregates (energy_15m, fleet_1h, parking_15m), so raw readings can expire long before them; empty = INFLUX_BUCKET'),
 };
 
