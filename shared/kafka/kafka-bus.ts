@@ -10,6 +10,15 @@ import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
 import { ensureTopics } from './topics.ts';
 
+/**
+ * How stale the client's view of partition leaders may get. When a broker dies, kafkajs 2.2.4's
+ * consumer keeps fetching from it (connection refused, retried) until its metadata is older than
+ * this, and only then learns the new leaders: at its default of 5 minutes a consumer stalls that
+ * long after a broker crash (seen in test/pipeline/replication.test.ts). A metadata request every
+ * 10 s per client is cheap.
+ */
+const METADATA_MAX_AGE_MS = 10_000;
+
 export class KafkaBus implements Bus {
   readonly kind = 'kafka';
 
@@ -49,6 +58,7 @@ export class KafkaBus implements Bus {
   async producer(opts: ProducerOptions = {}): Promise<BusProducer> {
     const producer = this.kafka.producer({
       idempotent: true,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       maxInFlightRequests: 1,
       createPartitioner: Partitioners.DefaultPartitioner,
       retry: opts.failFast ? { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } : { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
@@ -90,6 +100,7 @@ export class KafkaBus implements Bus {
       heartbeatInterval: 3000,
       maxBytesPerPartition: o.maxBytesPerPartition ?? 2 * 1024 * 1024,
       maxWaitTimeInMs: 100,
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
     });
     let joined = false;
