@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { influxMajor } from '../../shared/local-engines/paths.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { startMonitor, type Monitor } from '../../services/monitor/monitor.ts';
 import { waitUntil } from '../support/gateway.ts';
@@ -80,6 +81,8 @@ describe('Grafana provisioning', () => {
     const to = RUN + DAY;
     for (const panel of panels) {
       for (const t of panel.targets!) {
+        // InfluxDB 1.8's Flux (0.65) has no time zones: those panels need 2.x (SMARTCITY_INFLUX=1.8 only).
+        if (influxMajor === 1 && t.query.includes('import "timezone"')) continue;
         expect(t.query, `${panel.title} ${t.refId}`).toMatch(/\$\{municipality\}|r\._measurement == "pipeline"/);
         let rows: unknown[] = [];
         try {

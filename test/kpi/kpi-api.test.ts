@@ -11,6 +11,7 @@ import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
+import { influxMajor } from '../../shared/local-engines/paths.ts';
 import { fillQuery, panelNamed } from '../support/grafana.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { athensDay, expectedEnergyKpis, expectedFleetKpis, expectedLastSeen, expectedParkingKpis } from '../support/kpi-expected.ts';
@@ -87,7 +88,8 @@ describe('KPI API on the real InfluxDB', () => {
     expect(athensDay(SIM_START)).toBe('2026-11-17');
   });
 
-  it("Grafana's daily energy bars equal the API's daily energy for each Europe/Athens day (the run crosses local midnight)", async () => {
+  // InfluxDB 1.8's Flux (0.65) has no time zones: the compatibility engine cannot draw local days.
+  it.skipIf(influxMajor === 1)("Grafana's daily energy bars equal the API's daily energy for each Europe/Athens day (the run crosses local midnight)", async () => {
     const panel = panelNamed('energy.json', 'Consumption by district (kWh per day)');
     for (const m of ['kalamata', 'petroupoli']) {
       const api = await get<Rows<{ period: string; kwh: number }>>(`/api/v1/municipalities/${m}/energy?${range}&interval=day&by=municipality`, m);
