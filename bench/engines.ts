@@ -49,7 +49,8 @@ export interface InfluxBulk {
 /** Writes `points` energy-like points in batches of `batch` lines, two requests in flight. */
 export async function influxBulkWrite(database: string, points: number, batch = 5000): Promise<InfluxBulk> {
   const store = await provisionStore(database);
-  const t0 = Date.UTC(2026, 0, 1);
+  // Recent timestamps: the raw bucket keeps 90 days, and older points are refused (422).
+  const t0 = Math.floor((Date.now() - 7 * 86_400_000) / 60_000) * 60_000;
   const bodies: string[] = [];
   for (let i = 0; i < points; i += batch) {
     const lines: string[] = [];
