@@ -13,13 +13,33 @@ export interface Scope extends TimeRange {
   municipality?: string;
 }
 
+/**
+ * The store failed to answer (down, or refusing this service's token): a 503 for the API's
+ * client, whatever status the store itself answered with — its 401 is not the client's.
+ */
+export class KpiSourceUnavailable extends Error {
+  readonly statusCode = 503;
+}
+
+/** The source, with its failures reported as KpiSourceUnavailable (the cause kept for the log). */
+function unavailableOnError(source: KpiSource): KpiSource {
+  const wrap = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+    try {
+      return await f(...a);
+    } catch (err) {
+      throw new KpiSourceUnavailable(`KPI store: ${(err as Error).message}`, { cause: err });
+    }
+  };
+  return { windows: wrap(source.windows.bind(source)), lastSeen: wrap(source.lastSeen.bind(source)) };
+}
+
 export class Kpis {
   private readonly source: KpiSource;
   /** Registered devices, so that devices that never reported show up as silent. */
   private readonly knownDevices: () => KnownDevice[];
 
   constructor(source: KpiSource, knownDevices: () => KnownDevice[]) {
-    this.source = source;
+    this.source = unavailableOnError(source);
     this.knownDevices = knownDevices;
   }
 

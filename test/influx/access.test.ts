@@ -13,7 +13,9 @@ import { INFLUX_SERVICES, SERVICE_ACCESS, type BucketRole } from '../../shared/i
 import { daemonSettings, influxBinary, provisionStore } from '../../shared/local-engines/influxdb.ts';
 import { influxMajor } from '../../shared/local-engines/paths.ts';
 import { waitUntil } from '../support/gateway.ts';
+import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { probeRights } from '../support/influx-rights.ts';
+import { spawnService } from '../support/spawn.ts';
 import { freePort, servicesEnv, unique } from '../support/services.ts';
 
 const expectedRights = (service: keyof typeof SERVICE_ACCESS) => ({ read: [...SERVICE_ACCESS[service].read], write: [...SERVICE_ACCESS[service].write] });
@@ -39,6 +41,28 @@ describe.skipIf(influxMajor === 1)('InfluxDB 2.x with auth on and least-privileg
     // Idempotent: a second run reuses the tokens (and buckets) it made.
     expect((await provisionStore(a.INFLUX_BUCKET)).tokens).toEqual(a.tokens);
   });
+});
+
+describe.skipIf(influxMajor === 1)('`npm run service` with every service\'s token in its environment', () => {
+  it('runs the KPI API on its own KPI_API_INFLUX_TOKEN, not INFLUX_TOKEN; with a token InfluxDB refuses it answers 503', async () => {
+    const a = await provisionStore(unique('own').replace(/-/g, '_'));
+    const dir = mkdtempSync(join(tmpdir(), 'own-token-'));
+    const key = new ApiKeyStore(join(dir, 'api-keys.json')).add({ municipality: 'kalamata', admin: false }).key;
+    const base = { INFLUX_URL: a.INFLUX_URL, INFLUX_ORG: a.INFLUX_ORG, INFLUX_BUCKET: a.INFLUX_BUCKET, INFLUX_AGG_BUCKET: a.INFLUX_AGG_BUCKET, DATA_DIR: dir, HTTP_HOST: '127.0.0.1' };
+    const statusOf = async (env: Record<string, string>) => {
+      const port = await freePort();
+      const svc = await spawnService('kpi-api', { ...base, ...env, HTTP_PORT: String(port) }, (l) => l.includes('kpi-api running'));
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/api/v1/municipalities/kalamata/energy?from=2026-11-01&to=2026-11-02`, { headers: { authorization: `Bearer ${key}` } });
+        return res.status;
+      } finally {
+        svc.child.kill('SIGTERM');
+      }
+    };
+    // INFLUX_TOKEN is one InfluxDB refuses: only the service's own token can make the query work.
+    expect(await statusOf({ INFLUX_TOKEN: 'not-a-token', KPI_API_INFLUX_TOKEN: a.tokens['kpi-api'] })).toBe(200);
+    expect(await statusOf({ INFLUX_TOKEN: 'not-a-token' })).toBe(503);
+  }, 120_000);
 });
 
 interface ComposeService {
