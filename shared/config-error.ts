@@ -1,2 +1,13 @@
 /** A setting that cannot work: its message is one line naming the variable (shared/config.ts). */
+import { readFileSync } from 'node:fs';
+
 export class ConfigError extends Error {}
+
+/** The file a setting names (a secret, a CA bundle); a ConfigError naming the setting if it cannot be read. */
+export function readSettingFile(setting: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${setting}='${path}': cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}

@@ -3,9 +3,8 @@
  * Each service composes the fragments it needs; a wrong value stops the process with one line
  * that names the variable.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from './config-error.ts';
+import { ConfigError, readSettingFile } from './config-error.ts';
 import { kafkaSecurityEnv } from './kafka/security.ts';
 
 /** Integer from an env string, e.g. `port(1883)`. */
@@ -94,11 +93,7 @@ export function withSecretFiles(env: NodeJS.ProcessEnv, names: string[]): NodeJS
   for (const name of names) {
     const file = env[`${name}_FILE`];
     if (!isSecretSetting(name) || !file || (env[name] ?? '') !== '') continue;
-    try {
-      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new ConfigError(`invalid configuration: ${name}_FILE='${file}': cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
+    out[name] = readSettingFile(`${name}_FILE`, file).toString('utf8').replace(/\r?\n$/, '');
   }
   return out;
 }

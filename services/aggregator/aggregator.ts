@@ -94,7 +94,12 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   async function stateFor(partition: number): Promise<PartitionState> {
     let st = partitions.get(partition);
     if (st) return st;
-    committed ??= loadCommitted();
+    // A failed lookup (a broker failing over) must not stay cached: the batch is retried and
+    // looks again, instead of failing until the next rebalance.
+    committed ??= loadCommitted().catch((err: unknown) => {
+      committed = undefined;
+      throw err;
+    });
     const c = (await committed).get(partition);
     st = restorePartition(c, timing, Date.now());
     partitions.set(partition, st);

@@ -4,11 +4,10 @@
  * sends the password itself and is therefore refused without TLS). Settings are part of the bus
  * settings (shared/config.ts); this turns them into kafkajs's `ssl` and `sasl` options.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { SASLOptions } from 'kafkajs';
 import { z } from 'zod';
-import { ConfigError } from '../config-error.ts';
+import { ConfigError, readSettingFile } from '../config-error.ts';
 
 export const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
 export const SASL_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256', 'PLAIN'] as const;
@@ -30,14 +29,6 @@ export interface KafkaSecurity {
   sasl?: SASLOptions;
 }
 
-const file = (setting: string, path: string) => {
-  try {
-    return readFileSync(path);
-  } catch (err) {
-    throw new ConfigError(`invalid configuration: ${setting}='${path}': cannot read it (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-};
-
 /** kafkajs's `ssl` and `sasl` for the settings; a ConfigError (one line) for a combination that cannot work. */
 export function kafkaSecurity(s: Partial<KafkaSecuritySettings>): KafkaSecurity {
   const protocol = s.KAFKA_SECURITY_PROTOCOL ?? 'PLAINTEXT';
@@ -48,9 +39,9 @@ export function kafkaSecurity(s: Partial<KafkaSecuritySettings>): KafkaSecurity 
   if (tls) {
     if (Boolean(s.KAFKA_SSL_CERT) !== Boolean(s.KAFKA_SSL_KEY)) throw new ConfigError('invalid configuration: KAFKA_SSL_CERT and KAFKA_SSL_KEY go together (a client certificate and its key)');
     const opts: ConnectionOptions = {};
-    if (s.KAFKA_SSL_CA) opts.ca = file('KAFKA_SSL_CA', s.KAFKA_SSL_CA);
-    if (s.KAFKA_SSL_CERT) opts.cert = file('KAFKA_SSL_CERT', s.KAFKA_SSL_CERT);
-    if (s.KAFKA_SSL_KEY) opts.key = file('KAFKA_SSL_KEY', s.KAFKA_SSL_KEY);
+    if (s.KAFKA_SSL_CA) opts.ca = readSettingFile('KAFKA_SSL_CA', s.KAFKA_SSL_CA);
+    if (s.KAFKA_SSL_CERT) opts.cert = readSettingFile('KAFKA_SSL_CERT', s.KAFKA_SSL_CERT);
+    if (s.KAFKA_SSL_KEY) opts.key = readSettingFile('KAFKA_SSL_KEY', s.KAFKA_SSL_KEY);
     out.ssl = Object.keys(opts).length > 0 ? opts : true;
   }
   if (sasl) {
