@@ -18,6 +18,18 @@ export interface BusNames {
   groups: { normalizer: string; writer: string; aggregator: string };
 }
 
+/**
+ * The names a deployment uses: its topic settings, and each worker's consumer group — by default
+ * the worker's own name, as its BUS_GROUP_ID defaults to.
+ */
+export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string }, groups: Partial<BusNames['groups']> = {}): BusNames {
+  const named = Object.fromEntries(Object.entries(groups).filter(([, g]) => g !== undefined));
+  return {
+    topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER },
+    groups: { normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator', ...named },
+  };
+}
+
 export interface Grant {
   resource: 'topic' | 'group';
   name: string;

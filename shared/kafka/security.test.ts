@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { busEnv, parseConfig } from '../config.ts';
-import { busGrants } from './acls.ts';
+import { busGrants, busNames } from './acls.ts';
 import { kafkaSecurity } from './security.ts';
 
 const settings = (env: Record<string, string>) => parseConfig(busEnv, env);
@@ -49,5 +49,11 @@ describe('busGrants', () => {
     expect(has('writer', 'topic', 'n', 'READ') && has('writer', 'group', 'gw', 'READ') && !has('writer', 'topic', 'n', 'WRITE') && !has('writer', 'topic', 'r', 'READ')).toBe(true);
     expect(has('aggregator', 'group', 'ga', 'READ') && has('aggregator', 'group', 'gw', 'DESCRIBE') && !has('aggregator', 'group', 'gw', 'READ')).toBe(true);
     for (const s of ['gateway', 'normalizer', 'writer', 'aggregator'] as const) expect(g[s].filter((x) => x.resource === 'group' && x.operation === 'READ').length, s).toBeLessThanOrEqual(1);
+  });
+
+  it("names each worker's group after the worker unless told otherwise", () => {
+    const t = { TOPIC_RAW: 'r', TOPIC_NORMALIZED: 'n', TOPIC_DEADLETTER: 'd' };
+    expect(busNames(t).groups).toEqual({ normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator' });
+    expect(busNames(t, { writer: 'w2', aggregator: undefined }).groups).toEqual({ normalizer: 'normalizer', writer: 'w2', aggregator: 'aggregator' });
   });
 });

@@ -7,7 +7,7 @@ import { KAFKA_VERSION, INFLUX_VERSION, influxDatabase, influxMajor, kafkaPort, 
 import { portOpen } from './process.ts';
 import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
-import { grantBusAcls } from '../kafka/acls.ts';
+import { busNames, grantBusAcls } from '../kafka/acls.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { pipelineTopics } from '../bus/topics.ts';
 import { parseConfig, busEnv } from '../config.ts';
@@ -76,7 +76,7 @@ export async function up({ clean = false, brokers, log = () => undefined }: UpOp
   const admin = client.admin();
   await admin.connect();
   try {
-    await grantBusAcls(admin, { topics: { raw: cfg.TOPIC_RAW, normalized: cfg.TOPIC_NORMALIZED, deadletter: cfg.TOPIC_DEADLETTER }, groups: { normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator' } });
+    await grantBusAcls(admin, busNames(cfg));
   } finally {
     await admin.disconnect();
   }

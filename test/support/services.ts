@@ -4,7 +4,8 @@ import { createServer } from 'node:net';
 import { inject } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import { grantBusAcls } from '../../shared/kafka/acls.ts';
+import { busEnv, parseConfig } from '../../shared/config.ts';
+import { busNames, grantBusAcls } from '../../shared/kafka/acls.ts';
 import { kafkaPid, startKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
 
 export const servicesEnv = () => inject('services');
@@ -57,13 +58,11 @@ export async function leaveKafkaRunning(): Promise<void> {
  * groups, through the operator's listener, so its services can run on the SASL_SSL listener.
  */
 export async function grantTestAcls(env: Partial<Record<string, unknown>> & { TOPIC_RAW?: string; TOPIC_NORMALIZED?: string; TOPIC_DEADLETTER?: string; NORMALIZER_GROUP?: string; WRITER_GROUP?: string; AGGREGATOR_GROUP?: string }): Promise<void> {
+  const topics = parseConfig(busEnv, { TOPIC_RAW: env.TOPIC_RAW, TOPIC_NORMALIZED: env.TOPIC_NORMALIZED, TOPIC_DEADLETTER: env.TOPIC_DEADLETTER });
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    await grantBusAcls(admin, {
-      topics: { raw: env.TOPIC_RAW ?? 'telemetry.raw', normalized: env.TOPIC_NORMALIZED ?? 'telemetry.normalized', deadletter: env.TOPIC_DEADLETTER ?? 'telemetry.deadletter' },
-      groups: { normalizer: env.NORMALIZER_GROUP ?? 'normalizer', writer: env.WRITER_GROUP ?? 'writer', aggregator: env.AGGREGATOR_GROUP ?? 'aggregator' },
-    });
+    await grantBusAcls(admin, busNames(topics, { normalizer: env.NORMALIZER_GROUP, writer: env.WRITER_GROUP, aggregator: env.AGGREGATOR_GROUP }));
   } finally {
     await admin.disconnect();
   }
