@@ -18,19 +18,33 @@ export class Deduper {
     this.now = now;
   }
 
-  /** True when `deviceId@ts` was already seen within the horizon; records it otherwise. */
-  isDuplicate(deviceId: string, ts: number): boolean {
+  /** True when `deviceId@ts` was remembered within the horizon. */
+  has(deviceId: string, ts: number): boolean {
+    const at = this.seen.get(deviceId)?.get(ts);
+    return at !== undefined && this.now() - at <= this.horizonMs;
+  }
+
+  /**
+   * Remembers `deviceId@ts` as forwarded. Called only once the reading is on the bus: a reading
+   * remembered before, whose produce then failed, would be dropped as its own duplicate when the
+   * batch is retried — lost.
+   */
+  remember(deviceId: string, ts: number): void {
     const t = this.now();
     let recent = this.seen.get(deviceId);
     if (!recent) this.seen.set(deviceId, (recent = new Map<number, number>()));
-    const at = recent.get(ts);
-    if (at !== undefined && t - at <= this.horizonMs) return true;
     recent.delete(ts); // re-insert at the end, keeping time order
     recent.set(ts, t);
     for (const [oldTs, oldAt] of recent) {
       if (recent.size <= this.maxPerDevice && t - oldAt <= this.horizonMs) break;
       recent.delete(oldTs);
     }
+  }
+
+  /** `has`, then `remember` when it was not: for callers that forward at once. */
+  isDuplicate(deviceId: string, ts: number): boolean {
+    if (this.has(deviceId, ts)) return true;
+    this.remember(deviceId, ts);
     return false;
   }
 

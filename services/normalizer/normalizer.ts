@@ -38,12 +38,18 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       const normalized: BusMessage[] = [];
       const deadLetters: DeadLetterInput[] = [];
       const outByKind = { energy: 0, fleet: 0, parking: 0 };
+      const kept: { deviceId: string; ts: number }[] = [];
+      const inBatch = new Set<string>();
+      let duplicates = 0;
       for (const { record: m, value: result } of records) {
         for (const r of result.readings) {
-          if (deduper.isDuplicate(r.deviceId, r.ts)) {
-            dupes.inc();
+          const key = `${r.deviceId}@${r.ts}`;
+          if (inBatch.has(key) || deduper.has(r.deviceId, r.ts)) {
+            duplicates++;
             continue;
           }
+          inBatch.add(key);
+          kept.push(r);
           // No event-time record timestamp: the bus's time retention must not drop replayed history.
           normalized.push({ key: r.deviceId, value: JSON.stringify(r) });
           outByKind[r.kind]++;
@@ -55,8 +61,13 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
         log.warn({ device: e?.deviceId, code: first.code, field: first.field, reason: first.reason, rejected: result.rejections.length, accepted: result.readings.length, offset: m.offset, partition }, 'dead-lettered');
         deadLetters.push({ stage: 'normalize', rejections: result.rejections, deviceId: e?.deviceId, municipality: e?.municipality, kind: e?.kind, source: { topic, partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
       }
-      for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
-      return { produce: [{ topic: cfg.TOPIC_NORMALIZED, messages: normalized }], deadLetters };
+      // Remembered and counted once they are on the bus; a failed attempt is retried afresh.
+      const onProduced = () => {
+        for (const r of kept) deduper.remember(r.deviceId, r.ts);
+        if (duplicates > 0) dupes.inc(duplicates);
+        for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
+      };
+      return { produce: [{ topic: cfg.TOPIC_NORMALIZED, messages: normalized }], deadLetters, onProduced };
     },
   };
 

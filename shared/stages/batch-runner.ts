@@ -41,6 +41,11 @@ export interface BatchOutput {
   commit?: { offset: string; metadata?: string };
   /** After the points are stored: the refused ones left out (for per-point metrics). */
   afterStore?: (stored: PointFrom[]) => void;
+  /**
+   * Once the messages and dead letters are on the bus, before the commit; not when the attempt
+   * failed (the batch is then processed again). For state that must only hold what went out.
+   */
+  onProduced?: () => void;
 }
 
 export interface DecodedRecord<T> {
@@ -125,6 +130,7 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
         return built.message;
       });
       await producer.send(o.cfg.TOPIC_DEADLETTER, messages);
+      out.onProduced?.();
       return { commit: out.commit ?? { offset: nextOffset(batch) } };
     },
   });
