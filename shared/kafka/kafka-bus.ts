@@ -3,7 +3,7 @@
  * groups with explicit commits (offsets move only when the stage says its results are safe),
  * heartbeats while a handler waits for the next hop.
  */
-import { Partitioners, type Admin, type Kafka } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
@@ -18,6 +18,18 @@ import { ensureTopics } from './topics.ts';
  * 10 s per client is cheap.
  */
 const METADATA_MAX_AGE_MS = 10_000;
+
+/**
+ * How long a consumer retries one request (a fetch, a heartbeat, a commit) before kafkajs gives up
+ * on it: about 10 s. Finite on purpose. kafkajs 2.2.4 remembers the group coordinator's broker
+ * for the member's lifetime; when that broker dies, commits and heartbeats keep going to it
+ * ("Broker 2 not found in the cached metadata") and only a restart of the consumer — which
+ * kafkajs does by itself once retries run out (a CRASH with restart: true) — asks the cluster for
+ * the new coordinator and rejoins. With endless retries a worker whose coordinator was killed
+ * waited on its commit for ever (seen in test/pipeline/replication.test.ts). Uncommitted batches
+ * are replayed after the rejoin; every stage's output is idempotent.
+ */
+const CONSUMER_RETRY = { retries: 5, initialRetryTime: 300, maxRetryTime: 3000 };
 
 export class KafkaBus implements Bus {
   readonly kind = 'kafka';
@@ -56,25 +68,47 @@ export class KafkaBus implements Bus {
   }
 
   async producer(opts: ProducerOptions = {}): Promise<BusProducer> {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      metadataMaxAge: METADATA_MAX_AGE_MS,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      retry: opts.failFast ? { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } : { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
-    });
-    try {
-      await producer.connect();
-    } catch (err) {
-      void producer.disconnect().catch(() => undefined);
-      throw err;
-    }
+    const open = async (): Promise<Producer> => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        metadataMaxAge: METADATA_MAX_AGE_MS,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+        retry: opts.failFast ? { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } : { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+      });
+      try {
+        await producer.connect();
+      } catch (err) {
+        void producer.disconnect().catch(() => undefined);
+        throw err;
+      }
+      return producer;
+    };
+    let current: Promise<Producer> | undefined = open();
+    await current;
     return {
       async send(topic, messages) {
-        // In order, in requests the broker accepts; a failure after some of them only duplicates.
-        for (const chunk of chunkMessages(messages)) await producer.send({ topic, acks: -1, messages: chunk });
+        if (messages.length === 0) return;
+        const producer = current ?? open();
+        current = producer;
+        try {
+          // In order, in requests the broker accepts; a failure after some of them only duplicates.
+          for (const chunk of chunkMessages(messages)) await (await producer).send({ topic, acks: -1, messages: chunk });
+        } catch (err) {
+          // What kafkajs gives up on is not retriable with this producer: after a broker restart an
+          // idempotent producer's sequence numbers can fall out of step with the broker's
+          // (OUT_OF_ORDER_SEQUENCE_NUMBER), and every later send fails the same way. The next send
+          // opens a new producer (a new producer id); the caller retries the batch.
+          if (current === producer) current = undefined;
+          void producer.then((p) => p.disconnect()).catch(() => undefined);
+          throw err;
+        }
       },
-      close: () => producer.disconnect(),
+      close: async () => {
+        const producer = current;
+        current = undefined;
+        await producer?.then((p) => p.disconnect());
+      },
     };
   }
 
@@ -101,7 +135,7 @@ export class KafkaBus implements Bus {
       maxBytesPerPartition: o.maxBytesPerPartition ?? 2 * 1024 * 1024,
       maxWaitTimeInMs: 100,
       metadataMaxAge: METADATA_MAX_AGE_MS,
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
+      retry: CONSUMER_RETRY,
     });
     let joined = false;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {

@@ -1,13 +1,14 @@
 /**
- * Nothing lost, nothing counted twice, whatever stops: InfluxDB stopped mid-stream, each worker
- * killed with SIGKILL mid-stream, two aggregators sharing the partitions.
+ * Nothing lost, nothing counted twice, whatever stops: InfluxDB stopped mid-stream, Kafka stopped
+ * mid-stream, each worker killed with SIGKILL mid-stream, two aggregators sharing the partitions.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../shared/local-engines/influxdb.ts';
 import type { WorkerName } from '../support/pipeline.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { expectMatchesTruth, simulate } from '../support/verify.ts';
-import { testKafka } from '../support/services.ts';
+import { leaveKafkaRunning, testKafka } from '../support/services.ts';
+import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
 import { sleep } from '../../shared/time.ts';
 
 
@@ -15,6 +16,7 @@ describe('pipeline disruptions', { timeout: 180_000 }, () => {
   afterAll(async () => {
     if (influxPid() === undefined) await startInflux();
     await waitInfluxReady();
+    await leaveKafkaRunning();
   });
 
   it('loses nothing and duplicates nothing when InfluxDB is stopped mid-stream', async () => {
@@ -31,6 +33,24 @@ describe('pipeline disruptions', { timeout: 180_000 }, () => {
     expect(summary).toMatchObject({ refused: 0, unacked: 0 });
     const r = await expectMatchesTruth(p, summary);
     console.info(`[influx-outage] ${r.readings} readings and ${r.windows} windows identical after a 5 s InfluxDB outage`);
+    await p.close();
+  });
+
+  it('loses nothing and duplicates nothing when Kafka is stopped mid-stream for longer than a consumer retries', async () => {
+    expect(kafkaPid(), 'this test stops the Kafka that `npm run services -- up` started').toBeDefined();
+    const p = await startPipeline({ extraEnv: { IDLE_CLOSE_MS: '30000', BUS_SEND_TIMEOUT_MS: '2000' } });
+    const run = simulate(p, { seed: 23 });
+    await sleep(2500);
+    await stopKafka();
+    // Longer than a consumer's retries last (shared/kafka/kafka-bus.ts): the workers' consumers
+    // give up, and must come back by themselves once the broker does; the gateway spools meanwhile.
+    await sleep(20_000);
+    await startKafka();
+    await waitKafkaReady();
+    const summary = await run;
+    expect(summary).toMatchObject({ refused: 0, unacked: 0 });
+    const r = await expectMatchesTruth(p, summary);
+    console.info(`[kafka-outage] ${r.readings} readings and ${r.windows} windows identical after a 20 s Kafka outage, no worker restarted`);
     await p.close();
   });
 

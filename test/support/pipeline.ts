@@ -36,6 +36,8 @@ export type { RunningStage };
 
 export interface Pipeline {
   env: Record<string, string>;
+  /** The Kafka it runs on, through the operator's listener (for reading back and diagnostics). */
+  kafka: Kafka;
   gw: TestGateway;
   /** For reading back with Flux, with the operator's token (raw and aggregates buckets). */
   store: InfluxTelemetryStore;
@@ -144,6 +146,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
 
   return {
     env,
+    kafka: opts.kafka?.admin ?? testKafka(),
     gw,
     store,
     telemetry,

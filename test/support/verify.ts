@@ -49,8 +49,25 @@ export async function expectMatchesTruth(p: Pipeline, summary: SimulationSummary
     timeoutMs,
     'the pipeline to catch up',
   ).catch(() => undefined);
+  if (got.energy !== want.energy || got.fleet !== want.fleet || got.parking !== want.parking) console.error(`[pipeline] did not catch up: ${await flowReport(p)}`);
   expect(got, 'raw points per measurement').toEqual(want);
   // Windows close on idleness at the end of a run: give the last ones a moment to be rewritten identically.
   for (const [m, exp] of Object.entries(expected)) expectAggregatesEqual(await readPoints(p.store, m), exp, m);
   return { readings: want.energy + want.fleet + want.parking, windows: Object.values(expected).reduce((s, e) => s + e.size, 0) };
+}
+
+/** Where the flow stands: each topic's end offsets and each worker group's committed offsets, per partition. */
+export async function flowReport(p: Pipeline): Promise<string> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = async (t: string) => (await admin.fetchTopicOffsets(t)).sort((a, b) => a.partition - b.partition).map((o) => o.high).join('/');
+    const committed = async (g: string, t: string) =>
+      (await admin.fetchOffsets({ groupId: g, topics: [t] }))[0]!.partitions.sort((a, b) => a.partition - b.partition).map((o) => o.offset).join('/');
+    const raw = p.env.TOPIC_RAW!;
+    const normalized = p.env.TOPIC_NORMALIZED!;
+    return `raw ends ${await ends(raw)}, normalized ends ${await ends(normalized)}; committed: normalizer ${await committed(p.env.NORMALIZER_GROUP!, raw)}, writer ${await committed(p.env.WRITER_GROUP!, normalized)}, aggregator ${await committed(p.env.AGGREGATOR_GROUP!, normalized)}; gateway forwarding ${p.gw.gateway.forwarder.direct ? 'directly' : 'from its spool'}`;
+  } finally {
+    await admin.disconnect();
+  }
 }
