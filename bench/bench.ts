@@ -6,17 +6,16 @@
  *                                                          └──→ aggregator ─→ InfluxDB
  * Every service runs as its own process, as in production (`npm run service -- NAME`).
  */
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem, release } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
 import { Command } from 'commander';
 import { Kafka, logLevel } from 'kafkajs';
-import { provisionStore, storeEnvFor } from '#shared/local-engines/influxdb.ts';
 import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { kafkaPid } from '#shared/local-engines/kafka.ts';
 import { influxPid } from '#shared/local-engines/influxdb.ts';
 import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
-import { launchServices, type LaunchedServices } from '#shared/local-engines/launch.ts';
+import type { LaunchedServices } from '#shared/local-engines/launch.ts';
+import { BENCH_OPS_PORTS, startBenchPipeline } from './pipeline-services.ts';
 import { InfluxStore } from '#shared/influx/client.ts';
 import { countRawPoints } from '#shared/influx/counts.ts';
 import { ensureTopics } from '#shared/kafka/topics.ts';
@@ -55,36 +54,10 @@ try {
   log(`  ${Math.round(influxBulk.pointsPerSec)} points/s`);
 
   // 2. The pipeline, each service its own process.
-  const access = await provisionStore(db);
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
-  const penv: Record<string, string> = {
-    ...env,
-    ...storeEnvFor(access, 'writer'),
-    DATA_DIR: dataDir,
-    TOPIC_RAW: `${id}.raw`,
-    TOPIC_NORMALIZED: `${id}.normalized`,
-    TOPIC_DEADLETTER: `${id}.deadletter`,
-    BUS_PARTITIONS: String(o.partitions),
-    LOG_LEVEL: 'warn',
-    MQTT_HOST: '127.0.0.1',
-    MQTT_PORT: '18830',
-    DEVICE_RATE_LIMIT: '100000',
-    DEVICE_RATE_BURST: '100000',
-    IDLE_CLOSE_MS: '5000',
-  };
-  const ports = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };
-  services = await launchServices({
-    env: penv,
-    opsPorts: ports,
-    envFor: (name) => ({
-      BUS_GROUP_ID: `${id}-${name}`,
-      WRITER_GROUP_ID: `${id}-writer`,
-      // Each service with its own least-privilege token, as in production.
-      INFLUX_TOKEN: name === 'writer' || name === 'aggregator' ? access.tokens[name] : '',
-    }),
-    output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
-    nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
-  });
+  const pipeline = await startBenchPipeline(env, id, o.partitions);
+  services = pipeline.services;
+  const { access, dataDir } = pipeline;
+  const ports = BENCH_OPS_PORTS;
 
   const enginePids = { kafka: kafkaPid(), influxdb: influxPid() };
   const cpuOf = async () => {
@@ -98,7 +71,7 @@ try {
   let benchCpuBefore = process.cpuUsage();
   const target = o.devices * o.rate * o.batch;
   log(`pipeline: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings = ${target} readings/s for ${o.duration}s…`);
-  const summary = await publishLoad(o, 'mqtt://127.0.0.1:18830', dataDir, () => {
+  const summary = await publishLoad(o, pipeline.mqttUrl, dataDir, () => {
     if (cpuBefore) return;
     benchCpuBefore = process.cpuUsage();
     cpuBefore = cpuOf();
@@ -106,6 +79,7 @@ try {
   const publishSecs = summary.elapsedMs / 1000;
   // Connecting 200 devices (a scrypt check each) is not throughput: time from the first publish.
   const firstPublishAt = Date.now() - summary.elapsedMs;
+  if (summary.devicesRefused.length > 0) log(`  ${summary.devicesRefused.length} of ${o.devices} devices could not connect: their load was not offered`);
   log(`  published ${summary.readingsSent} readings in ${publishSecs.toFixed(1)}s (${Math.round(summary.readingsSent / publishSecs)}/s), acked ${summary.readingsAcked}`);
 
   const store = new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken });

@@ -24,7 +24,8 @@ const o = program.opts<{ devices: number; rate: number; batch: number; duration:
 const log = (s: string) => console.error(`[bench] ${s}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
-const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', HTTP_INGEST_PORT: '18091', LOG_LEVEL: 'warn' };
+// LOGIN_QUEUE: the load generator's devices all connect at once from one address (see bench/pipeline-services.ts).
+const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', HTTP_INGEST_PORT: '18091', LOG_LEVEL: 'warn', LOGIN_QUEUE: '10000' };
 delete env.KAFKA_BROKERS;
 delete env.INFLUX_URL;
 const node = spawn(process.execPath, ['start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,0 +1,57 @@
+/**
+ * The pipeline as the benchmarks run it: every service its own process (`npm run service -- NAME`)
+ * on the local Kafka and InfluxDB, on topics, groups and buckets of the run's own, each service
+ * with its own least-privilege InfluxDB token.
+ */
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { provisionStore, storeEnvFor, type StoreAccess } from '#shared/local-engines/influxdb.ts';
+import { launchServices, type LaunchedServices } from '#shared/local-engines/launch.ts';
+
+export const BENCH_MQTT_PORT = 18830;
+export const BENCH_OPS_PORTS = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };
+
+export interface BenchPipeline {
+  services: LaunchedServices;
+  access: StoreAccess;
+  dataDir: string;
+  mqttUrl: string;
+}
+
+/** `engineEnv`: where Kafka and InfluxDB are (no tokens); `id`: the run's name for topics, groups and buckets. */
+export async function startBenchPipeline(engineEnv: Record<string, string>, id: string, partitions: number): Promise<BenchPipeline> {
+  const access = await provisionStore(id.replace(/-/g, '_'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-'));
+  const env: Record<string, string> = {
+    ...engineEnv,
+    ...storeEnvFor(access, 'writer'),
+    DATA_DIR: dataDir,
+    TOPIC_RAW: `${id}.raw`,
+    TOPIC_NORMALIZED: `${id}.normalized`,
+    TOPIC_DEADLETTER: `${id}.deadletter`,
+    BUS_PARTITIONS: String(partitions),
+    LOG_LEVEL: 'warn',
+    MQTT_HOST: '127.0.0.1',
+    MQTT_PORT: String(BENCH_MQTT_PORT),
+    DEVICE_RATE_LIMIT: '100000',
+    DEVICE_RATE_BURST: '100000',
+    // The load generator's devices all connect at once from one address; a real fleet comes from
+    // many. At the default (64 waiting logins per address) two thirds of them were turned away.
+    LOGIN_QUEUE: '10000',
+    IDLE_CLOSE_MS: '5000',
+  };
+  const services = await launchServices({
+    env,
+    opsPorts: BENCH_OPS_PORTS,
+    envFor: (name) => ({
+      BUS_GROUP_ID: `${id}-${name}`,
+      WRITER_GROUP_ID: `${id}-writer`,
+      // Each service with its own least-privilege token, as in production.
+      INFLUX_TOKEN: name === 'writer' || name === 'aggregator' ? access.tokens[name] : '',
+    }),
+    output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
+    nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
+  });
+  return { services, access, dataDir, mqttUrl: `mqtt://127.0.0.1:${BENCH_MQTT_PORT}` };
+}
