@@ -1,7 +1,7 @@
 /** What both benchmarks share: the simulated load, waiting for it to be stored, CPU from /proc. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runSimulation, simulationDefaults, type SimulationSummary } from '../simulators/runner.ts';
+import { runSimulation, simulationDefaults, type Progress, type SimulationSummary } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
 
 export interface Load {
@@ -18,7 +18,7 @@ export function procCpuSeconds(pid: number): number {
 }
 
 /** Publishes the load over MQTT (QoS 1, fixed seed); `onPublishing` runs at each progress tick, first when publishing starts. */
-export function publishLoad(o: Load, mqttUrl: string, dataDir: string, onPublishing: () => void): Promise<SimulationSummary> {
+export function publishLoad(o: Load, mqttUrl: string, dataDir: string, onPublishing: (p: Progress) => void): Promise<SimulationSummary> {
   return runSimulation({
     ...simulationDefaults(),
     mqttUrl,

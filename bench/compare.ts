@@ -1,0 +1,275 @@
+/**
+ * `npm run bench:peer`: the pipeline on Kafka beside the peer a municipality would otherwise
+ * assemble (Mosquitto → Telegraf → InfluxDB, `bench/peer.ts`), on the same machine, the same
+ * InfluxDB and the same load generator, minutes apart, so every figure is read as a ratio.
+ *
+ * For 1-reading and 10-reading messages, each system gets rising offered loads (QoS 1, 200
+ * devices) until one is not sustained: all acknowledged readings stored (0 lost), published at
+ * ≥ 95 % of the offered rate, and stored within DRAIN_LIMIT_S of the end of publishing. Writes
+ * bench/reports/peer.{md,json}.
+ *
+ * Latency is measured the same way for both, from outside: every half second the readings
+ * acknowledged to the load generator and the readings stored are sampled; a stored count's lag is
+ * how long before it the same count had been acknowledged.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { InfluxStore } from '#shared/influx/client.ts';
+import { provisionStore } from '#shared/local-engines/influxdb.ts';
+import { influxPid } from '#shared/local-engines/influxdb.ts';
+import { kafkaPid } from '#shared/local-engines/kafka.ts';
+import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
+import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
+import { VOCABULARY } from '#shared/schemas/kinds.ts';
+import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
+import { sleep } from '#shared/time.ts';
+import { procCpuSeconds, publishLoad } from './load.ts';
+import { TELEGRAF_VERSION, startPeer } from './peer.ts';
+import { startBenchPipeline } from './pipeline-services.ts';
+
+const DRAIN_LIMIT_S = 10;
+const DEVICES = 200;
+const PEER_MQTT_PORT = 18850;
+
+const program = new Command('bench-peer')
+  .option('--rates <list>', 'offered loads to try, readings/s', '2500,5000,7500,10000,15000,20000,30000,40000')
+  .option('--batches <list>', 'readings per message', '1,10')
+  .option('--duration <s>', 'seconds of publishing per step', Number, 20)
+  .option('--partitions <p>', 'partitions per topic', Number, 6)
+  .option('--systems <list>', 'which to measure', 'peer,pipeline')
+  .parse();
+const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string }>();
+const systems = o.systems.split(',');
+const rates = o.rates.split(',').map(Number);
+const batches = o.batches.split(',').map(Number);
+
+const log = (s: string) => console.error(`[bench] ${s}`);
+const id = `peer-${Date.now().toString(36)}`;
+
+interface Step {
+  system: 'peer' | 'pipeline';
+  batch: number;
+  offered: number;
+  published: number;
+  acked: number;
+  stored: number;
+  lost: number;
+  /** Seconds from the end of publishing until the last acknowledged reading was stored (null: not within the limit). */
+  drainS: number | null;
+  lagP50S: number;
+  lagP99S: number;
+  /** CPU µs per stored reading, by process. */
+  cpuUsPerReading: Record<string, number>;
+  /** Devices whose connection was refused (their load was never offered). */
+  devicesRefused: number;
+  sustained: boolean;
+}
+
+/** Readings stored since `from` (epoch ms): the kinds' presence fields, counted in InfluxDB. */
+async function storedSince(store: InfluxStore, from: number): Promise<number> {
+  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
+  const rows = await store.query().collectRows<{ _value: number }>(`from(bucket: "${store.bucket}") |> range(start: ${new Date(from).toISOString()}) |> filter(fn: (r) => ${filter}) |> group() |> count()`);
+  return rows[0]?._value ?? 0;
+}
+
+/**
+ * Acknowledged readings (by the ground truth the load generator wrote) that are not in the store:
+ * each device's stored timestamps since `from` are read back and every acknowledged reading is
+ * looked up, so readings stored twice or stored without an acknowledgement cannot hide a loss.
+ */
+async function missingAcked(store: InfluxStore, from: number, groundTruthPath: string): Promise<number> {
+  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
+  const stored = new Set<string>();
+  for await (const { values, tableMeta } of store.query().iterateRows(`from(bucket: "${store.bucket}") |> range(start: ${new Date(from).toISOString()}) |> filter(fn: (r) => ${filter}) |> keep(columns: ["_time", "device"])`)) {
+    const row = tableMeta.toObject(values) as { _time: string; device: string };
+    stored.add(`${row.device}@${Date.parse(row._time)}`);
+  }
+  let missing = 0;
+  for (const line of readFileSync(groundTruthPath, 'utf8').split('\n')) {
+    if (!line) continue;
+    const t = JSON.parse(line) as Pick<GroundTruthLine, 'deviceId' | 'ts' | 'status'>;
+    if (t.status === 'acked' && !stored.has(`${t.deviceId}@${t.ts}`)) missing++;
+  }
+  return missing;
+}
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+}
+
+/** One load step against a running system: publish, sample acknowledged and stored counts, wait for the drain. */
+async function step(system: Step['system'], batch: number, offered: number, mqttUrl: string, dataDir: string, store: InfluxStore, pids: Record<string, number>): Promise<Step> {
+  const rate = offered / (DEVICES * batch);
+  const samples: { t: number; acked: number; stored: number }[] = [];
+  let progress: Progress | undefined;
+  let publishing = false;
+  let cpuBefore: Record<string, number> | undefined;
+  let simCpuBefore = process.cpuUsage();
+  const from = Date.now() - 1000;
+  const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      if (publishing) {
+        const stored = await storedSince(store, from);
+        // The simulator's own progress object: acknowledged messages as of now.
+        samples.push({ t: Date.now(), acked: (progress?.acked ?? 0) * batch, stored });
+      }
+      await sleep(500);
+    }
+  })();
+  const summary = await publishLoad({ devices: DEVICES, rate, batch, duration: o.duration }, mqttUrl, dataDir, (p) => {
+    progress = p;
+    if (publishing) return;
+    publishing = true;
+    cpuBefore = cpuNow();
+    simCpuBefore = process.cpuUsage();
+  });
+  const publishedAt = Date.now();
+  const simCpu = process.cpuUsage(simCpuBefore);
+  let drainS: number | null = null;
+  for (;;) {
+    const n = await storedSince(store, from);
+    if (n >= summary.readingsAcked) {
+      drainS = (Date.now() - publishedAt) / 1000;
+      break;
+    }
+    if (Date.now() - publishedAt > DRAIN_LIMIT_S * 1000) break;
+    await sleep(250);
+  }
+  sampling = false;
+  await sampler;
+  // The count says when enough is stored; the lookup says whether it is the acknowledged readings.
+  let lost = await missingAcked(store, from, summary.groundTruthPath);
+  if (lost > 0) drainS = null;
+  // Whatever is still on its way after the drain limit is given a minute more before it counts as lost.
+  for (let i = 0; i < 30 && lost > 0; i++) {
+    await sleep(2000);
+    lost = await missingAcked(store, from, summary.groundTruthPath);
+  }
+  const stored = await storedSince(store, from);
+  const cpuAfter = cpuNow();
+  const lags: number[] = [];
+  for (const s of samples) {
+    const first = samples.find((x) => x.acked >= s.stored);
+    if (first && s.stored > 0) lags.push(Math.max(0, s.t - first.t) / 1000);
+  }
+  const cpuUsPerReading: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cpuAfter)) cpuUsPerReading[k] = ((v - (cpuBefore?.[k] ?? v)) * 1e6) / Math.max(1, stored);
+  cpuUsPerReading['load generator'] = (simCpu.user + simCpu.system) / Math.max(1, stored);
+  const publishedRate = summary.readingsSent / (summary.elapsedMs / 1000);
+  const r: Step = {
+    system,
+    batch,
+    offered,
+    published: Math.round(publishedRate),
+    acked: summary.readingsAcked,
+    stored,
+    lost,
+    drainS,
+    lagP50S: quantile(lags, 0.5),
+    lagP99S: quantile(lags, 0.99),
+    cpuUsPerReading,
+    devicesRefused: summary.devicesRefused.length,
+    sustained: lost === 0 && drainS !== null && publishedRate >= 0.95 * offered && summary.devicesRefused.length === 0,
+  };
+  log(`  ${system} ${batch}/msg @ ${offered}/s: ${DEVICES - r.devicesRefused} devices connected, published ${r.published}/s, acked ${r.acked} (not acknowledged: ${summary.refused} refused, ${summary.unacked} unanswered), stored ${stored}, lost ${lost}, drained ${drainS === null ? `not within ${DRAIN_LIMIT_S} s` : `${drainS.toFixed(1)} s`} after, lag p50 ${r.lagP50S.toFixed(2)} s p99 ${r.lagP99S.toFixed(2)} s → ${r.sustained ? 'sustained' : 'not sustained'}`);
+  return r;
+}
+
+async function sweep(system: Step['system'], batch: number, run: (offered: number) => Promise<Step>): Promise<Step[]> {
+  const out: Step[] = [];
+  for (const offered of rates) {
+    const s = await run(offered);
+    out.push(s);
+    if (!s.sustained) break;
+  }
+  return out;
+}
+
+const alreadyUp = (await status()).every((s) => s.running);
+const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: false, log });
+const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN')));
+const steps: Step[] = [];
+
+/** The peer: Mosquitto → Telegraf, writing with a write-only token to a bucket of its own. */
+async function measurePeer(batch: number, influxd: number): Promise<Step[]> {
+  const access = await provisionStore(`${id}_${batch}_telegraf`.replace(/-/g, '_'));
+  const store = new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken });
+  const dir = mkdtempSync(join(tmpdir(), `${id}-telegraf-`));
+  const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: access.tokens.writer }, log);
+  try {
+    log(`peer (Mosquitto → Telegraf ${TELEGRAF_VERSION}), ${batch} reading(s) per message…`);
+    const pids = { mosquitto: peer.mosquitto.pid!, telegraf: peer.telegraf.pid!, influxdb: influxd };
+    return await sweep('peer', batch, (offered) => step('peer', batch, offered, `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dir, store, pids));
+  } finally {
+    await peer.stop();
+  }
+}
+
+/** The pipeline on Kafka, every service its own process. */
+async function measurePipeline(batch: number, influxd: number): Promise<Step[]> {
+  const pipeline = await startBenchPipeline(env, `${id}-${batch}`, o.partitions);
+  try {
+    log(`pipeline on Kafka, ${batch} reading(s) per message…`);
+    const store = new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken });
+    const pids: Record<string, number> = { kafka: kafkaPid()!, influxdb: influxd };
+    for (const [name, child] of pipeline.services.children) pids[name] = child.pid!;
+    return await sweep('pipeline', batch, (offered) => step('pipeline', batch, offered, pipeline.mqttUrl, pipeline.dataDir, store, pids));
+  } finally {
+    await pipeline.services.stop();
+  }
+}
+
+try {
+  const influxd = influxPid()!;
+  for (const batch of batches) {
+    if (systems.includes('peer')) steps.push(...(await measurePeer(batch, influxd)));
+    if (systems.includes('pipeline')) steps.push(...(await measurePipeline(batch, influxd)));
+  }
+} finally {
+  if (started.length > 0) await down(started);
+}
+
+const best = (system: Step['system'], batch: number) =>
+  steps.filter((s) => s.system === system && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered)[0];
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const cpuTotal = (s: Step) => Object.values(s.cpuUsPerReading).reduce((a, b) => a + b, 0) - (s.cpuUsPerReading['load generator'] ?? 0);
+const cpuParts = (s: Step) => Object.entries(s.cpuUsPerReading).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+const rows = batches.map((batch) => {
+  const peer = best('peer', batch);
+  const pipe = best('pipeline', batch);
+  const ratio = peer && pipe ? (pipe.offered / peer.offered).toFixed(2) : '–';
+  const cell = (s: Step | undefined) => (s ? `${fmt(s.offered)} readings/s (lag p50 ${s.lagP50S.toFixed(2)} s, p99 ${s.lagP99S.toFixed(2)} s; ${cpuTotal(s).toFixed(0)} µs CPU per reading)` : `none of the loads tried`);
+  return `| ${batch} | ${cell(peer)} | ${cell(pipe)} | ${ratio} |`;
+});
+const at = new Date().toISOString();
+const md = `# The pipeline beside Mosquitto → Telegraf — ${at}
+
+Machine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}.
+Same machine, same InfluxDB ${INFLUX_VERSION} (each system its own bucket, written with a write-only token), same load generator
+(${DEVICES} devices, QoS 1, ${o.duration} s per step). The pipeline on Kafka ${KAFKA_VERSION}, every service its own process; the peer is
+Mosquitto (Debian's, any device let in) → Telegraf ${TELEGRAF_VERSION} (\`mqtt_consumer\`, persistent session, acknowledging
+after the write) → InfluxDB. Sustained = 0 lost, published at ≥ 95 % of the offered rate, stored within ${DRAIN_LIMIT_S} s of
+the end of publishing.
+
+## Highest sustained load
+
+| readings per message | peer | pipeline | ratio (pipeline / peer) |
+|---|---|---|---|
+${rows.join('\n')}
+
+## Every step
+
+| system | readings/msg | offered | published | acknowledged | stored | lost | drained after | lag p50 / p99 | CPU µs per reading | sustained |
+|---|---|---|---|---|---|---|---|---|---|---|
+${steps.map((s) => `| ${s.system} | ${s.batch} | ${fmt(s.offered)} | ${fmt(s.published)} | ${s.acked} | ${s.stored} | ${s.lost} | ${s.drainS === null ? `> ${DRAIN_LIMIT_S} s` : `${s.drainS.toFixed(1)} s`} | ${s.lagP50S.toFixed(2)} / ${s.lagP99S.toFixed(2)} s | ${cpuParts(s)} | ${s.sustained ? 'yes' : 'no'} |`).join('\n')}
+`;
+mkdirSync('bench/reports', { recursive: true });
+writeFileSync('bench/reports/peer.json', `${JSON.stringify({ at, steps }, null, 2)}\n`);
+writeFileSync('bench/reports/peer.md', md);
+console.log(md);
