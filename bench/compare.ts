@@ -6,7 +6,7 @@
  * For 1-reading and 10-reading messages, each system gets rising offered loads (QoS 1, 200
  * devices) until one is not sustained: all acknowledged readings stored (0 lost), published at
  * ≥ 95 % of the offered rate, and stored within DRAIN_LIMIT_S of the end of publishing. Writes
- * bench/reports/peer.{md,json}.
+ * bench/reports/peer.{md,json} (`--report`).
  *
  * Latency is measured the same way for both, from outside: every half second the readings
  * acknowledged to the load generator and the readings stored are sampled; a stored count's lag is
@@ -39,8 +39,9 @@ const program = new Command('bench-peer')
   .option('--duration <s>', 'seconds of publishing per step', Number, 20)
   .option('--partitions <p>', 'partitions per topic', Number, 6)
   .option('--systems <list>', 'which to measure', 'peer,pipeline')
+  .option('--report <name>', 'bench/reports/NAME.{md,json}', 'peer')
   .parse();
-const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string }>();
+const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string; report: string }>();
 const systems = o.systems.split(',');
 const rates = o.rates.split(',').map(Number);
 const batches = o.batches.split(',').map(Number);
@@ -181,6 +182,25 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   return r;
 }
 
+interface Pubacks {
+  system: Step['system'];
+  connections: number;
+  perSecond: number;
+  refusedDevices: number;
+}
+const PUBACK_CONNECTIONS = [200, 1000];
+/** Offered far beyond what either system acknowledges, in 1-reading messages: what comes back is its PUBACK rate. */
+const PUBACK_OFFERED_MSG_PER_S = 40_000;
+const pubackRuns: Pubacks[] = [];
+
+/** PUBACKs per second at `connections` devices publishing 1-reading messages as fast as they are acknowledged (50,000 in flight at most). */
+async function pubacks(system: Step['system'], mqttUrl: string, dataDir: string, connections: number): Promise<Pubacks> {
+  const summary = await publishLoad({ devices: connections, rate: PUBACK_OFFERED_MSG_PER_S / connections, batch: 1, duration: 10 }, mqttUrl, dataDir, () => undefined);
+  const r = { system, connections, perSecond: summary.acked / (summary.elapsedMs / 1000), refusedDevices: summary.devicesRefused.length };
+  log(`  ${system}: ${Math.round(r.perSecond)} PUBACKs/s with ${connections} connections (${r.refusedDevices} refused)`);
+  return r;
+}
+
 async function sweep(system: Step['system'], batch: number, run: (offered: number) => Promise<Step>): Promise<Step[]> {
   const out: Step[] = [];
   for (const offered of rates) {
@@ -205,6 +225,7 @@ async function measurePeer(batch: number, influxd: number): Promise<Step[]> {
   try {
     log(`peer (Mosquitto → Telegraf ${TELEGRAF_VERSION}), ${batch} reading(s) per message…`);
     const pids = { mosquitto: peer.mosquitto.pid!, telegraf: peer.telegraf.pid!, influxdb: influxd };
+    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('peer', `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dir, n));
     return await sweep('peer', batch, (offered) => step('peer', batch, offered, `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dir, store, pids));
   } finally {
     await peer.stop();
@@ -219,6 +240,7 @@ async function measurePipeline(batch: number, influxd: number): Promise<Step[]> 
     const store = new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken });
     const pids: Record<string, number> = { kafka: kafkaPid()!, influxdb: influxd };
     for (const [name, child] of pipeline.services.children) pids[name] = child.pid!;
+    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('pipeline', pipeline.mqttUrl, pipeline.dataDir, n));
     return await sweep('pipeline', batch, (offered) => step('pipeline', batch, offered, pipeline.mqttUrl, pipeline.dataDir, store, pids));
   } finally {
     await pipeline.services.stop();
@@ -263,6 +285,17 @@ the end of publishing.
 |---|---|---|---|
 ${rows.join('\n')}
 
+## PUBACKs per second (1-reading messages, QoS 1, offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s)
+
+| connections | peer (Mosquitto) | pipeline (gateway, PUBACK after Kafka acks=all) | ratio |
+|---|---|---|---|
+${PUBACK_CONNECTIONS.map((n) => {
+  const peer = pubackRuns.find((r) => r.system === 'peer' && r.connections === n);
+  const pipe = pubackRuns.find((r) => r.system === 'pipeline' && r.connections === n);
+  const cell = (r: Pubacks | undefined) => (r ? `${fmt(r.perSecond)}${r.refusedDevices ? ` (${r.refusedDevices} devices refused)` : ''}` : '–');
+  return `| ${n} | ${cell(peer)} | ${cell(pipe)} | ${peer && pipe ? (pipe.perSecond / peer.perSecond).toFixed(2) : '–'} |`;
+}).join('\n')}
+
 ## Every step
 
 | system | readings/msg | offered | published | acknowledged | stored | lost | drained after | lag p50 / p99 | CPU µs per reading | sustained |
@@ -270,6 +303,6 @@ ${rows.join('\n')}
 ${steps.map((s) => `| ${s.system} | ${s.batch} | ${fmt(s.offered)} | ${fmt(s.published)} | ${s.acked} | ${s.stored} | ${s.lost} | ${s.drainS === null ? `> ${DRAIN_LIMIT_S} s` : `${s.drainS.toFixed(1)} s`} | ${s.lagP50S.toFixed(2)} / ${s.lagP99S.toFixed(2)} s | ${cpuParts(s)} | ${s.sustained ? 'yes' : 'no'} |`).join('\n')}
 `;
 mkdirSync('bench/reports', { recursive: true });
-writeFileSync('bench/reports/peer.json', `${JSON.stringify({ at, steps }, null, 2)}\n`);
-writeFileSync('bench/reports/peer.md', md);
+writeFileSync(`bench/reports/${o.report}.json`, `${JSON.stringify({ at, steps, pubacks: pubackRuns }, null, 2)}\n`);
+writeFileSync(`bench/reports/${o.report}.md`, md);
 console.log(md);
