@@ -95,10 +95,11 @@ export class KafkaBus implements Bus {
           // In order, in requests the broker accepts; a failure after some of them only duplicates.
           for (const chunk of chunkMessages(messages)) await (await producer).send({ topic, acks: -1, messages: chunk });
         } catch (err) {
-          // What kafkajs gives up on is not retriable with this producer: after a broker restart an
+          // What kafkajs gives up on may be this producer's own state: after a broker restart an
           // idempotent producer's sequence numbers can fall out of step with the broker's
-          // (OUT_OF_ORDER_SEQUENCE_NUMBER), and every later send fails the same way. The next send
-          // opens a new producer (a new producer id); the caller retries the batch.
+          // (OUT_OF_ORDER_SEQUENCE_NUMBER, seen in the Kafka-outage test), which kafkajs does not
+          // retry and a producer id cannot recover from. The next send opens a new producer (a new
+          // producer id); the caller retries the batch.
           if (current === producer) current = undefined;
           void producer.then((p) => p.disconnect()).catch(() => undefined);
           throw err;
