@@ -17,12 +17,12 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { InfluxStore } from '#shared/influx/client.ts';
+import { readingsSince } from '#shared/influx/counts.ts';
 import { provisionStore } from '#shared/local-engines/influxdb.ts';
 import { influxPid } from '#shared/local-engines/influxdb.ts';
 import { kafkaPid } from '#shared/local-engines/kafka.ts';
 import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
-import { VOCABULARY } from '#shared/schemas/kinds.ts';
 import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
 import { procCpuSeconds, publishLoad } from './load.ts';
@@ -70,8 +70,7 @@ interface Step {
 
 /** Readings stored since `from` (epoch ms): the kinds' presence fields, counted in InfluxDB. */
 async function storedSince(store: InfluxStore, from: number): Promise<number> {
-  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
-  const rows = await store.query().collectRows<{ _value: number }>(`from(bucket: "${store.bucket}") |> range(start: ${new Date(from).toISOString()}) |> filter(fn: (r) => ${filter}) |> group() |> count()`);
+  const rows = await store.query().collectRows<{ _value: number }>(`${readingsSince(store.bucket, new Date(from))} |> group() |> count()`);
   return rows[0]?._value ?? 0;
 }
 
@@ -81,9 +80,8 @@ async function storedSince(store: InfluxStore, from: number): Promise<number> {
  * looked up, so readings stored twice or stored without an acknowledgement cannot hide a loss.
  */
 async function missingAcked(store: InfluxStore, from: number, groundTruthPath: string): Promise<number> {
-  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
   const stored = new Set<string>();
-  for await (const { values, tableMeta } of store.query().iterateRows(`from(bucket: "${store.bucket}") |> range(start: ${new Date(from).toISOString()}) |> filter(fn: (r) => ${filter}) |> keep(columns: ["_time", "device"])`)) {
+  for await (const { values, tableMeta } of store.query().iterateRows(`${readingsSince(store.bucket, new Date(from))} |> keep(columns: ["_time", "device"])`)) {
     const row = tableMeta.toObject(values) as { _time: string; device: string };
     stored.add(`${row.device}@${Date.parse(row._time)}`);
   }

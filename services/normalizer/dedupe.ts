@@ -41,13 +41,6 @@ export class Deduper {
     }
   }
 
-  /** `has`, then `remember` when it was not: for callers that forward at once. */
-  isDuplicate(deviceId: string, ts: number): boolean {
-    if (this.has(deviceId, ts)) return true;
-    this.remember(deviceId, ts);
-    return false;
-  }
-
   /** Remembered timestamps over all devices. */
   get size(): number {
     let n = 0;

@@ -9,3 +9,12 @@ export async function countRawPoints(store: InfluxStore, measurement: Kind): Pro
   );
   return rows[0]?._value ?? 0;
 }
+
+/**
+ * Flux for every reading stored since `from`, one row per reading: each kind's presence field.
+ * Pipe it into `count()` or `keep()`.
+ */
+export function readingsSince(bucket: string, from: Date): string {
+  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
+  return `from(bucket: "${bucket}") |> range(start: ${from.toISOString()}) |> filter(fn: (r) => ${filter})`;
+}
