@@ -3,11 +3,12 @@
  * groups with explicit commits (offsets move only when the stage says its results are safe),
  * heartbeats while a handler waits for the next hop.
  */
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
+import { rememberingKeyPartitioner } from './partitioner.ts';
 import { ensureTopics } from './topics.ts';
 
 /**
@@ -73,7 +74,7 @@ export class KafkaBus implements Bus {
         idempotent: true,
         metadataMaxAge: METADATA_MAX_AGE_MS,
         maxInFlightRequests: 1,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: rememberingKeyPartitioner,
         retry: opts.failFast ? { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 } : { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 5000 },
       });
       try {
