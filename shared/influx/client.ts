@@ -3,7 +3,7 @@
  * too). Writes go out as one request per call with no client-side buffering or retries, so the
  * caller knows exactly what was accepted and can retry or commit accordingly.
  */
-import { InfluxDB, setLogger, type Point, type QueryApi } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger, type QueryApi } from '@influxdata/influxdb-client';
 
 // The client logs failed writes to the console itself; callers log them (with context) instead.
 setLogger({ error: () => undefined, warn: () => undefined });
@@ -29,17 +29,17 @@ export class InfluxStore {
     return this.s.INFLUX_BUCKET;
   }
 
-  /** Writes all points in one request; resolves once InfluxDB accepted them (HTTP 204). */
-  async write(points: Point[]): Promise<void> {
-    if (points.length === 0) return;
+  /** Writes lines of line protocol (ms timestamps) in one request; resolves once InfluxDB accepted them (HTTP 204). */
+  async write(lines: string[]): Promise<void> {
+    if (lines.length === 0) return;
     const api = this.influx.getWriteApi(this.s.INFLUX_ORG, this.s.INFLUX_BUCKET, 'ms', {
-      batchSize: points.length + 1,
+      batchSize: lines.length + 1,
       flushInterval: 0,
       maxRetries: 0,
-      maxBufferLines: points.length + 1,
+      maxBufferLines: lines.length + 1,
       writeFailed: () => undefined, // the caller retries; stop the client from logging to the console
     });
-    api.writePoints(points);
+    api.writeRecords(lines);
     await api.close();
   }
 

@@ -3,11 +3,11 @@
  * (the same bucket when unset), read back with Flux: aggregate windows pivoted to one row per
  * window, each device's newest raw reading, a device's previous window's carry.
  */
-import { Point } from '@influxdata/influxdb-client';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { VOCABULARY } from '../schemas/kinds.ts';
 import { isAggregate, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
+import { toLine, UnwritablePoint } from './line-protocol.ts';
 
 /** Columns of a pivoted row that are not fields. */
 const META = new Set(['result', 'table', '_start', '_stop', '_time', '_measurement', 'municipality', 'device']);
@@ -26,19 +26,14 @@ const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\
  */
 export const halfOpenRange = (from: number, to: number) => `range(start: time(v: ${ns(from)}), stop: time(v: ${ns(to) - 1n}))`;
 
-/** A point InfluxDB cannot hold (a non-finite number): refused before it is sent. */
-class UnwritablePoint extends Error {}
-
-export function toInfluxPoint(p: StorePoint): Point {
-  const point = new Point(p.measurement).timestamp(p.ts);
-  for (const [k, v] of Object.entries(p.tags)) point.tag(k, v);
-  for (const [k, v] of Object.entries(p.fields)) {
-    if (typeof v === 'number' && !Number.isFinite(v)) throw new UnwritablePoint(`${p.measurement} field '${k}' of device ${p.tags.device ?? '?'} at ${p.ts} is ${v}: InfluxDB holds finite numbers only`);
-    if (typeof v === 'number') point.floatField(k, v);
-    else if (typeof v === 'boolean') point.booleanField(k, v);
-    else point.stringField(k, v);
+/** Line protocol for the points that have fields (the others are not points InfluxDB can hold). */
+function lines(points: StorePoint[]): string[] {
+  const out: string[] = [];
+  for (const p of points) {
+    const line = toLine(p);
+    if (line !== undefined) out.push(line);
   }
-  return point;
+  return out;
 }
 
 export class InfluxTelemetryStore implements TelemetryStore {
@@ -54,8 +49,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   async write(points: StorePoint[]): Promise<void> {
     const agg = points.filter((p) => isAggregate(p.measurement));
     const raw = points.filter((p) => !isAggregate(p.measurement));
-    if (raw.length > 0) await this.raw.write(raw.map(toInfluxPoint));
-    if (agg.length > 0) await this.aggregates.write(agg.map(toInfluxPoint));
+    if (raw.length > 0) await this.raw.write(lines(raw));
+    if (agg.length > 0) await this.aggregates.write(lines(agg));
   }
 
   isRefusal(err: unknown): boolean {
