@@ -40,8 +40,9 @@ const program = new Command('bench-peer')
   .option('--partitions <p>', 'partitions per topic', Number, 6)
   .option('--systems <list>', 'which to measure', 'peer,pipeline')
   .option('--report <name>', 'bench/reports/NAME.{md,json}', 'peer')
+  .option('--pubacks <list>', "connection counts for the PUBACK-rate runs ('none' to skip them)", '200,1000')
   .parse();
-const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string; report: string }>();
+const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string; report: string; pubacks: string }>();
 const systems = o.systems.split(',');
 const rates = o.rates.split(',').map(Number);
 const batches = o.batches.split(',').map(Number);
@@ -186,7 +187,7 @@ interface Pubacks {
   perSecond: number;
   refusedDevices: number;
 }
-const PUBACK_CONNECTIONS = [200, 1000];
+const PUBACK_CONNECTIONS = o.pubacks === 'none' ? [] : o.pubacks.split(',').map(Number);
 /** Offered far beyond what either system acknowledges, in 1-reading messages: what comes back is its PUBACK rate. */
 const PUBACK_OFFERED_MSG_PER_S = 40_000;
 const pubackRuns: Pubacks[] = [];
