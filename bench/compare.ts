@@ -27,7 +27,10 @@ import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
 import { procCpuSeconds, publishLoad } from './load.ts';
 import { TELEGRAF_VERSION, startPeer } from './peer.ts';
+import { startBenchNpmStart } from './npm-start.ts';
 import { startBenchPipeline } from './pipeline-services.ts';
+import { openReadOnly, type Db } from '#shared/embedded/sqlite.ts';
+import { VOCABULARY } from '#shared/schemas/kinds.ts';
 
 const DRAIN_LIMIT_S = 10;
 const DEVICES = 200;
@@ -38,7 +41,7 @@ const program = new Command('bench-peer')
   .option('--batches <list>', 'readings per message', '1,10')
   .option('--duration <s>', 'seconds of publishing per step', Number, 20)
   .option('--partitions <p>', 'partitions per topic', Number, 6)
-  .option('--systems <list>', 'which to measure', 'peer,pipeline')
+  .option('--systems <list>', 'which to measure: peer, pipeline (on Kafka), npm-start (embedded)', 'peer,pipeline,npm-start')
   .option('--report <name>', 'bench/reports/NAME.{md,json}', 'peer')
   .option('--pubacks <list>', "connection counts for the PUBACK-rate runs ('none' to skip them)", '200,1000')
   .parse();
@@ -51,7 +54,7 @@ const log = (s: string) => console.error(`[bench] ${s}`);
 const id = `peer-${Date.now().toString(36)}`;
 
 interface Step {
-  system: 'peer' | 'pipeline';
+  system: 'peer' | 'pipeline' | 'npm start';
   batch: number;
   offered: number;
   published: number;
@@ -69,10 +72,41 @@ interface Step {
   sustained: boolean;
 }
 
-/** Readings stored since `from` (epoch ms): the kinds' presence fields, counted in InfluxDB. */
-async function storedSince(store: InfluxStore, from: number): Promise<number> {
-  const rows = await store.query().collectRows<{ _value: number }>(`${readingsSince(store.bucket, new Date(from))} |> group() |> count()`);
-  return rows[0]?._value ?? 0;
+/** Where a system's stored readings are looked up: its InfluxDB bucket, or `npm start`'s embedded store. */
+interface StoredReadings {
+  /** Readings stored with an event time since `from` (epoch ms). */
+  count(from: number): Promise<number>;
+  /** `device@ts` of every reading stored since `from`. */
+  keys(from: number): Promise<Set<string>>;
+}
+
+/** In InfluxDB: the kinds' presence fields since `from`. */
+function influxReadings(store: InfluxStore): StoredReadings {
+  return {
+    async count(from) {
+      const rows = await store.query().collectRows<{ _value: number }>(`${readingsSince(store.bucket, new Date(from))} |> group() |> count()`);
+      return rows[0]?._value ?? 0;
+    },
+    async keys(from) {
+      const stored = new Set<string>();
+      for await (const { values, tableMeta } of store.query().iterateRows(`${readingsSince(store.bucket, new Date(from))} |> keep(columns: ["_time", "device"])`)) {
+        const row = tableMeta.toObject(values) as { _time: string; device: string };
+        stored.add(`${row.device}@${Date.parse(row._time)}`);
+      }
+      return stored;
+    },
+  };
+}
+
+/** In `npm start`'s embedded store (read-only, beside the running process): its raw points since `from`. */
+function embeddedReadings(storePath: string): StoredReadings {
+  const raw = Object.values(VOCABULARY).map((v) => `'${v.raw}'`).join(', ');
+  let db: Db | undefined;
+  const open = () => (db ??= openReadOnly(storePath));
+  return {
+    count: async (from) => open().prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM points WHERE measurement IN (${raw}) AND ts >= ?`).get(from)?.n ?? 0,
+    keys: async (from) => new Set(open().prepare<[number], { device: string; ts: number }>(`SELECT device, ts FROM points WHERE measurement IN (${raw}) AND ts >= ?`).all(from).map((r) => `${r.device}@${r.ts}`)),
+  };
 }
 
 /**
@@ -80,12 +114,8 @@ async function storedSince(store: InfluxStore, from: number): Promise<number> {
  * each device's stored timestamps since `from` are read back and every acknowledged reading is
  * looked up, so readings stored twice or stored without an acknowledgement cannot hide a loss.
  */
-async function missingAcked(store: InfluxStore, from: number, groundTruthPath: string): Promise<number> {
-  const stored = new Set<string>();
-  for await (const { values, tableMeta } of store.query().iterateRows(`${readingsSince(store.bucket, new Date(from))} |> keep(columns: ["_time", "device"])`)) {
-    const row = tableMeta.toObject(values) as { _time: string; device: string };
-    stored.add(`${row.device}@${Date.parse(row._time)}`);
-  }
+async function missingAcked(store: StoredReadings, from: number, groundTruthPath: string): Promise<number> {
+  const stored = await store.keys(from);
   let missing = 0;
   for (const line of readFileSync(groundTruthPath, 'utf8').split('\n')) {
     if (!line) continue;
@@ -102,7 +132,7 @@ function quantile(xs: number[], q: number): number {
 }
 
 /** One load step against a running system: publish, sample acknowledged and stored counts, wait for the drain. */
-async function step(system: Step['system'], batch: number, offered: number, mqttUrl: string, dataDir: string, store: InfluxStore, pids: Record<string, number>): Promise<Step> {
+async function step(system: Step['system'], batch: number, offered: number, mqttUrl: string, dataDir: string, store: StoredReadings, pids: Record<string, number>): Promise<Step> {
   const rate = offered / (DEVICES * batch);
   const samples: { t: number; acked: number; stored: number }[] = [];
   let progress: Progress | undefined;
@@ -115,7 +145,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   const sampler = (async () => {
     while (sampling) {
       if (publishing) {
-        const stored = await storedSince(store, from);
+        const stored = await store.count(from);
         // The simulator's own progress object: acknowledged messages as of now.
         samples.push({ t: Date.now(), acked: (progress?.acked ?? 0) * batch, stored });
       }
@@ -133,7 +163,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   const simCpu = process.cpuUsage(simCpuBefore);
   let drainS: number | null = null;
   for (;;) {
-    const n = await storedSince(store, from);
+    const n = await store.count(from);
     if (n >= summary.readingsAcked) {
       drainS = (Date.now() - publishedAt) / 1000;
       break;
@@ -151,7 +181,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
     await sleep(2000);
     lost = await missingAcked(store, from, summary.groundTruthPath);
   }
-  const stored = await storedSince(store, from);
+  const stored = await store.count(from);
   const cpuAfter = cpuNow();
   const lags: number[] = [];
   for (const s of samples) {
@@ -218,7 +248,7 @@ const steps: Step[] = [];
 /** The peer: Mosquitto → Telegraf, writing with a write-only token to a bucket of its own. */
 async function measurePeer(batch: number, influxd: number): Promise<Step[]> {
   const access = await provisionStore(`${id}_${batch}_telegraf`.replace(/-/g, '_'));
-  const store = new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken });
+  const store = influxReadings(new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken }));
   const dir = mkdtempSync(join(tmpdir(), `${id}-telegraf-`));
   const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: access.tokens.writer }, log);
   try {
@@ -236,7 +266,7 @@ async function measurePipeline(batch: number, influxd: number): Promise<Step[]> 
   const pipeline = await startBenchPipeline(env, `${id}-${batch}`, o.partitions);
   try {
     log(`pipeline on Kafka, ${batch} reading(s) per message…`);
-    const store = new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken });
+    const store = influxReadings(new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken }));
     const pids: Record<string, number> = { kafka: kafkaPid()!, influxdb: influxd };
     for (const [name, child] of pipeline.services.children) pids[name] = child.pid!;
     if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('pipeline', pipeline.mqttUrl, pipeline.dataDir, n));
@@ -246,11 +276,27 @@ async function measurePipeline(batch: number, influxd: number): Promise<Step[]> 
   }
 }
 
+/** `npm start`: one process, on its embedded log and store. */
+async function measureNpmStart(batch: number): Promise<Step[]> {
+  const dir = mkdtempSync(join(tmpdir(), `${id}-npm-start-`));
+  const single = await startBenchNpmStart(dir, { mqtt: 18860, http: 18061, httpIngest: 18062, opsBase: 19300 });
+  try {
+    log(`npm start (embedded), ${batch} reading(s) per message…`);
+    const store = embeddedReadings(single.storePath);
+    const pids = { 'npm start': single.node.pid! };
+    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('npm start', single.mqttUrl, dir, n));
+    return await sweep('npm start', batch, (offered) => step('npm start', batch, offered, single.mqttUrl, dir, store, pids));
+  } finally {
+    await single.stop();
+  }
+}
+
 try {
   const influxd = influxPid()!;
   for (const batch of batches) {
     if (systems.includes('peer')) steps.push(...(await measurePeer(batch, influxd)));
     if (systems.includes('pipeline')) steps.push(...(await measurePipeline(batch, influxd)));
+    if (systems.includes('npm-start')) steps.push(...(await measureNpmStart(batch)));
   }
 } finally {
   if (started.length > 0) await down(started);
@@ -263,36 +309,39 @@ const cpuTotal = (s: Step) => Object.values(s.cpuUsPerReading).reduce((a, b) => 
 const cpuParts = (s: Step) => Object.entries(s.cpuUsPerReading).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
 const rows = batches.map((batch) => {
   const peer = best('peer', batch);
-  const pipe = best('pipeline', batch);
-  const ratio = peer && pipe ? (pipe.offered / peer.offered).toFixed(2) : '–';
+  const ratio = (s: Step | undefined) => (peer && s ? (s.offered / peer.offered).toFixed(2) : '–');
   const cell = (s: Step | undefined) => (s ? `${fmt(s.offered)} readings/s (lag p50 ${s.lagP50S.toFixed(2)} s, p99 ${s.lagP99S.toFixed(2)} s; ${cpuTotal(s).toFixed(0)} µs CPU per reading)` : `none of the loads tried`);
-  return `| ${batch} | ${cell(peer)} | ${cell(pipe)} | ${ratio} |`;
+  const pipe = best('pipeline', batch);
+  const single = best('npm start', batch);
+  return `| ${batch} | ${cell(peer)} | ${cell(pipe)} | ${ratio(pipe)} | ${cell(single)} | ${ratio(single)} |`;
 });
 const at = new Date().toISOString();
-const md = `# The pipeline beside Mosquitto → Telegraf — ${at}
+const md = `# The pipeline and npm start beside Mosquitto → Telegraf — ${at}
 
 Machine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}.
 Same machine, same InfluxDB ${INFLUX_VERSION} (each system its own bucket, written with a write-only token), same load generator
-(${DEVICES} devices, QoS 1, ${o.duration} s per step). The pipeline on Kafka ${KAFKA_VERSION}, every service its own process; the peer is
+(${DEVICES} devices, QoS 1, ${o.duration} s per step). The pipeline on Kafka ${KAFKA_VERSION}, every service its own process; \`npm start\`
+one process on its embedded log and store (SQLite, fsync'd commits; its own store, not InfluxDB); the peer is
 Mosquitto (Debian's, any device let in) → Telegraf ${TELEGRAF_VERSION} (\`mqtt_consumer\`, persistent session, acknowledging
 after the write) → InfluxDB. Sustained = 0 lost, published at ≥ 95 % of the offered rate, stored within ${DRAIN_LIMIT_S} s of
 the end of publishing.
 
 ## Highest sustained load
 
-| readings per message | peer | pipeline | ratio (pipeline / peer) |
-|---|---|---|---|
+| readings per message | peer | pipeline | ratio (pipeline / peer) | npm start | ratio (npm start / peer) |
+|---|---|---|---|---|---|
 ${rows.join('\n')}
 
 ## PUBACKs per second (1-reading messages, QoS 1, offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s)
 
-| connections | peer (Mosquitto) | pipeline (gateway, PUBACK after Kafka acks=all) | ratio |
-|---|---|---|---|
+| connections | peer (Mosquitto) | pipeline (gateway, PUBACK after Kafka acks=all) | ratio | npm start (PUBACK after the embedded log's fsync'd commit) | ratio |
+|---|---|---|---|---|---|
 ${PUBACK_CONNECTIONS.map((n) => {
-  const peer = pubackRuns.find((r) => r.system === 'peer' && r.connections === n);
-  const pipe = pubackRuns.find((r) => r.system === 'pipeline' && r.connections === n);
+  const run = (system: Step['system']) => pubackRuns.find((r) => r.system === system && r.connections === n);
+  const peer = run('peer');
   const cell = (r: Pubacks | undefined) => (r ? `${fmt(r.perSecond)}${r.refusedDevices ? ` (${r.refusedDevices} devices refused)` : ''}` : '–');
-  return `| ${n} | ${cell(peer)} | ${cell(pipe)} | ${peer && pipe ? (pipe.perSecond / peer.perSecond).toFixed(2) : '–'} |`;
+  const ratio = (r: Pubacks | undefined) => (peer && r ? (r.perSecond / peer.perSecond).toFixed(2) : '–');
+  return `| ${n} | ${cell(peer)} | ${cell(run('pipeline'))} | ${ratio(run('pipeline'))} | ${cell(run('npm start'))} | ${ratio(run('npm start'))} |`;
 }).join('\n')}
 
 ## Every step

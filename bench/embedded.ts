@@ -8,10 +8,10 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { counterValue, histogramQuantile } from '#shared/http/metrics-text.ts';
 import { procCpuSeconds, publishLoad, waitStored } from './load.ts';
+import { startBenchNpmStart } from './npm-start.ts';
 
 const program = new Command('bench-embedded')
   .option('--devices <n>', 'simulated devices', Number, 200)
@@ -24,19 +24,7 @@ const o = program.opts<{ devices: number; rate: number; batch: number; duration:
 const log = (s: string) => console.error(`[bench] ${s}`);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-embedded-'));
-// LOGIN_QUEUE: the load generator's devices all connect at once from one address (see bench/pipeline-services.ts).
-const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: '19100', HTTP_INGEST_PORT: '18091', LOG_LEVEL: 'warn', LOGIN_QUEUE: '10000' };
-delete env.KAFKA_BROKERS;
-delete env.INFLUX_URL;
-const node = spawn(process.execPath, ['start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', '18840', '--http-port', '18090'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-await new Promise<void>((resolve, reject) => {
-  let out = '';
-  node.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    if (out.includes('Try a device by hand')) resolve();
-  });
-  node.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
-});
+const { node, mqttUrl, stop } = await startBenchNpmStart(dataDir, { mqtt: 18840, http: 18090, httpIngest: 18091, opsBase: 19100 });
 const metrics = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 const written = async () => counterValue(await metrics(19103), 'writer_points_written_total');
 
@@ -45,7 +33,7 @@ try {
   log(`embedded: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings = ${target} readings/s for ${o.duration}s…`);
   let cpuStart: number | undefined;
   let benchCpuStart: NodeJS.CpuUsage | undefined;
-  const summary = await publishLoad(o, 'mqtt://127.0.0.1:18840', dataDir, () => {
+  const summary = await publishLoad(o, mqttUrl, dataDir, () => {
     cpuStart ??= procCpuSeconds(node.pid!);
     benchCpuStart ??= process.cpuUsage();
   });
@@ -97,5 +85,5 @@ Load: ${o.devices} devices × ${o.rate} msg/s × ${o.batch} readings/msg (target
   writeFileSync('bench/reports/embedded.md', md);
   console.log(md);
 } finally {
-  node.kill('SIGTERM');
+  await stop();
 }

@@ -1,0 +1,43 @@
+/**
+ * `npm start` as the benchmarks run it: one process on its embedded log and store (no Kafka, no
+ * InfluxDB), no simulator of its own, on ports of the benchmark's, ready once it prints its
+ * "try a device" hint.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface BenchNpmStart {
+  node: ChildProcess;
+  mqttUrl: string;
+  /** Its embedded store's database file (read-only lookups while it runs). */
+  storePath: string;
+  stop: () => Promise<void>;
+}
+
+export async function startBenchNpmStart(dataDir: string, ports: { mqtt: number; http: number; httpIngest: number; opsBase: number }): Promise<BenchNpmStart> {
+  // LOGIN_QUEUE: the load generator's devices all connect at once from one address (see bench/pipeline-services.ts).
+  const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: String(ports.opsBase), HTTP_INGEST_PORT: String(ports.httpIngest), LOG_LEVEL: 'warn', LOGIN_QUEUE: '10000' };
+  delete env.KAFKA_BROKERS;
+  delete env.INFLUX_URL;
+  const node = spawn(process.execPath, ['start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', String(ports.mqtt), '--http-port', String(ports.http)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    node.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Try a device by hand')) resolve();
+    });
+    node.once('exit', (code) => reject(new Error(`npm start exited with ${code}`)));
+  });
+  node.stdout.resume();
+  return {
+    node,
+    mqttUrl: `mqtt://127.0.0.1:${ports.mqtt}`,
+    storePath: join(dataDir, 'store.db'),
+    stop: async () => {
+      if (node.exitCode !== null) return;
+      const exited = new Promise((r) => node.once('exit', r));
+      node.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
