@@ -31,6 +31,8 @@ export function publishLoad(o: Load, mqttUrl: string, dataDir: string, onPublish
     secretsPath: join(dataDir, 'sim-secrets.json'),
     groundTruthPath: join(dataDir, 'truth.jsonl'),
     maxInflight: 50_000,
+    // A thousand first logins (an scrypt check each) outlast one 10 s connect timeout; devices retry.
+    connectRetryMs: 120_000,
     onProgress: onPublishing,
   });
 }

@@ -44,6 +44,11 @@ export interface SimulationOptions {
   onProgress?: (p: Progress) => void;
   /** Ends the run early (as if its duration were over). */
   signal?: AbortSignal;
+  /**
+   * How long a device whose connection is refused or times out keeps trying, with backoff, before
+   * it counts as refused: real devices retry. 0 (the default): one attempt.
+   */
+  connectRetryMs?: number;
 }
 
 export interface Progress {
@@ -136,20 +141,28 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
 
   async function connect(r: DeviceRun) {
     const id = r.device.deviceId;
-    try {
-      r.client = await mqtt.connectAsync(opts.mqttUrl, {
-        clientId: id,
-        username: id,
-        password: secrets.get(id),
-        clean: true,
-        reconnectPeriod: 500,
-        connectTimeout: 10_000,
-        will: { topic: statusTopic(r.device), payload: Buffer.from('offline'), qos: 1, retain: true },
-      });
-      r.client.on('error', () => undefined); // reconnects are handled by mqtt.js
-      r.client.publish(statusTopic(r.device), 'online', { qos: 1, retain: true });
-    } catch {
-      devicesRefused.push(id);
+    const giveUpAt = Date.now() + (opts.connectRetryMs ?? 0);
+    for (let backoff = 500; ; backoff = Math.min(backoff * 2, 5000)) {
+      try {
+        r.client = await mqtt.connectAsync(opts.mqttUrl, {
+          clientId: id,
+          username: id,
+          password: secrets.get(id),
+          clean: true,
+          reconnectPeriod: 500,
+          connectTimeout: 10_000,
+          will: { topic: statusTopic(r.device), payload: Buffer.from('offline'), qos: 1, retain: true },
+        });
+        r.client.on('error', () => undefined); // reconnects are handled by mqtt.js
+        r.client.publish(statusTopic(r.device), 'online', { qos: 1, retain: true });
+        return;
+      } catch {
+        if (Date.now() + backoff >= giveUpAt) {
+          devicesRefused.push(id);
+          return;
+        }
+        await sleep(backoff * (0.5 + Math.random() / 2)); // jittered, so refused devices do not return in step
+      }
     }
   }
 
