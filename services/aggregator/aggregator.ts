@@ -11,7 +11,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { lastOffset, type BusBatch, type Committed } from '../../shared/bus/bus.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
-import { canonicalReadingSchema, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { parseCanonicalReading, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchOutput, type BatchProcessor, type DecodedRecord } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
@@ -198,7 +198,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     stage: 'aggregate',
     decode: (m) => {
       try {
-        const parsed = canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') || 'null'));
+        const parsed = parseCanonicalReading(JSON.parse(m.value?.toString('utf8') || 'null'));
         return parsed.success ? parsed.data : undefined;
       } catch {
         return undefined;

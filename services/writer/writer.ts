@@ -8,7 +8,7 @@
  */
 import { Counter, Histogram } from 'prom-client';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
-import { canonicalReadingSchema, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { parseCanonicalReading, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
@@ -49,9 +49,9 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     isRefusal: (err: unknown) => store.isRefusal(err),
   };
 
-  const processor: BatchProcessor<ReturnType<typeof canonicalReadingSchema.safeParse>> = {
+  const processor: BatchProcessor<ReturnType<typeof parseCanonicalReading>> = {
     stage: 'write',
-    decode: (m) => canonicalReadingSchema.safeParse(JSON.parse(m.value?.toString('utf8') ?? 'null')),
+    decode: (m) => parseCanonicalReading(JSON.parse(m.value?.toString('utf8') ?? 'null')),
     async process({ topic, partition, records }) {
       const deadLetters: DeadLetterInput[] = [];
       const points: (PointFrom & { reading: CanonicalReading })[] = [];

