@@ -103,6 +103,16 @@ export class GuardedConnection extends Duplex {
     this.socket.write(chunk, cb);
   }
 
+  /**
+   * What was written while corked, as one socket write. mqtt-packet writes a packet as several
+   * small chunks (a PUBACK: type, length, id) inside a cork; without this each chunk became a
+   * system call of its own, taken one after the other — the gateway's largest cost (a profile at
+   * 7,500 PUBACKs/s: 18 % of its CPU in socket writes).
+   */
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.socket.write(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk)), cb);
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
     this.socket.end(cb);
   }
