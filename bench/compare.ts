@@ -29,7 +29,7 @@ import { procCpuSeconds, publishLoad } from './load.ts';
 import { TELEGRAF_VERSION, startPeer } from './peer.ts';
 import { startBenchNpmStart } from './npm-start.ts';
 import { startBenchPipeline } from './pipeline-services.ts';
-import { openReadOnly, type Db } from '#shared/embedded/sqlite.ts';
+import { openReadOnly, type Statement } from '#shared/embedded/sqlite.ts';
 import { VOCABULARY } from '#shared/schemas/kinds.ts';
 
 const DRAIN_LIMIT_S = 10;
@@ -101,11 +101,20 @@ function influxReadings(store: InfluxStore): StoredReadings {
 /** In `npm start`'s embedded store (read-only, beside the running process): its raw points since `from`. */
 function embeddedReadings(storePath: string): StoredReadings {
   const raw = Object.values(VOCABULARY).map((v) => `'${v.raw}'`).join(', ');
-  let db: Db | undefined;
-  const open = () => (db ??= openReadOnly(storePath));
+  // Opened on first use (the store exists once npm start has written), its queries prepared once: the count runs every 0.5 s.
+  let queries: { count: Statement<[number], { n: number }>; keys: Statement<[number], { device: string; ts: number }> } | undefined;
+  const open = () => {
+    if (queries) return queries;
+    const db = openReadOnly(storePath);
+    queries = {
+      count: db.prepare(`SELECT COUNT(*) AS n FROM points WHERE measurement IN (${raw}) AND ts >= ?`),
+      keys: db.prepare(`SELECT device, ts FROM points WHERE measurement IN (${raw}) AND ts >= ?`),
+    };
+    return queries;
+  };
   return {
-    count: async (from) => open().prepare<[number], { n: number }>(`SELECT COUNT(*) AS n FROM points WHERE measurement IN (${raw}) AND ts >= ?`).get(from)?.n ?? 0,
-    keys: async (from) => new Set(open().prepare<[number], { device: string; ts: number }>(`SELECT device, ts FROM points WHERE measurement IN (${raw}) AND ts >= ?`).all(from).map((r) => `${r.device}@${r.ts}`)),
+    count: async (from) => open().count.get(from)?.n ?? 0,
+    keys: async (from) => new Set(open().keys.all(from).map((r) => `${r.device}@${r.ts}`)),
   };
 }
 
