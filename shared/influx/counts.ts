@@ -2,6 +2,7 @@
 import { VOCABULARY } from '../schemas/kinds.ts';
 import type { Kind } from '../schemas/topics.ts';
 import type { InfluxStore } from './client.ts';
+import { presenceFilter, str } from './telemetry-store.ts';
 
 export async function countRawPoints(store: InfluxStore, measurement: Kind): Promise<number> {
   const rows = await store.query().collectRows<{ _value: number }>(
@@ -15,6 +16,5 @@ export async function countRawPoints(store: InfluxStore, measurement: Kind): Pro
  * Pipe it into `count()` or `keep()`.
  */
 export function readingsSince(bucket: string, from: Date): string {
-  const filter = Object.values(VOCABULARY).map((v) => `(r._measurement == "${v.raw}" and r._field == "${v.presenceField}")`).join(' or ');
-  return `from(bucket: "${bucket}") |> range(start: ${from.toISOString()}) |> filter(fn: (r) => ${filter})`;
+  return `from(bucket: ${str(bucket)}) |> range(start: ${from.toISOString()}) |> filter(fn: (r) => ${presenceFilter()})`;
 }

@@ -26,6 +26,12 @@ const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\
  */
 export const halfOpenRange = (from: number, to: number) => `range(start: time(v: ${ns(from)}), stop: time(v: ${ns(to) - 1n}))`;
 
+/** Flux: a raw reading's presence field (every reading of a kind has it: it marks "a reading arrived"). */
+export const presenceFilter = () =>
+  Object.values(VOCABULARY)
+    .map((v) => `(r._measurement == ${str(v.raw)} and r._field == ${str(v.presenceField)})`)
+    .join(' or ');
+
 /** Line protocol for the points that have fields (the others are not points InfluxDB can hold). */
 function lines(points: StorePoint[]): string[] {
   const out: string[] = [];
@@ -116,10 +122,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
-    // Every reading of a kind has its presence field: it marks "a reading arrived".
-    const presence = Object.values(VOCABULARY)
-      .map((v) => `(r._measurement == ${str(v.raw)} and r._field == ${str(v.presenceField)})`)
-      .join(' or ');
+    const presence = presenceFilter();
     const flux = `from(bucket: ${str(this.raw.bucket)})
   |> range(start: time(v: ${ns(q.since)}))
   |> filter(fn: (r) => ${presence})${municipalityFilter(q.municipality)}
