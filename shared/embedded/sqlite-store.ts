@@ -2,12 +2,15 @@
  * The telemetry store embedded in SQLite, for one machine. One table of points keyed like
  * InfluxDB's (measurement, series = sorted tag set, timestamp); a rewrite merges fields as
  * InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
- * measurement, municipality and time through indexes.
+ * measurement, municipality and time through indexes. Writes are committed by a thread of their
+ * own (`store-writer-thread.ts`), so their fsync does not stop the process's event loop.
  */
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
-import { seriesKey, type StorePoint, type TelemetryStore } from '../store/store.ts';
+import type { StorePoint, TelemetryStore } from '../store/store.ts';
 import { openDatabase, sqliteCode, type Db } from './sqlite.ts';
+import type { storeWriterCalls } from './store-writer-thread.ts';
+import { ThreadCalls } from './thread-calls.ts';
 
 
 interface PointRow {
@@ -21,7 +24,8 @@ interface PointRow {
 export class SqliteStore implements TelemetryStore {
   readonly kind = 'embedded';
   private readonly db: Db;
-  private readonly upsert;
+  /** Started at the first write: a store opened only to read (the KPI CLI) starts no thread. */
+  private readonly writer: ThreadCalls<typeof storeWriterCalls>;
 
   readonly path: string;
 
@@ -42,27 +46,11 @@ export class SqliteStore implements TelemetryStore {
       CREATE INDEX IF NOT EXISTS points_by_municipality ON points (measurement, municipality, ts);
       CREATE INDEX IF NOT EXISTS points_by_device ON points (measurement, device, ts);
     `);
-    this.upsert = this.db.prepare(`
-      INSERT INTO points (measurement, series, ts, municipality, device, tags, fields)
-      VALUES (@measurement, @series, @ts, @municipality, @device, @tags, @fields)
-      ON CONFLICT (measurement, series, ts) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)`);
+    this.writer = new ThreadCalls(new URL('./store-writer-thread.ts', import.meta.url), { path });
   }
 
   async write(points: StorePoint[]): Promise<void> {
-    const tx = this.db.transaction((ps: StorePoint[]) => {
-      for (const p of ps) {
-        this.upsert.run({
-          measurement: p.measurement,
-          series: seriesKey(p.tags),
-          ts: p.ts,
-          municipality: p.tags.municipality ?? '',
-          device: p.tags.device ?? '',
-          tags: JSON.stringify(p.tags),
-          fields: JSON.stringify(p.fields),
-        });
-      }
-    });
-    tx(points);
+    if (points.length > 0) await this.writer.call('write', points);
   }
 
   isRefusal(err: unknown): boolean {
@@ -141,6 +129,7 @@ export class SqliteStore implements TelemetryStore {
   }
 
   async close(): Promise<void> {
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

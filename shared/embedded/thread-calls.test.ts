@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { sqliteCode } from './sqlite.ts';
+import type { testCalls } from './thread-calls.test-thread.ts';
+import { ThreadCalls } from './thread-calls.ts';
+
+const thread = () => new ThreadCalls<typeof testCalls>(new URL('./thread-calls.test-thread.ts', import.meta.url), {});
+
+describe('ThreadCalls', () => {
+  it('answers each call with its result, in the order the calls were made', async () => {
+    const t = thread();
+    const order: number[] = [];
+    const calls = [t.call('slow', 60).then((v) => order.push(v)), t.call('slow', 1).then((v) => order.push(v)), t.call('echo', { a: [1, 'b'] })];
+    expect(await calls[2]).toEqual({ a: [1, 'b'] });
+    await Promise.all(calls);
+    expect(order).toEqual([60, 1]);
+    await t.close();
+  });
+
+  it("keeps what callers tell errors apart by: the class, the message and SQLite's errcode", async () => {
+    const t = thread();
+    const full = await t.call('failFull', undefined as never).catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(Error);
+    expect((full as Error).message).toBe('database or disk is full');
+    expect(sqliteCode(full)).toBe('SQLITE_FULL');
+    const type = await t.call('failType', undefined as never).catch((e: unknown) => e);
+    expect(type).toBeInstanceOf(TypeError);
+    expect(sqliteCode(type)).toBeUndefined();
+    expect(await t.call('echo', 'still answering')).toBe('still answering');
+    await t.close();
+  });
+
+  it('rejects the pending calls of a thread that dies, and starts a new one for the next call', async () => {
+    const t = thread();
+    const dying = t.call('die', undefined as never);
+    const behind = t.call('echo', 'never answered');
+    await expect(dying).rejects.toThrow(/stopped: exit code 3/);
+    await expect(behind).rejects.toThrow(/stopped/);
+    expect(await t.call('echo', 7)).toBe(7);
+    await t.close();
+  });
+
+  it('close waits for the calls under way', async () => {
+    const t = thread();
+    let answered = false;
+    void t.call('slow', 100).then(() => (answered = true));
+    await t.close();
+    expect(answered).toBe(true);
+  });
+});
