@@ -4,7 +4,8 @@
  * is on disk (WAL, synchronous=FULL), so the gateway's PUBACK after it means what it means with
  * Kafka. Consumers read from their committed offset, hand batches to the same stage code as on
  * Kafka, and commit the offset the stage names. One process owns the file; every group has one
- * member, which owns every partition.
+ * member, which owns every partition. Appends and offset commits are made by a thread of their own
+ * (`log-writer-thread.ts`), so their fsync does not stop the process's event loop; reads stay here.
  *
  * Retention: records every group has committed past, and older than an hour, are deleted; topics
  * nobody consumes (dead letters) keep records for RETENTION_MS.
@@ -12,9 +13,12 @@
 import { EventEmitter } from 'node:events';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { sleep } from '../time.ts';
-import { type Bus, type BusBatch, type BusConsumer, type BusMessage, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
+import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
-import { openDatabase, type Db, type Statement } from './sqlite.ts';
+import { storedLogEnd } from './log-records.ts';
+import type { logWriterCalls } from './log-writer-thread.ts';
+import { openDatabase, type Db } from './sqlite.ts';
+import { ThreadCalls } from './thread-calls.ts';
 
 const BATCH_RECORDS = 1000;
 const IDLE_POLL_MS = 200;
@@ -22,23 +26,14 @@ const PRUNE_EVERY_MS = 60_000;
 const PRUNE_MIN_AGE_MS = 3_600_000;
 const RETENTION_MS = 7 * 86_400_000;
 
-/** FNV-1a of the key: a device's records always land in the same partition, in order. */
-function partitionOf(key: string, partitions: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % partitions;
-}
-
-
 export class SqliteBus implements Bus {
   readonly kind = 'embedded';
   private readonly db: Db;
   private readonly partitions = new Map<string, number>();
-  /** Next offset per `topic:partition` (the log end). */
+  /** Next offset per `topic:partition` (the log end), as of the last append answered. */
   private readonly ends = new Map<string, number>();
+  /** Started at the first append or commit: a log opened only to read starts no thread. */
+  private readonly writer: ThreadCalls<typeof logWriterCalls>;
   private readonly appended = new EventEmitter();
   private readonly pruner: NodeJS.Timeout;
 
@@ -62,6 +57,7 @@ export class SqliteBus implements Bus {
     `);
     for (const t of this.db.prepare<[], { topic: string; partitions: number }>('SELECT topic, partitions FROM topics').all()) this.partitions.set(t.topic, t.partitions);
     this.appended.setMaxListeners(0);
+    this.writer = new ThreadCalls(new URL('./log-writer-thread.ts', import.meta.url), { path });
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_EVERY_MS).unref();
   }
 
@@ -87,34 +83,19 @@ export class SqliteBus implements Bus {
     const k = `${topic}:${partition}`;
     let e = this.ends.get(k);
     if (e === undefined) {
-      const row = this.db.prepare<[string, number], { last: number | null }>('SELECT MAX(offset) AS last FROM records WHERE topic = ? AND partition = ?').get(topic, partition);
-      // An emptied (pruned) log continues after the highest committed offset, never reusing one.
-      const committed = this.db.prepare<[string, number], { last: number | null }>('SELECT MAX(offset) AS last FROM commits WHERE topic = ? AND partition = ?').get(topic, partition);
-      e = Math.max((row?.last ?? -1) + 1, committed?.last ?? 0);
+      e = storedLogEnd(this.db, topic, partition);
       this.ends.set(k, e);
     }
     return e;
   }
 
   async producer(): Promise<BusProducer> {
-    const insert = this.db.prepare('INSERT INTO records (topic, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
-    const append = this.db.transaction((topic: string, messages: BusMessage[]) => {
-      const n = this.partitionCount(topic);
-      const touched = new Map<number, number>();
-      for (const m of messages) {
-        const p = partitionOf(m.key, n);
-        const offset = touched.get(p) ?? this.end(topic, p);
-        insert.run(topic, p, offset, Buffer.from(m.key), typeof m.value === 'string' ? Buffer.from(m.value) : m.value, m.timestamp ? Number(m.timestamp) : Date.now());
-        touched.set(p, offset + 1);
-      }
-      return touched;
-    });
     return {
       send: async (topic, messages) => {
         if (messages.length === 0) return;
-        // The transaction commits (fsync) before the ends move and consumers are told.
-        const touched = append(topic, messages);
-        for (const [p, end] of touched) this.ends.set(`${topic}:${p}`, end);
+        // Answered once the transaction is on disk; only then do the ends move and consumers hear.
+        const touched = await this.writer.call('append', { topic, partitions: this.partitionCount(topic), messages });
+        for (const [p, end] of touched) this.ends.set(`${topic}:${p}`, Math.max(end, this.ends.get(`${topic}:${p}`) ?? 0));
         this.appended.emit(topic);
       },
       close: async () => undefined,
@@ -126,21 +107,15 @@ export class SqliteBus implements Bus {
     return new Map(rows.map((r) => [r.partition, { offset: String(r.offset), metadata: r.metadata }]));
   }
 
-  /** Runs after every batch of every group: prepared once. */
-  private commitStatement?: Statement<[string, string, number, number, string | null]>;
-
-  private commit(groupId: string, topic: string, partition: number, c: { offset: string; metadata?: string }) {
-    this.commitStatement ??= this.db.prepare<[string, string, number, number, string | null]>(
-      'INSERT INTO commits (group_id, topic, partition, offset, metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata',
-    );
-    this.commitStatement.run(groupId, topic, partition, Number(c.offset), c.metadata ?? null);
+  private commit(groupId: string, topic: string, partition: number, c: { offset: string; metadata?: string }): Promise<void> {
+    return this.writer.call('commit', { groupId, topic, partition, offset: Number(c.offset), metadata: c.metadata ?? null });
   }
 
   async consume(o: ConsumeOptions): Promise<BusConsumer> {
     const n = this.partitionCount(o.topic);
     const committed = await this.committed(o.groupId, o.topic);
     // A new group is registered at offset 0, so retention keeps what it has not read yet.
-    for (let p = 0; p < n; p++) if (!committed.has(p)) this.commit(o.groupId, o.topic, p, { offset: '0' });
+    for (let p = 0; p < n; p++) if (!committed.has(p)) await this.commit(o.groupId, o.topic, p, { offset: '0' });
     const read = this.db.prepare<[string, number, number, number], { offset: number; key: Buffer | null; value: Buffer | null; ts: number }>(
       'SELECT offset, key, value, ts FROM records WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
     );
@@ -193,7 +168,8 @@ export class SqliteBus implements Bus {
         const batch: BusBatch = {
           topic: o.topic,
           partition,
-          highWatermark: String(this.end(o.topic, partition)),
+          // Rows committed by the writer thread can be read before its answer moved the end here.
+          highWatermark: String(Math.max(this.end(o.topic, partition), rows.at(-1)!.offset + 1)),
           messages: rows.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value, timestamp: String(r.ts) })),
         };
         await acquire();
@@ -203,7 +179,7 @@ export class SqliteBus implements Bus {
           // batch with backoff instead of stopping the stage, which recovers once the cause goes.
           done = await retryBatch(async () => {
             const result = await o.handle(batch, { heartbeat: async () => undefined, stillOwned: () => running });
-            if (result.commit) this.commit(o.groupId, o.topic, partition, result.commit);
+            if (result.commit) await this.commit(o.groupId, o.topic, partition, result.commit);
           }, { ...batchRetryOptions(o, partition, () => running), signal: stopping.signal });
         } finally {
           release();
@@ -257,6 +233,7 @@ export class SqliteBus implements Bus {
 
   async close(): Promise<void> {
     clearInterval(this.pruner);
+    await this.writer.close();
     if (this.db.open) this.db.close();
   }
 }

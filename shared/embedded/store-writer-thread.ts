@@ -1,13 +1,14 @@
 /**
- * The embedded store's writes, in a worker thread of their own (see `thread-calls.ts` for why):
- * every batch of points is one transaction, committed (fsync'd) before the call answers, so a
+ * The embedded store's writes, in a worker thread of their own (see `thread-calls.ts` for why).
+ * The writes waiting for the thread are committed together (`group-commit.ts`: one fsync for the
+ * writer's and the aggregator's batches alike), each all or nothing, before any is answered, so a
  * write that resolved is on disk exactly as before. The store's reads stay on the caller's thread
  * and see every answered write (write-ahead log: each read starts from the last commit).
  */
 import { workerData } from 'node:worker_threads';
 import { seriesKey, type StorePoint } from '../store/store.ts';
 import { openDatabase } from './sqlite.ts';
-import { answerCalls } from './thread-calls.ts';
+import { answerInGroupCommits } from './group-commit.ts';
 
 const db = openDatabase((workerData as { path: string }).path);
 const upsert = db.prepare(`
@@ -15,7 +16,7 @@ const upsert = db.prepare(`
   VALUES (@measurement, @series, @ts, @municipality, @device, @tags, @fields)
   ON CONFLICT (measurement, series, ts) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)`);
 
-const write = db.transaction((points: StorePoint[]) => {
+const write = (points: StorePoint[]) => {
   for (const p of points) {
     upsert.run({
       measurement: p.measurement,
@@ -27,10 +28,8 @@ const write = db.transaction((points: StorePoint[]) => {
       fields: JSON.stringify(p.fields),
     });
   }
-});
-
-export const storeWriterCalls = {
-  write: (points: StorePoint[]) => write(points),
 };
 
-answerCalls(storeWriterCalls);
+export const storeWriterCalls = { write };
+
+answerInGroupCommits(db, storeWriterCalls);

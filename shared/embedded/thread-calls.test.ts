@@ -18,11 +18,11 @@ describe('ThreadCalls', () => {
 
   it("keeps what callers tell errors apart by: the class, the message and SQLite's errcode", async () => {
     const t = thread();
-    const full = await t.call('failFull', undefined as never).catch((e: unknown) => e);
+    const full = await t.call('failFull', undefined).catch((e: unknown) => e);
     expect(full).toBeInstanceOf(Error);
     expect((full as Error).message).toBe('database or disk is full');
     expect(sqliteCode(full)).toBe('SQLITE_FULL');
-    const type = await t.call('failType', undefined as never).catch((e: unknown) => e);
+    const type = await t.call('failType', undefined).catch((e: unknown) => e);
     expect(type).toBeInstanceOf(TypeError);
     expect(sqliteCode(type)).toBeUndefined();
     expect(await t.call('echo', 'still answering')).toBe('still answering');
@@ -31,7 +31,7 @@ describe('ThreadCalls', () => {
 
   it('rejects the pending calls of a thread that dies, and starts a new one for the next call', async () => {
     const t = thread();
-    const dying = t.call('die', undefined as never);
+    const dying = t.call('die', undefined);
     const behind = t.call('echo', 'never answered');
     await expect(dying).rejects.toThrow(/stopped: exit code 3/);
     await expect(behind).rejects.toThrow(/stopped/);

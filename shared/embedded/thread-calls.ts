@@ -7,8 +7,9 @@
  * `ThreadCalls` (the caller's side) starts the thread at the first call, keeps the process alive
  * only while calls are pending, and rejects every pending call when the thread dies (the next
  * call starts a new one). `answerCalls` (the thread's side) runs each call's handler in arrival
- * order. Errors come back with what callers tell them apart by: their class (TypeError,
- * RangeError, Error), message and SQLite's `errcode`.
+ * order; `answerCallBatches` hands a thread every call waiting at once (for group commit). Errors
+ * come back with what callers tell them apart by: their class (TypeError, RangeError, Error),
+ * message and SQLite's `errcode`.
  */
 import { parentPort, Worker } from 'node:worker_threads';
 
@@ -42,23 +43,56 @@ const rebuild = (c: CarriedError): Error => {
   return err;
 };
 
-/** The thread's side: answers each call with its handler's result (awaited), in arrival order. */
-export function answerCalls(handlers: Handlers): void {
+/** What became of one call, on the thread's side. */
+export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+/**
+ * The thread's side, a batch at a time: every call that arrived while the previous batch was
+ * being answered is handed to `answerAll` together (in arrival order), so a thread can make one
+ * commit for all of them. `answerAll` gives one outcome per call, in the same order.
+ */
+export function answerCallBatches(answerAll: (calls: { op: string; arg: unknown }[]) => Outcome[] | Promise<Outcome[]>): void {
   const port = parentPort;
   if (!port) throw new Error('answerCalls runs inside a worker thread');
-  let chain = Promise.resolve();
-  port.on('message', (call: Call) => {
-    chain = chain.then(async () => {
-      let answer: Answer;
-      try {
-        const handler = handlers[call.op];
-        if (!handler) throw new Error(`no such call '${call.op}'`);
-        answer = { id: call.id, ok: true, value: await handler(call.arg as never) };
-      } catch (err) {
-        answer = { id: call.id, ok: false, error: carry(err) };
-      }
-      port.postMessage(answer);
+  const queue: Call[] = [];
+  let scheduled = false;
+  const drain = async () => {
+    const calls = queue.splice(0);
+    let outcomes: Outcome[];
+    try {
+      outcomes = await answerAll(calls);
+    } catch (err) {
+      outcomes = calls.map(() => ({ ok: false, error: err }));
+    }
+    calls.forEach((c, i) => {
+      const o = outcomes[i] ?? { ok: false, error: new Error('no answer') };
+      port.postMessage((o.ok ? { id: c.id, ok: true, value: o.value } : { id: c.id, ok: false, error: carry(o.error) }) satisfies Answer);
     });
+    scheduled = queue.length > 0;
+    if (scheduled) setImmediate(() => void drain());
+  };
+  port.on('message', (call: Call) => {
+    queue.push(call);
+    // After the messages already waiting on the port: they join this batch.
+    if (!scheduled) setImmediate(() => void drain());
+    scheduled = true;
+  });
+}
+
+/** The thread's side, one call at a time: each call's handler (awaited), in arrival order. */
+export function answerCalls(handlers: Handlers): void {
+  answerCallBatches(async (calls) => {
+    const outcomes: Outcome[] = [];
+    for (const c of calls) {
+      try {
+        const handler = handlers[c.op];
+        if (!handler) throw new Error(`no such call '${c.op}'`);
+        outcomes.push({ ok: true, value: await handler(c.arg as never) });
+      } catch (err) {
+        outcomes.push({ ok: false, error: err });
+      }
+    }
+    return outcomes;
   });
 }
 

@@ -1,0 +1,47 @@
+/**
+ * Group commit for a thread that owns an embedded database's writes: every call waiting for the
+ * thread runs in one transaction, each call inside a savepoint of its own, and one fsync'd COMMIT
+ * makes them all durable before any is answered. A call that fails rolls back only its own
+ * changes and gets its own error; a COMMIT that fails (disk full) fails every call in it, and
+ * nothing of theirs is on disk.
+ *
+ * Handlers run synchronously inside the transaction. What must only happen once the data is on
+ * disk (moving the log ends) waits for `committed`; `rolledBack` undoes what a handler staged.
+ */
+import type { Db } from './sqlite.ts';
+import { answerCallBatches, type Outcome } from './thread-calls.ts';
+
+type SyncHandlers = Record<string, (arg: never) => unknown>;
+
+export function answerInGroupCommits(db: Db, handlers: SyncHandlers, hooks: { committed?: () => void; rolledBack?: () => void } = {}): void {
+  answerCallBatches((calls) => {
+    const outcomes: Outcome[] = [];
+    try {
+      db.exec('BEGIN');
+      for (const c of calls) {
+        db.exec('SAVEPOINT call');
+        try {
+          const handler = handlers[c.op];
+          if (!handler) throw new Error(`no such call '${c.op}'`);
+          outcomes.push({ ok: true, value: handler(c.arg as never) });
+          db.exec('RELEASE call');
+        } catch (err) {
+          db.exec('ROLLBACK TO call');
+          db.exec('RELEASE call');
+          outcomes.push({ ok: false, error: err });
+        }
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // SQLite rolled back itself (a failed COMMIT can end the transaction).
+      }
+      hooks.rolledBack?.();
+      return calls.map(() => ({ ok: false, error: err }));
+    }
+    hooks.committed?.();
+    return outcomes;
+  });
+}
