@@ -254,58 +254,73 @@ const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: 
 const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN')));
 const steps: Step[] = [];
 
-/** The peer: Mosquitto → Telegraf, writing with a write-only token to a bucket of its own. */
-async function measurePeer(batch: number, influxd: number): Promise<Step[]> {
-  const access = await provisionStore(`${id}_${batch}_telegraf`.replace(/-/g, '_'));
-  const store = influxReadings(new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken }));
-  const dir = mkdtempSync(join(tmpdir(), `${id}-telegraf-`));
-  const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: access.tokens.writer }, log);
-  try {
-    log(`peer (Mosquitto → Telegraf ${TELEGRAF_VERSION}), ${batch} reading(s) per message…`);
-    const pids = { mosquitto: peer.mosquitto.pid!, telegraf: peer.telegraf.pid!, influxdb: influxd };
-    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('peer', `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dir, n));
-    return await sweep('peer', batch, (offered) => step('peer', batch, offered, `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dir, store, pids));
-  } finally {
-    await peer.stop();
-  }
+/** What a measurement needs of a running system: where devices connect, its data directory, its store, its processes. */
+interface Running {
+  mqttUrl: string;
+  dataDir: string;
+  store: StoredReadings;
+  pids: Record<string, number>;
 }
+type Launch = <T>(name: string, use: (r: Running) => Promise<T>) => Promise<T>;
+
+/** The peer: Mosquitto → Telegraf, writing with a write-only token to a bucket of its own. */
+const withPeer =
+  (influxd: number): Launch =>
+  async (name, use) => {
+    const access = await provisionStore(`${id}_${name}_telegraf`.replace(/-/g, '_'));
+    const dir = mkdtempSync(join(tmpdir(), `${id}-telegraf-`));
+    const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: access.tokens.writer }, log);
+    try {
+      const store = influxReadings(new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken }));
+      return await use({ mqttUrl: `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dataDir: dir, store, pids: { mosquitto: peer.mosquitto.pid!, telegraf: peer.telegraf.pid!, influxdb: influxd } });
+    } finally {
+      await peer.stop();
+    }
+  };
 
 /** The pipeline on Kafka, every service its own process. */
-async function measurePipeline(batch: number, influxd: number): Promise<Step[]> {
-  const pipeline = await startBenchPipeline(env, `${id}-${batch}`, o.partitions);
-  try {
-    log(`pipeline on Kafka, ${batch} reading(s) per message…`);
-    const store = influxReadings(new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken }));
-    const pids: Record<string, number> = { kafka: kafkaPid()!, influxdb: influxd };
-    for (const [name, child] of pipeline.services.children) pids[name] = child.pid!;
-    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('pipeline', pipeline.mqttUrl, pipeline.dataDir, n));
-    return await sweep('pipeline', batch, (offered) => step('pipeline', batch, offered, pipeline.mqttUrl, pipeline.dataDir, store, pids));
-  } finally {
-    await pipeline.services.stop();
-  }
-}
+const withPipeline =
+  (influxd: number): Launch =>
+  async (name, use) => {
+    const pipeline = await startBenchPipeline(env, `${id}-${name}`, o.partitions);
+    try {
+      const store = influxReadings(new InfluxStore({ ...pipeline.access, INFLUX_TOKEN: pipeline.access.operatorToken }));
+      const pids: Record<string, number> = { kafka: kafkaPid()!, influxdb: influxd };
+      for (const [n, child] of pipeline.services.children) pids[n] = child.pid!;
+      return await use({ mqttUrl: pipeline.mqttUrl, dataDir: pipeline.dataDir, store, pids });
+    } finally {
+      await pipeline.services.stop();
+    }
+  };
 
 /** `npm start`: one process, on its embedded log and store. */
-async function measureNpmStart(batch: number): Promise<Step[]> {
-  const dir = mkdtempSync(join(tmpdir(), `${id}-npm-start-`));
+const withNpmStart: Launch = async (name, use) => {
+  const dir = mkdtempSync(join(tmpdir(), `${id}-npm-start-${name}-`));
   const single = await startBenchNpmStart(dir, { mqtt: 18860, http: 18061, httpIngest: 18062, opsBase: 19300 });
   try {
-    log(`npm start (embedded), ${batch} reading(s) per message…`);
-    const store = embeddedReadings(single.storePath);
-    const pids = { 'npm start': single.node.pid! };
-    if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await pubacks('npm start', single.mqttUrl, dir, n));
-    return await sweep('npm start', batch, (offered) => step('npm start', batch, offered, single.mqttUrl, dir, store, pids));
+    return await use({ mqttUrl: single.mqttUrl, dataDir: dir, store: embeddedReadings(single.storePath), pids: { 'npm start': single.node.pid! } });
   } finally {
     await single.stop();
   }
+};
+
+/**
+ * One system at one message size: its PUBACK runs (1-reading messages only), then rising loads.
+ * Each PUBACK run gets a fresh instance, and so do the loads: a PUBACK run leaves a backlog far
+ * beyond what the stages drain in seconds, which would otherwise slow whatever runs next.
+ */
+async function measure(system: Step['system'], label: string, launch: Launch, batch: number): Promise<Step[]> {
+  log(`${label}, ${batch} reading(s) per message…`);
+  if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n)));
+  return launch(`${batch}`, (r) => sweep(system, batch, (offered) => step(system, batch, offered, r.mqttUrl, r.dataDir, r.store, r.pids)));
 }
 
 try {
   const influxd = influxPid()!;
   for (const batch of batches) {
-    if (systems.includes('peer')) steps.push(...(await measurePeer(batch, influxd)));
-    if (systems.includes('pipeline')) steps.push(...(await measurePipeline(batch, influxd)));
-    if (systems.includes('npm-start')) steps.push(...(await measureNpmStart(batch)));
+    if (systems.includes('peer')) steps.push(...(await measure('peer', `peer (Mosquitto → Telegraf ${TELEGRAF_VERSION})`, withPeer(influxd), batch)));
+    if (systems.includes('pipeline')) steps.push(...(await measure('pipeline', 'pipeline on Kafka', withPipeline(influxd), batch)));
+    if (systems.includes('npm-start')) steps.push(...(await measure('npm start', 'npm start (embedded)', withNpmStart, batch)));
   }
 } finally {
   if (started.length > 0) await down(started);
