@@ -65,7 +65,7 @@ const fatalLog = createLogger('start', cfg.LOG_LEVEL, logFile(logPath));
 let node: SingleNode;
 try {
   node = await startSingleNode(cfg, env, {
-    logDestination: logFile(logPath),
+    logPath,
     onFatal: (stage, err) => {
       // Into the log file too, so the reason survives the console.
       fatalLog.fatal({ stage, err: err.message }, 'stage stopped for good');
@@ -132,10 +132,10 @@ const simulation = async () => {
 };
 const simulating = o.simulate ? simulation().catch((err: Error) => console.error(`simulator stopped: ${err.message}`)) : undefined;
 
-let last = await sampleStatus(node.registries);
+let last = await sampleStatus(node.metrics);
 const statusTimer = setInterval(
   () =>
-    void sampleStatus(node.registries).then((now) => {
+    void sampleStatus(node.metrics).then((now) => {
       const line = statusLine(last, now);
       last = now;
       if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);

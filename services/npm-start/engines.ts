@@ -13,6 +13,7 @@ import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
+import type { MessagePort } from 'node:worker_threads';
 
 export interface Engines {
   bus: Bus;
@@ -22,7 +23,8 @@ export interface Engines {
   close(): Promise<void>;
 }
 
-export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger): Engines {
+/** `opts.logWriter`: in a second thread, the embedded log's writer of the first (`SqliteBus.connectWriter()`). */
+export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger, opts: { logWriter?: MessagePort | undefined } = {}): Engines {
   let bus: Bus;
   let busLabel: string;
   if (env.KAFKA_BROKERS) {
@@ -30,7 +32,7 @@ export function openEngines(env: NodeJS.ProcessEnv, dataDir: string, log: Logger
     bus = new KafkaBus(createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: 'smartcity-node', log }));
     busLabel = `Kafka ${k.KAFKA_BROKERS.join(',')}`;
   } else {
-    const sqlite = new SqliteBus(join(dataDir, 'bus.db'));
+    const sqlite = new SqliteBus(join(dataDir, 'bus.db'), opts.logWriter ? { writer: opts.logWriter } : {});
     bus = sqlite;
     busLabel = `embedded log ${sqlite.path}`;
   }

@@ -3,85 +3,119 @@
  * aggregator, KPI API and page — in one process, on the bus and store of `openEngines`. The
  * stages are the same code the separate services run; each keeps its own configuration (from the
  * same environment), metrics registry and ops endpoints.
+ *
+ * Two threads: this one runs what devices and users talk to (gateway, KPI API and page); the
+ * stages that work through the log run in `stages-thread.ts`. One event loop for all of them made
+ * every PUBACK wait behind the workers' batches; with two, each has a core of the machine's.
  */
 import { join } from 'node:path';
-import type { Registry } from 'prom-client';
+import { Worker } from 'node:worker_threads';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
-import { parseConfig } from '../../shared/config.ts';
+import { ConfigError } from '../../shared/config-error.ts';
+import { SqliteBus } from '../../shared/embedded/sqlite-bus.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
-import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { AGGREGATE_MEASUREMENTS, RAW_MEASUREMENTS } from '../../shared/schemas/kinds.ts';
-import type { RunningStage, StageDefinition } from '../../shared/stages/stage.ts';
+import type { StageDefinition } from '../../shared/stages/stage.ts';
 import { CATALOGUE } from '../catalogue.ts';
 import type { SingleNodeConfig } from './config.ts';
 import { openEngines, type Engines } from './engines.ts';
+import { startStages, type StartedStages } from './stages.ts';
+import type { FromStagesThread, StagesThreadData, ToStagesThread } from './stages-thread.ts';
 
 const DAY_MS = 86_400_000;
 
 /** The stages `npm start` runs, in start order. */
 export const SINGLE_NODE_STAGES: StageDefinition[] = CATALOGUE.filter((s) => s.singleNode);
 
+/** The stages that only work through the log: they run in the second thread. */
+const LOG_WORKERS = new Set(['normalizer', 'writer', 'aggregator']);
+
 /** Deletes raw points older than RAW_RETENTION_DAYS and aggregates older than AGG_RETENTION_DAYS. */
 export function applyRetention(store: SqliteStore, cfg: Pick<SingleNodeConfig, 'RAW_RETENTION_DAYS' | 'AGG_RETENTION_DAYS'>, now: number): number {
   return store.deleteBefore(RAW_MEASUREMENTS, now - cfg.RAW_RETENTION_DAYS * DAY_MS) + store.deleteBefore(AGGREGATE_MEASUREMENTS, now - cfg.AGG_RETENTION_DAYS * DAY_MS);
 }
 
-/** A stage's ops port here: its service default moved by OPS_PORT_BASE (9100 keeps 9101…9105); 0 = any free port. */
-const opsPortOf = (cfg: SingleNodeConfig, stage: StageDefinition) => (cfg.OPS_PORT_BASE === 0 ? 0 : cfg.OPS_PORT_BASE + ((parseConfig(stage.env, {}) as { OPS_PORT: number }).OPS_PORT - 9100));
-
 export interface SingleNode {
   engines: Engines;
   devices: DeviceRegistry;
   keys: ApiKeyStore;
-  /** Each stage's metrics, by stage name. */
-  registries: Record<string, Registry>;
+  /** A stage's metrics (Prometheus text), whichever thread it runs in. */
+  metrics: (stage: string) => Promise<string>;
   /** What each stage says of itself once started (its listening ports, …), by stage name. */
   described: Record<string, Record<string, unknown>>;
   /** Stops taking readings, drains every stage, closes the files. */
   stop(): Promise<void>;
 }
 
-export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.ProcessEnv, opts: { logDestination?: Parameters<typeof createLogger>[2]; onFatal: (stage: string, err: Error) => void }): Promise<SingleNode> {
-  const engines = openEngines(env, cfg.DATA_DIR, createLogger('bus', cfg.LOG_LEVEL, opts.logDestination));
+/** The second thread, started: its stages are running once this resolves. */
+async function startStagesThread(data: StagesThreadData, onFatal: (stage: string, err: Error) => void) {
+  const thread = new Worker(new URL('./stages-thread.ts', import.meta.url), { workerData: data, transferList: data.logWriter ? [data.logWriter] : [] });
+  let stopping = false;
+  const metricsWaiting = new Map<number, (text: string) => void>();
+  let nextId = 0;
+  const stopped = new Promise<void>((resolve) => thread.on('message', (m: FromStagesThread) => 'stopped' in m && resolve()));
+  const described = await new Promise<Record<string, Record<string, unknown>>>((resolve, reject) => {
+    thread.on('message', (m: FromStagesThread) => {
+      if ('started' in m) resolve(m.started);
+      else if ('failed' in m) reject(m.failed.config ? new ConfigError(m.failed.message) : Object.assign(new Error(m.failed.message), m.failed));
+      else if ('fatal' in m) onFatal(m.fatal.stage, new Error(m.fatal.message));
+      else if ('metrics' in m) metricsWaiting.get(m.metrics)?.(m.text);
+    });
+    thread.on('error', (err: Error) => (stopping ? undefined : onFatal('stages thread', err)));
+    thread.on('exit', (code) => {
+      reject(new Error(`the stages thread exited with ${code} while starting`));
+      if (!stopping) onFatal('stages thread', new Error(`exited with ${code}`));
+    });
+  });
+  const send = (m: ToStagesThread) => thread.postMessage(m);
+  return {
+    described,
+    metrics: (stage: string) =>
+      new Promise<string>((resolve) => {
+        const id = nextId++;
+        metricsWaiting.set(id, (text) => {
+          metricsWaiting.delete(id);
+          resolve(text);
+        });
+        send({ metrics: id, stage });
+      }),
+    async stop() {
+      stopping = true;
+      send({ stop: true });
+      await stopped;
+      await thread.terminate();
+    },
+  };
+}
+
+export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.ProcessEnv, opts: { logPath?: string; onFatal: (stage: string, err: Error) => void }): Promise<SingleNode> {
+  const engines = openEngines(env, cfg.DATA_DIR, createLogger('bus', cfg.LOG_LEVEL));
   const devices = new DeviceRegistry(join(cfg.DATA_DIR, 'devices.json'));
   const unwatch = devices.watch(() => undefined);
   const keys = new ApiKeyStore(join(cfg.DATA_DIR, 'api-keys.json'));
-  const registries: Record<string, Registry> = {};
-  const running: { stage: string; run: RunningStage; ops: { close(): Promise<void> } }[] = [];
 
-  // Each stage's settings: the environment, with what one process must set per stage — its own
-  // consumer group (a shared one would split the partitions between stages), ops port, listeners.
-  const stageEnv = (stage: StageDefinition): NodeJS.ProcessEnv => ({
-    ...env,
-    DATA_DIR: cfg.DATA_DIR,
-    OPS_PORT: String(opsPortOf(cfg, stage)),
-    BUS_GROUP_ID: `${cfg.BUS_GROUP_PREFIX}${stage.name}`,
-    WRITER_GROUP_ID: `${cfg.BUS_GROUP_PREFIX}writer`,
-    MQTT_PORT: String(cfg.MQTT_PORT),
-    MQTT_HOST: cfg.MQTT_HOST,
-    HTTP_INGEST_PORT: String(cfg.HTTP_INGEST_PORT),
-    HTTP_INGEST_HOST: cfg.MQTT_HOST,
-    GATEWAY_ID: env.GATEWAY_ID ?? 'node-1',
-    DEVICE_REGISTRY: devices.path,
-    HTTP_PORT: String(cfg.HTTP_PORT),
-    HTTP_HOST: cfg.HTTP_HOST,
-  });
-
-  for (const [i, stage] of SINGLE_NODE_STAGES.entries()) {
-    const registry = (registries[stage.name] = createMetricsRegistry(stage.name, { processMetrics: i === 0 }));
-    const run = await stage.start(parseConfig(stage.env, stageEnv(stage)), {
-      log: createLogger(stage.name, cfg.LOG_LEVEL, opts.logDestination),
-      registry,
-      onFatal: (err) => opts.onFatal(stage.name, err),
-      bus: () => engines.bus,
-      store: () => engines.store,
-      devices: () => devices,
-      keys: () => keys,
-    });
-    const ops = await startOpsServer({ port: opsPortOf(cfg, stage), host: '127.0.0.1', registry, readiness: () => run.readiness() });
-    running.push({ stage: stage.name, run, ops: ops.app });
+  // Downstream first (the catalogue's order): the workers are consuming before the gateway takes a reading.
+  const workers = await startStagesThread(
+    {
+      cfg,
+      env,
+      stages: SINGLE_NODE_STAGES.filter((s) => LOG_WORKERS.has(s.name)).map((s) => s.name),
+      logPath: opts.logPath,
+      logWriter: engines.bus instanceof SqliteBus ? engines.bus.connectWriter() : undefined,
+    },
+    opts.onFatal,
+  );
+  let here: StartedStages;
+  try {
+    here = await startStages(
+      SINGLE_NODE_STAGES.filter((s) => !LOG_WORKERS.has(s.name)),
+      { cfg, env, engines, devices, keys, logPath: opts.logPath, processMetrics: true, onFatal: opts.onFatal },
+    );
+  } catch (err) {
+    await workers.stop();
+    throw err;
   }
 
   // The embedded store keeps raw readings and aggregates for their retention periods, like the buckets.
@@ -93,15 +127,13 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     engines,
     devices,
     keys,
-    registries,
-    described: Object.fromEntries(running.map((r) => [r.stage, r.run.describe])),
+    metrics: (stage) => here.registries[stage]?.metrics() ?? workers.metrics(stage),
+    described: { ...workers.described, ...here.described },
     async stop() {
       clearInterval(retention);
       // The gateway first (it stops taking readings), then downstream: the reverse of start order.
-      for (const r of [...running].reverse()) {
-        await r.run.stop();
-        await r.ops.close();
-      }
+      await here.stop();
+      await workers.stop();
       unwatch();
       await engines.close();
     },

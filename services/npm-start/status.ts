@@ -1,5 +1,4 @@
 /** The live one-line status of `npm start`, from the stages' own metrics. */
-import type { Registry } from 'prom-client';
 import { counterValue } from '../../shared/http/metrics-text.ts';
 
 export interface StatusSample {
@@ -9,8 +8,9 @@ export interface StatusSample {
   at: number;
 }
 
-export async function sampleStatus(registries: Record<string, Registry>): Promise<StatusSample> {
-  const text = (stage: string) => registries[stage]?.metrics() ?? Promise.resolve('');
+/** `metrics`: a stage's metrics text, by stage name. */
+export async function sampleStatus(metrics: (stage: string) => Promise<string>): Promise<StatusSample> {
+  const text = metrics;
   const [writer, gateway, normalizer, aggregator] = await Promise.all([text('writer'), text('gateway'), text('normalizer'), text('aggregator')]);
   return {
     stored: counterValue(writer, 'writer_points_written_total'),

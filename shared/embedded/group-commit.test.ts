@@ -8,7 +8,7 @@ import { ThreadCalls } from './thread-calls.ts';
 
 function open() {
   const path = join(mkdtempSync(join(tmpdir(), 'group-commit-')), 'g.db');
-  return { path, thread: new ThreadCalls<typeof groupCalls>(new URL('./group-commit.test-thread.ts', import.meta.url), { path }) };
+  return { path, thread: new ThreadCalls<typeof groupCalls>({ script: new URL('./group-commit.test-thread.ts', import.meta.url), workerData: { path } }) };
 }
 const ids = (path: string) =>
   openReadOnly(path)

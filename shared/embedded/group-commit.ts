@@ -13,8 +13,9 @@ import { answerCallBatches, type Outcome } from './thread-calls.ts';
 
 type SyncHandlers = Record<string, (arg: never) => unknown>;
 
-export function answerInGroupCommits(db: Db, handlers: SyncHandlers, hooks: { committed?: () => void; rolledBack?: () => void } = {}): void {
-  answerCallBatches((calls) => {
+/** Returns the function that sends a notice to every caller of the thread. */
+export function answerInGroupCommits(db: Db, handlers: SyncHandlers, hooks: { committed?: () => void; rolledBack?: () => void } = {}): (notice: unknown) => void {
+  return answerCallBatches((calls) => {
     const outcomes: Outcome[] = [];
     try {
       db.exec('BEGIN');

@@ -57,11 +57,23 @@ export const logWriterCalls = {
   },
 };
 
-answerInGroupCommits(db, logWriterCalls, {
+/** Told to every thread using the log once records are on disk: consumers there read on at once. */
+export interface AppendedNotice {
+  appended: [topic: string, partition: number, end: number][];
+}
+
+const notify = answerInGroupCommits(db, logWriterCalls, {
   // The ends move only once the commit is on disk: a failed one leaves them as they were.
   committed: () => {
-    for (const [k, e] of staged) ends.set(k, e);
+    if (staged.size === 0) return;
+    const appended: AppendedNotice['appended'] = [];
+    for (const [k, e] of staged) {
+      ends.set(k, e);
+      const cut = k.lastIndexOf(':');
+      appended.push([k.slice(0, cut), Number(k.slice(cut + 1)), e]);
+    }
     staged.clear();
+    notify({ appended } satisfies AppendedNotice);
   },
   rolledBack: () => staged.clear(),
 });

@@ -55,6 +55,30 @@ describe('SqliteBus', () => {
     await bus.close();
   });
 
+  it("shares one writer between two threads' logs on a file: appends from both interleave without reusing an offset, and each side's consumers get the other's records", async () => {
+    const path = file();
+    const first = new SqliteBus(path);
+    await first.ensureTopics([{ topic: 't', partitions: 2, replicationFactor: 1 }]);
+    // The second log stands for the stages thread's; a port works within one thread just the same.
+    const second = new SqliteBus(path, { writer: first.connectWriter() });
+    const [a, b] = [await first.producer(), await second.producer()];
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).send('t', [{ key: `d${i % 5}`, value: String(i) }])));
+    const onSecond = await collect(second, 'g2');
+    const onFirst = await collect(first, 'g1');
+    await waitFor(() => onSecond.seen.length === 40 && onFirst.seen.length === 40);
+    // Appended after the consumers caught up: only the writer's notice (or the idle poll) brings them.
+    await a.send('t', [{ key: 'late', value: 'from the first' }]);
+    await waitFor(() => onSecond.seen.some((r) => r.value === 'from the first'));
+    for (const c of [onSecond, onFirst]) await c.consumer.stop();
+    for (const part of [0, 1]) {
+      const offsets = onSecond.seen.filter((r) => r.partition === part).map((r) => r.offset);
+      expect(offsets).toEqual(offsets.map((_, i) => i));
+    }
+    expect(new Set(onFirst.seen.map((r) => r.value)).size).toBe(41);
+    await second.close();
+    await first.close();
+  });
+
   it('resumes a group from its committed offset after the file is reopened, metadata included', async () => {
     const path = file();
     let bus = new SqliteBus(path);

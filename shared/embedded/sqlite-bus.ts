@@ -16,9 +16,10 @@ import { sleep } from '../time.ts';
 import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { storedLogEnd } from './log-records.ts';
-import type { logWriterCalls } from './log-writer-thread.ts';
+import type { AppendedNotice, logWriterCalls } from './log-writer-thread.ts';
 import { openDatabase, type Db } from './sqlite.ts';
 import { ThreadCalls } from './thread-calls.ts';
+import type { MessagePort } from 'node:worker_threads';
 
 const BATCH_RECORDS = 1000;
 const IDLE_POLL_MS = 200;
@@ -32,14 +33,19 @@ export class SqliteBus implements Bus {
   private readonly partitions = new Map<string, number>();
   /** Next offset per `topic:partition` (the log end), as of the last append answered. */
   private readonly ends = new Map<string, number>();
-  /** Started at the first append or commit: a log opened only to read starts no thread. */
+  /**
+   * The thread that writes the file: started at the first append or commit (a log opened only to
+   * read starts none), or another thread's, reached through the port its `connectWriter()` gave.
+   */
   private readonly writer: ThreadCalls<typeof logWriterCalls>;
+  private readonly ownsWriter: boolean;
   private readonly appended = new EventEmitter();
-  private readonly pruner: NodeJS.Timeout;
+  private readonly pruner: NodeJS.Timeout | undefined;
 
   readonly path: string;
 
-  constructor(path: string) {
+  /** `opts.writer`: use the writer thread of the log this port came from (`connectWriter()`), in another thread. */
+  constructor(path: string, opts: { writer?: MessagePort } = {}) {
     this.path = path;
     this.db = openDatabase(path);
     this.db.exec(`
@@ -57,8 +63,27 @@ export class SqliteBus implements Bus {
     `);
     for (const t of this.db.prepare<[], { topic: string; partitions: number }>('SELECT topic, partitions FROM topics').all()) this.partitions.set(t.topic, t.partitions);
     this.appended.setMaxListeners(0);
-    this.writer = new ThreadCalls(new URL('./log-writer-thread.ts', import.meta.url), { path });
-    this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_EVERY_MS).unref();
+    const heard = (n: unknown) => this.heard(n as AppendedNotice);
+    this.ownsWriter = opts.writer === undefined;
+    this.writer = new ThreadCalls(opts.writer ? { port: opts.writer } : { script: new URL('./log-writer-thread.ts', import.meta.url), workerData: { path } }, heard);
+    // One pruner per file: the writer's owner's.
+    this.pruner = this.ownsWriter ? setInterval(() => this.prune(Date.now()), PRUNE_EVERY_MS).unref() : undefined;
+  }
+
+  /** A port for `new SqliteBus(path, { writer })` in another thread of this process: one writer per file. */
+  connectWriter(): MessagePort {
+    return this.writer.connect();
+  }
+
+  /** Records are on disk, appended by any thread: the ends move, and consumers here read on. */
+  private heard(n: AppendedNotice) {
+    const topics = new Set<string>();
+    for (const [topic, p, end] of n.appended) {
+      const k = `${topic}:${p}`;
+      this.ends.set(k, Math.max(end, this.ends.get(k) ?? 0));
+      topics.add(topic);
+    }
+    for (const t of topics) this.appended.emit(t);
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
@@ -74,8 +99,11 @@ export class SqliteBus implements Bus {
   }
 
   private partitionCount(topic: string): number {
-    const n = this.partitions.get(topic);
+    let n = this.partitions.get(topic);
+    // Created since this log was opened, by another thread using the same file?
+    n ??= this.db.prepare<[string], { partitions: number }>('SELECT partitions FROM topics WHERE topic = ?').get(topic)?.partitions;
     if (n === undefined) throw new Error(`unknown topic '${topic}' (ensureTopics first)`);
+    this.partitions.set(topic, n);
     return n;
   }
 
@@ -93,10 +121,9 @@ export class SqliteBus implements Bus {
     return {
       send: async (topic, messages) => {
         if (messages.length === 0) return;
-        // Answered once the transaction is on disk; only then do the ends move and consumers hear.
-        const touched = await this.writer.call('append', { topic, partitions: this.partitionCount(topic), messages });
-        for (const [p, end] of touched) this.ends.set(`${topic}:${p}`, Math.max(end, this.ends.get(`${topic}:${p}`) ?? 0));
-        this.appended.emit(topic);
+        // Answered once the transaction is on disk. The ends move and consumers hear by the writer's
+        // notice (`heard`), which reaches every thread using the log, before this answer.
+        await this.writer.call('append', { topic, partitions: this.partitionCount(topic), messages });
       },
       close: async () => undefined,
     };

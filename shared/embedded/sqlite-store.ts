@@ -46,7 +46,7 @@ export class SqliteStore implements TelemetryStore {
       CREATE INDEX IF NOT EXISTS points_by_municipality ON points (measurement, municipality, ts);
       CREATE INDEX IF NOT EXISTS points_by_device ON points (measurement, device, ts);
     `);
-    this.writer = new ThreadCalls(new URL('./store-writer-thread.ts', import.meta.url), { path });
+    this.writer = new ThreadCalls({ script: new URL('./store-writer-thread.ts', import.meta.url), workerData: { path } });
   }
 
   async write(points: StorePoint[]): Promise<void> {

@@ -3,7 +3,7 @@ import { sqliteCode } from './sqlite.ts';
 import type { testCalls } from './thread-calls.test-thread.ts';
 import { ThreadCalls } from './thread-calls.ts';
 
-const thread = () => new ThreadCalls<typeof testCalls>(new URL('./thread-calls.test-thread.ts', import.meta.url), {});
+const thread = () => new ThreadCalls<typeof testCalls>({ script: new URL('./thread-calls.test-thread.ts', import.meta.url), workerData: {} });
 
 describe('ThreadCalls', () => {
   it('answers each call with its result, in the order the calls were made', async () => {

@@ -11,7 +11,7 @@
  * come back with what callers tell them apart by: their class (TypeError, RangeError, Error),
  * message and SQLite's `errcode`.
  */
-import { parentPort, Worker } from 'node:worker_threads';
+import { MessageChannel, parentPort, Worker, type MessagePort } from 'node:worker_threads';
 
 type Handlers = Record<string, (arg: never) => unknown>;
 
@@ -46,37 +46,59 @@ const rebuild = (c: CarriedError): Error => {
 /** What became of one call, on the thread's side. */
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** A message from the thread that answers no call (the log's new ends), to every caller. */
+interface Notice {
+  notice: unknown;
+}
+
+/** Sent to the thread to add a caller: another thread of the process, on a port of its own. */
+interface Connect {
+  connect: MessagePort;
+}
+
 /**
- * The thread's side, a batch at a time: every call that arrived while the previous batch was
- * being answered is handed to `answerAll` together (in arrival order), so a thread can make one
- * commit for all of them. `answerAll` gives one outcome per call, in the same order.
+ * The thread's side, a batch at a time: every call that arrived (from any caller) while the
+ * previous batch was being answered is handed to `answerAll` together, in arrival order, so a
+ * thread can make one commit for all of them. `answerAll` gives one outcome per call, in the same
+ * order. It returns the function that sends a notice to every caller.
  */
-export function answerCallBatches(answerAll: (calls: { op: string; arg: unknown }[]) => Outcome[] | Promise<Outcome[]>): void {
-  const port = parentPort;
-  if (!port) throw new Error('answerCalls runs inside a worker thread');
-  const queue: Call[] = [];
+export function answerCallBatches(answerAll: (calls: { op: string; arg: unknown }[]) => Outcome[] | Promise<Outcome[]>): (notice: unknown) => void {
+  const parent = parentPort;
+  if (!parent) throw new Error('answerCalls runs inside a worker thread');
+  const callers: (MessagePort)[] = [parent];
+  const queue: { call: Call; from: MessagePort }[] = [];
   let scheduled = false;
   const drain = async () => {
-    const calls = queue.splice(0);
+    const batch = queue.splice(0);
     let outcomes: Outcome[];
     try {
-      outcomes = await answerAll(calls);
+      outcomes = await answerAll(batch.map((b) => b.call));
     } catch (err) {
-      outcomes = calls.map(() => ({ ok: false, error: err }));
+      outcomes = batch.map(() => ({ ok: false, error: err }));
     }
-    calls.forEach((c, i) => {
+    batch.forEach(({ call, from }, i) => {
       const o = outcomes[i] ?? { ok: false, error: new Error('no answer') };
-      port.postMessage((o.ok ? { id: c.id, ok: true, value: o.value } : { id: c.id, ok: false, error: carry(o.error) }) satisfies Answer);
+      from.postMessage((o.ok ? { id: call.id, ok: true, value: o.value } : { id: call.id, ok: false, error: carry(o.error) }) satisfies Answer);
     });
     scheduled = queue.length > 0;
     if (scheduled) setImmediate(() => void drain());
   };
-  port.on('message', (call: Call) => {
-    queue.push(call);
-    // After the messages already waiting on the port: they join this batch.
-    if (!scheduled) setImmediate(() => void drain());
-    scheduled = true;
-  });
+  const listen = (from: MessagePort) =>
+    from.on('message', (m: Call | Connect) => {
+      if ('connect' in m) {
+        callers.push(m.connect);
+        listen(m.connect);
+        return;
+      }
+      queue.push({ call: m, from });
+      // After the messages already waiting on the ports: they join this batch.
+      if (!scheduled) setImmediate(() => void drain());
+      scheduled = true;
+    });
+  listen(parent);
+  return (notice) => {
+    for (const c of callers) c.postMessage({ notice } satisfies Notice);
+  };
 }
 
 /** The thread's side, one call at a time: each call's handler (awaited), in arrival order. */
@@ -96,26 +118,32 @@ export function answerCalls(handlers: Handlers): void {
   });
 }
 
-/** The caller's side of one worker thread running `script` (which calls `answerCalls`). */
+/**
+ * The caller's side of one worker thread: either the thread running `script` (which calls
+ * `answerCalls`), started at the first call, or — from another thread of the process — a port
+ * that `connect()` of the thread's owner gave.
+ */
 export class ThreadCalls<H extends Handlers> {
   private worker: Worker | undefined;
+  private port: MessagePort | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-  private readonly script: URL;
-  private readonly workerData: unknown;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly target: { script: URL; workerData: unknown } | { port: MessagePort };
+  private readonly onNotice: (notice: unknown) => void;
 
-  constructor(script: URL, workerData: unknown) {
-    this.script = script;
-    this.workerData = workerData;
+  constructor(target: { script: URL; workerData: unknown } | { port: MessagePort }, onNotice: (notice: unknown) => void = () => undefined) {
+    this.target = target;
+    this.onNotice = onNotice;
   }
 
   call<K extends keyof H & string>(op: K, arg: Parameters<H[K]>[0]): Promise<Awaited<ReturnType<H[K]>>> {
-    const worker = this.started();
+    const channel = this.started();
     const id = this.nextId++;
     const answered = new Promise<Awaited<ReturnType<H[K]>>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ id, op, arg } satisfies Call);
+      if (this.pending.size === 1) channel.ref();
+      channel.postMessage({ id, op, arg } satisfies Call);
     });
     this.inflight.add(answered);
     const forget = () => this.inflight.delete(answered);
@@ -123,33 +151,53 @@ export class ThreadCalls<H extends Handlers> {
     return answered;
   }
 
-  /** Waits for pending calls, then stops the thread. */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
-    const worker = this.worker;
-    this.worker = undefined;
-    await worker?.terminate();
+  /** A port another thread of this process can call the same thread on (`new ThreadCalls({ port })`). */
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.started().postMessage({ connect: port2 } satisfies Connect, [port2]);
+    return port1;
   }
 
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** Waits for pending calls, then stops the thread (or lets go of the port). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+    const { worker, port } = this;
+    this.worker = undefined;
+    this.port = undefined;
+    port?.close();
+    await worker?.terminate();
+  }
 
   private settle(id: number, fn: (p: { resolve: (v: unknown) => void; reject: (e: Error) => void }) => void) {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    if (this.pending.size === 0) this.worker?.unref();
+    if (this.pending.size === 0) (this.worker ?? this.port)?.unref();
     fn(p);
   }
 
-  private started(): Worker {
+  private readonly received = (m: Answer | Notice) => {
+    if ('notice' in m) return this.onNotice(m.notice);
+    this.settle(m.id, (p) => (m.ok ? p.resolve(m.value) : p.reject(rebuild(m.error))));
+  };
+
+  private started(): Worker | MessagePort {
     if (this.worker) return this.worker;
-    const worker = new Worker(this.script, { workerData: this.workerData });
+    if (this.port) return this.port;
+    if ('port' in this.target) {
+      const port = (this.port = this.target.port);
+      port.on('message', this.received);
+      port.unref();
+      return port;
+    }
+    const { script } = this.target;
+    const worker = new Worker(script, { workerData: this.target.workerData });
     worker.unref();
-    worker.on('message', (a: Answer) => this.settle(a.id, (p) => (a.ok ? p.resolve(a.value) : p.reject(rebuild(a.error)))));
+    worker.on('message', this.received);
     const died = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
-      for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new Error(`worker thread ${this.script.pathname} stopped: ${why}`)));
+      for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new Error(`worker thread ${script.pathname} stopped: ${why}`)));
     };
     worker.on('error', (err: Error) => died(err.message));
     worker.on('exit', (code) => died(`exit code ${code}`));
