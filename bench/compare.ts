@@ -149,12 +149,15 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   let cpuBefore: Record<string, number> | undefined;
   let simCpuBefore = process.cpuUsage();
   const from = Date.now() - 1000;
+  // The previous load's last second is stored with times after \`from\`: counted out.
+  const before = await store.count(from);
+  const storedNow = async () => (await store.count(from)) - before;
   const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
       if (publishing) {
-        const stored = await store.count(from);
+        const stored = await storedNow();
         // The simulator's own progress object: acknowledged messages as of now.
         samples.push({ t: Date.now(), acked: (progress?.acked ?? 0) * batch, stored });
       }
@@ -172,7 +175,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   const simCpu = process.cpuUsage(simCpuBefore);
   let drainS: number | null = null;
   for (;;) {
-    const n = await store.count(from);
+    const n = await storedNow();
     if (n >= summary.readingsAcked) {
       drainS = (Date.now() - publishedAt) / 1000;
       break;
@@ -190,7 +193,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
     await sleep(2000);
     lost = await missingAcked(store, from, summary.groundTruthPath);
   }
-  const stored = await store.count(from);
+  const stored = await storedNow();
   const cpuAfter = cpuNow();
   const lags: number[] = [];
   for (const s of samples) {
@@ -223,20 +226,37 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
 interface Pubacks {
   system: Step['system'];
   connections: number;
+  /** Messages per second offered: far beyond what any system takes, or 80 % of the peer's PUBACK rate. */
+  offered: number;
   perSecond: number;
   refusedDevices: number;
+  /** Publish → PUBACK, seconds. */
+  waitP50S: number;
+  waitP99S: number;
 }
 const PUBACK_CONNECTIONS = o.pubacks === 'none' ? [] : o.pubacks.split(',').map(Number);
 /** Offered far beyond what either system acknowledges, in 1-reading messages: what comes back is its PUBACK rate. */
 const PUBACK_OFFERED_MSG_PER_S = 40_000;
+/** The issue's bar: the other systems offered this share of the peer's PUBACK rate must keep up, p99 wait under 1 s. */
+const PACED_SHARE = 0.8;
 const pubackRuns: Pubacks[] = [];
 
-/** PUBACKs per second at `connections` devices publishing 1-reading messages as fast as they are acknowledged (50,000 in flight at most). */
-async function pubacks(system: Step['system'], mqttUrl: string, dataDir: string, connections: number): Promise<Pubacks> {
-  const summary = await publishLoad({ devices: connections, rate: PUBACK_OFFERED_MSG_PER_S / connections, batch: 1, duration: 10 }, mqttUrl, dataDir, () => undefined);
-  const r = { system, connections, perSecond: summary.acked / (summary.elapsedMs / 1000), refusedDevices: summary.devicesRefused.length };
-  log(`  ${system}: ${Math.round(r.perSecond)} PUBACKs/s with ${connections} connections (${r.refusedDevices} refused)`);
+/** PUBACKs per second at `connections` devices publishing 1-reading messages at `offered` msg/s in all (50,000 in flight at most). */
+async function pubacks(system: Step['system'], mqttUrl: string, dataDir: string, connections: number, offered: number): Promise<Pubacks> {
+  const summary = await publishLoad({ devices: connections, rate: offered / connections, batch: 1, duration: 10 }, mqttUrl, dataDir, () => undefined);
+  const waits = (summary.ackWaitsMs ?? []).map((ms) => ms / 1000);
+  const r = { system, connections, offered, perSecond: summary.acked / (summary.elapsedMs / 1000), refusedDevices: summary.devicesRefused.length, waitP50S: quantile(waits, 0.5), waitP99S: quantile(waits, 0.99) };
+  log(`  ${system}: ${Math.round(r.perSecond)} PUBACKs/s with ${connections} connections, offered ${Math.round(offered)}/s (${r.refusedDevices} refused), wait p50 ${r.waitP50S.toFixed(2)} s p99 ${r.waitP99S.toFixed(2)} s`);
   return r;
+}
+
+/** The runs of one system: as fast as it acknowledges, then (not for the peer) at 80 % of the peer's rate, when measured. */
+async function pubackRunsOf(system: Step['system'], launch: Launch): Promise<void> {
+  for (const n of PUBACK_CONNECTIONS) {
+    pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, PUBACK_OFFERED_MSG_PER_S)));
+    const peer = pubackRuns.find((p) => p.system === 'peer' && p.connections === n && p.offered === PUBACK_OFFERED_MSG_PER_S);
+    if (system !== 'peer' && peer) pubackRuns.push(await launch(`paced-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, PACED_SHARE * peer.perSecond)));
+  }
 }
 
 async function sweep(system: Step['system'], batch: number, run: (offered: number) => Promise<Step>): Promise<Step[]> {
@@ -311,7 +331,7 @@ const withNpmStart: Launch = async (name, use) => {
  */
 async function measure(system: Step['system'], label: string, launch: Launch, batch: number): Promise<Step[]> {
   log(`${label}, ${batch} reading(s) per message…`);
-  if (batch === 1) for (const n of PUBACK_CONNECTIONS) pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n)));
+  if (batch === 1) await pubackRunsOf(system, launch);
   return launch(`${batch}`, (r) => sweep(system, batch, (offered) => step(system, batch, offered, r.mqttUrl, r.dataDir, r.store, r.pids)));
 }
 
@@ -361,11 +381,26 @@ ${rows.join('\n')}
 | connections | peer (Mosquitto) | pipeline (gateway, PUBACK after Kafka acks=all) | ratio | npm start (PUBACK after the embedded log's fsync'd commit) | ratio |
 |---|---|---|---|---|---|
 ${PUBACK_CONNECTIONS.map((n) => {
-  const run = (system: Step['system']) => pubackRuns.find((r) => r.system === system && r.connections === n);
+  const run = (system: Step['system']) => pubackRuns.find((r) => r.system === system && r.connections === n && r.offered === PUBACK_OFFERED_MSG_PER_S);
   const peer = run('peer');
-  const cell = (r: Pubacks | undefined) => (r ? `${fmt(r.perSecond)}${r.refusedDevices ? ` (${r.refusedDevices} devices refused)` : ''}` : '–');
+  const cell = (r: Pubacks | undefined) => (r ? `${fmt(r.perSecond)} (wait p99 ${r.waitP99S.toFixed(1)} s)${r.refusedDevices ? ` (${r.refusedDevices} devices refused)` : ''}` : '–');
   const ratio = (r: Pubacks | undefined) => (peer && r ? (r.perSecond / peer.perSecond).toFixed(2) : '–');
   return `| ${n} | ${cell(peer)} | ${cell(run('pipeline'))} | ${ratio(run('pipeline'))} | ${cell(run('npm start'))} | ${ratio(run('npm start'))} |`;
+}).join('\n')}
+
+Offered far beyond what any of them takes, with 50,000 messages in flight at most, each system's
+PUBACK wait is mostly its queue. So each of the others is also offered ${PACED_SHARE * 100} % of the peer's rate
+(PUBACK wait from publish to PUBACK; kept up = acknowledged ≥ 95 % of the offered rate):
+
+| connections | offered, messages/s | pipeline: acknowledged/s, wait p50 / p99 | npm start: acknowledged/s, wait p50 / p99 |
+|---|---|---|---|
+${PUBACK_CONNECTIONS.map((n) => {
+  const paced = pubackRuns.filter((r) => r.connections === n && r.offered !== PUBACK_OFFERED_MSG_PER_S);
+  const cell = (system: Step['system']) => {
+    const r = paced.find((p) => p.system === system);
+    return r ? `${fmt(r.perSecond)}${r.perSecond >= 0.95 * r.offered ? ' (kept up)' : ' (fell behind)'}, ${r.waitP50S.toFixed(2)} / ${r.waitP99S.toFixed(2)} s` : '–';
+  };
+  return `| ${n} | ${paced[0] ? fmt(paced[0].offered) : '–'} | ${cell('pipeline')} | ${cell('npm start')} |`;
 }).join('\n')}
 
 ## Every step

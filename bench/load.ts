@@ -33,6 +33,7 @@ export function publishLoad(o: Load, mqttUrl: string, dataDir: string, onPublish
     maxInflight: 50_000,
     // A thousand first logins (an scrypt check each) outlast one 10 s connect timeout; devices retry.
     connectRetryMs: 120_000,
+    recordAckWaits: true,
     onProgress: onPublishing,
   });
 }

@@ -49,6 +49,8 @@ export interface SimulationOptions {
    * it counts as refused: real devices retry. 0 (the default): one attempt.
    */
   connectRetryMs?: number;
+  /** Keep every PUBACK's wait (publish → PUBACK) for the summary: the benchmarks' figure, off in long runs. */
+  recordAckWaits?: boolean;
 }
 
 export interface Progress {
@@ -66,6 +68,8 @@ export interface SimulationSummary extends Progress {
   unacked: number;
   elapsedMs: number;
   groundTruthPath: string;
+  /** Each acknowledged message's wait for its PUBACK, ms (with `recordAckWaits`). */
+  ackWaitsMs?: number[];
 }
 
 export interface GroundTruthLine {
@@ -130,6 +134,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const devicesRefused: string[] = [];
   /** QoS 1 messages waiting for their PUBACK. */
   const pending = new Set<Message>();
+  const ackWaitsMs: number[] | undefined = opts.recordAckWaits ? [] : undefined;
 
   const runs: DeviceRun[] = devices.map((device, i) => {
     const drng = rng.fork(`run:${device.deviceId}`);
@@ -178,6 +183,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     }
     inflight++;
     pending.add(msg);
+    const publishedAt = performance.now();
     client.publish(telemetryTopic(r.device), msg.payload, { qos: 1 }, (err) => {
       if (!pending.delete(msg)) return; // already written off as unacknowledged
       inflight--;
@@ -187,6 +193,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       } else {
         progress.acked++;
         readingsAcked += msg.lines.length;
+        ackWaitsMs?.push(performance.now() - publishedAt);
         writeTruth(truth, msg.lines, 'acked');
       }
     });
@@ -275,6 +282,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     unacked,
     elapsedMs: Math.round(performance.now() - t0),
     groundTruthPath: opts.groundTruthPath,
+    ...(ackWaitsMs ? { ackWaitsMs } : {}),
   };
 }
 
