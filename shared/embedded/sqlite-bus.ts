@@ -23,6 +23,7 @@ import type { MessagePort } from 'node:worker_threads';
 
 const BATCH_RECORDS = 1000;
 const IDLE_POLL_MS = 200;
+const FETCH_WAIT_MS = 10;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_MIN_AGE_MS = 3_600_000;
 const RETENTION_MS = 7 * 86_400_000;
@@ -39,6 +40,7 @@ export class SqliteBus implements Bus {
    */
   private readonly writer: ThreadCalls<typeof logWriterCalls>;
   private readonly ownsWriter: boolean;
+  /** Emits `topic:partition` once records appended to that partition are on disk. */
   private readonly appended = new EventEmitter();
   private readonly pruner: NodeJS.Timeout | undefined;
 
@@ -77,13 +79,13 @@ export class SqliteBus implements Bus {
 
   /** Records are on disk, appended by any thread: the ends move, and consumers here read on. */
   private heard(n: AppendedNotice) {
-    const topics = new Set<string>();
+    const keys: string[] = [];
     for (const [topic, p, end] of n.appended) {
       const k = `${topic}:${p}`;
       this.ends.set(k, Math.max(end, this.ends.get(k) ?? 0));
-      topics.add(topic);
+      keys.push(k);
     }
-    for (const t of topics) this.appended.emit(t);
+    for (const k of keys) this.appended.emit(k);
   }
 
   async ensureTopics(specs: TopicSpec[]): Promise<string[]> {
@@ -157,25 +159,27 @@ export class SqliteBus implements Bus {
       slots++;
       waiting.shift()?.();
     };
-    const wake = new EventEmitter();
-    wake.setMaxListeners(0);
-    const onAppend = () => wake.emit('data');
-    this.appended.on(o.topic, onAppend);
-    const nextData = () =>
-      new Promise<void>((r) => {
-        const t = setTimeout(done, IDLE_POLL_MS);
-        function done() {
+    const stopping = new AbortController();
+    /** Until records are appended to the partition (by any thread), the idle poll, or stop. */
+    const nextData = (partition: number) =>
+      new Promise<boolean>((r) => {
+        const key = `${o.topic}:${partition}`;
+        const done = (appended: boolean) => {
           clearTimeout(t);
-          wake.off('data', done);
-          r();
-        }
-        wake.once('data', done);
+          this.appended.off(key, onAppend);
+          stopping.signal.removeEventListener('abort', onStop);
+          r(appended);
+        };
+        const onAppend = () => done(true);
+        const onStop = () => done(false);
+        const t = setTimeout(onStop, IDLE_POLL_MS);
+        this.appended.once(key, onAppend);
+        stopping.signal.addEventListener('abort', onStop, { once: true });
       });
 
     o.onAssignmentChange?.();
     o.log.info({ group: o.groupId, topic: o.topic, partitions: n }, 'consuming the embedded log');
 
-    const stopping = new AbortController();
     const loop = async (partition: number) => {
       let position = Number(committed.get(partition)?.offset ?? 0);
       while (running) {
@@ -189,7 +193,10 @@ export class SqliteBus implements Bus {
           continue;
         }
         if (rows.length === 0) {
-          await nextData();
+          // Woken by an append, wait a moment more (Kafka's fetch.max.wait): the records of the next
+          // few appends come in the same read and batch, rather than one read, store write and
+          // offset commit each.
+          if (await nextData(partition)) await sleep(FETCH_WAIT_MS, stopping.signal);
           continue;
         }
         const batch: BusBatch = {
@@ -224,9 +231,7 @@ export class SqliteBus implements Bus {
       stop: async () => {
         running = false;
         stopping.abort();
-        wake.emit('data');
         await Promise.all(loops);
-        this.appended.off(o.topic, onAppend);
       },
     };
   }
