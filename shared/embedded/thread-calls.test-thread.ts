@@ -14,6 +14,8 @@ export const testCalls = {
     throw new TypeError('Provided value cannot be bound to SQLite parameter 1.');
   },
   die: () => process.exit(3),
+  /** Sends `x` to every caller as a notice. */
+  shout: (x: string) => notify(x),
 };
 
-answerCalls(testCalls);
+const notify = answerCalls(testCalls);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sqliteCode } from './sqlite.ts';
 import type { testCalls } from './thread-calls.test-thread.ts';
 import { ThreadCalls } from './thread-calls.ts';
@@ -36,6 +36,23 @@ describe('ThreadCalls', () => {
     await expect(dying).rejects.toThrow(/stopped: exit code 3/);
     await expect(behind).rejects.toThrow(/stopped/);
     expect(await t.call('echo', 7)).toBe(7);
+    await t.close();
+  });
+
+  it('takes calls from another caller on a port it gave (as a second thread would), and sends notices to every caller', async () => {
+    const heard: string[][] = [[], []];
+    const t = new ThreadCalls<typeof testCalls>({ script: new URL('./thread-calls.test-thread.ts', import.meta.url), workerData: {} }, (n) => heard[0]!.push(n as string));
+    const other = new ThreadCalls<typeof testCalls>({ port: t.connect() }, (n) => heard[1]!.push(n as string));
+    expect(await other.call('echo', 'through the port')).toBe('through the port');
+    await other.call('shout', 'appended');
+    await t.call('shout', 'again');
+    // A notice reaches the caller that asked before the answer; the other caller on its own port, soon after.
+    await vi.waitFor(() => expect(heard[1]).toHaveLength(2));
+    expect(heard).toEqual([
+      ['appended', 'again'],
+      ['appended', 'again'],
+    ]);
+    await other.close();
     await t.close();
   });
 

@@ -6,10 +6,11 @@
  *
  * `ThreadCalls` (the caller's side) starts the thread at the first call, keeps the process alive
  * only while calls are pending, and rejects every pending call when the thread dies (the next
- * call starts a new one). `answerCalls` (the thread's side) runs each call's handler in arrival
- * order; `answerCallBatches` hands a thread every call waiting at once (for group commit). Errors
- * come back with what callers tell them apart by: their class (TypeError, RangeError, Error),
- * message and SQLite's `errcode`.
+ * call starts a new one); `connect()` gives another thread of the process a port to call the same
+ * thread on. `answerCalls` (the thread's side) runs each call's handler in arrival order;
+ * `answerCallBatches` hands a thread every call waiting at once, from all its callers (for group
+ * commit), and lets it send notices to all of them. Errors come back with what callers tell them
+ * apart by: their class (TypeError, RangeError, Error), message and SQLite's `errcode`.
  */
 import { MessageChannel, parentPort, Worker, type MessagePort } from 'node:worker_threads';
 
@@ -101,9 +102,9 @@ export function answerCallBatches(answerAll: (calls: { op: string; arg: unknown 
   };
 }
 
-/** The thread's side, one call at a time: each call's handler (awaited), in arrival order. */
-export function answerCalls(handlers: Handlers): void {
-  answerCallBatches(async (calls) => {
+/** The thread's side, one call at a time: each call's handler (awaited), in arrival order. Returns the notice sender. */
+export function answerCalls(handlers: Handlers): (notice: unknown) => void {
+  return answerCallBatches(async (calls) => {
     const outcomes: Outcome[] = [];
     for (const c of calls) {
       try {
