@@ -32,7 +32,7 @@ export class SqliteBus implements Bus {
   readonly kind = 'embedded';
   private readonly db: Db;
   private readonly partitions = new Map<string, number>();
-  /** Next offset per `topic:partition` (the log end), as of the last append answered. */
+  /** Next offset per `topic:partition` (the log end), as of the writer thread's last notice. */
   private readonly ends = new Map<string, number>();
   /**
    * The thread that writes the file: started at the first append or commit (a log opened only to

@@ -56,6 +56,16 @@ describe('ThreadCalls', () => {
     await t.close();
   });
 
+  it("rejects, rather than leaves waiting, the calls of a port whose thread stopped", async () => {
+    const t = thread();
+    const other = new ThreadCalls<typeof testCalls>({ port: t.connect() });
+    expect(await other.call('echo', 1)).toBe(1);
+    const behind = other.call('slow', 5_000);
+    await t.close(); // waits for its own calls only: the thread stops with \`behind\` under way
+    await expect(behind).rejects.toThrow(/stopped/);
+    await expect(other.call('echo', 2)).rejects.toThrow(/stopped/);
+  });
+
   it('close waits for the calls under way', async () => {
     const t = thread();
     let answered = false;

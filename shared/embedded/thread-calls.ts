@@ -130,6 +130,7 @@ export class ThreadCalls<H extends Handlers> {
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly inflight = new Set<Promise<unknown>>();
+  private portClosed = false;
   private readonly target: { script: URL; workerData: unknown } | { port: MessagePort };
   private readonly onNotice: (notice: unknown) => void;
 
@@ -140,6 +141,7 @@ export class ThreadCalls<H extends Handlers> {
 
   call<K extends keyof H & string>(op: K, arg: Parameters<H[K]>[0]): Promise<Awaited<ReturnType<H[K]>>> {
     const channel = this.started();
+    if (this.portClosed) return Promise.reject(new Error('the thread behind this port stopped'));
     const id = this.nextId++;
     const answered = new Promise<Awaited<ReturnType<H[K]>>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
@@ -188,6 +190,11 @@ export class ThreadCalls<H extends Handlers> {
     if ('port' in this.target) {
       const port = (this.port = this.target.port);
       port.on('message', this.received);
+      // The thread behind the port stopped: nothing pending will be answered, nor anything later.
+      port.on('close', () => {
+        this.portClosed = true;
+        for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new Error('the thread behind this port stopped')));
+      });
       port.unref();
       return port;
     }
