@@ -1,7 +1,10 @@
 /** A setting that cannot work: its message is one line naming the variable (shared/config.ts). */
 import { readFileSync } from 'node:fs';
 
-export class ConfigError extends Error {}
+export class ConfigError extends Error {
+  // Named, so it is still told apart after crossing a thread (`thread-calls.ts` carries the name).
+  override name = 'ConfigError';
+}
 
 /** The file a setting names (a secret, a CA bundle); a ConfigError naming the setting if it cannot be read. */
 export function readSettingFile(setting: string, path: string): Buffer {

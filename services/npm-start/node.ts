@@ -9,11 +9,11 @@
  * every PUBACK wait behind the workers' batches; with two, each has a core of the machine's.
  */
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { ConfigError } from '../../shared/config-error.ts';
 import { SqliteBus } from '../../shared/embedded/sqlite-bus.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
+import { ThreadCalls } from '../../shared/thread-calls.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { AGGREGATE_MEASUREMENTS, RAW_MEASUREMENTS } from '../../shared/schemas/kinds.ts';
@@ -22,7 +22,7 @@ import { CATALOGUE } from '../catalogue.ts';
 import type { SingleNodeConfig } from './config.ts';
 import { openEngines, type Engines } from './engines.ts';
 import { startStages, type StartedStages } from './stages.ts';
-import type { FromStagesThread, StagesThreadData, ToStagesThread } from './stages-thread.ts';
+import type { FatalNotice, StagesThreadData, stagesThreadCalls } from './stages-thread.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -51,41 +51,27 @@ export interface SingleNode {
 
 /** The second thread, started: its stages are running once this resolves. */
 async function startStagesThread(data: StagesThreadData, onFatal: (stage: string, err: Error) => void) {
-  const thread = new Worker(new URL('./stages-thread.ts', import.meta.url), { workerData: data, transferList: data.logWriter ? [data.logWriter] : [] });
   let stopping = false;
-  const metricsWaiting = new Map<number, (text: string) => void>();
-  let nextId = 0;
-  const stopped = new Promise<void>((resolve) => thread.on('message', (m: FromStagesThread) => 'stopped' in m && resolve()));
-  const described = await new Promise<Record<string, Record<string, unknown>>>((resolve, reject) => {
-    thread.on('message', (m: FromStagesThread) => {
-      if ('started' in m) resolve(m.started);
-      else if ('failed' in m) reject(m.failed.config ? new ConfigError(m.failed.message) : Object.assign(new Error(m.failed.message), m.failed));
-      else if ('fatal' in m) onFatal(m.fatal.stage, new Error(m.fatal.message));
-      else if ('metrics' in m) metricsWaiting.get(m.metrics)?.(m.text);
-    });
-    thread.on('error', (err: Error) => (stopping ? undefined : onFatal('stages thread', err)));
-    thread.on('exit', (code) => {
-      reject(new Error(`the stages thread exited with ${code} while starting`));
-      if (!stopping) onFatal('stages thread', new Error(`exited with ${code}`));
-    });
-  });
-  const send = (m: ToStagesThread) => thread.postMessage(m);
+  const thread = new ThreadCalls<typeof stagesThreadCalls>(
+    { script: new URL('./stages-thread.ts', import.meta.url), workerData: data, transferList: data.logWriter ? [data.logWriter] : [] },
+    (n) => onFatal((n as FatalNotice).fatal.stage, new Error((n as FatalNotice).fatal.message)),
+    (why) => stopping || onFatal('stages thread', new Error(why)),
+  );
+  let described;
+  try {
+    described = await thread.call('start', undefined);
+  } catch (err) {
+    await thread.close();
+    // A bad setting of a stage says so in one line, as one of `npm start` itself does.
+    throw (err as Error).name === 'ConfigError' ? new ConfigError((err as Error).message) : err;
+  }
   return {
     described,
-    metrics: (stage: string) =>
-      new Promise<string>((resolve) => {
-        const id = nextId++;
-        metricsWaiting.set(id, (text) => {
-          metricsWaiting.delete(id);
-          resolve(text);
-        });
-        send({ metrics: id, stage });
-      }),
+    metrics: (stage: string) => thread.call('metrics', stage),
     async stop() {
       stopping = true;
-      send({ stop: true });
-      await stopped;
-      await thread.terminate();
+      await thread.call('stop', undefined);
+      await thread.close();
     },
   };
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { groupCalls } from './group-commit.test-thread.ts';
 import { openReadOnly, sqliteCode } from './sqlite.ts';
-import { ThreadCalls } from './thread-calls.ts';
+import { ThreadCalls } from '../thread-calls.ts';
 
 function open() {
   const path = join(mkdtempSync(join(tmpdir(), 'group-commit-')), 'g.db');

@@ -9,7 +9,7 @@
  * disk (moving the log ends) waits for `committed`; `rolledBack` undoes what a handler staged.
  */
 import type { Db } from './sqlite.ts';
-import { answerCallBatches, type Outcome } from './thread-calls.ts';
+import { answerCallBatches, type Outcome } from '../thread-calls.ts';
 
 type SyncHandlers = Record<string, (arg: never) => unknown>;
 

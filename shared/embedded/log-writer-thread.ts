@@ -1,6 +1,6 @@
 /**
  * The embedded log's writes — appended records and the groups' committed offsets — in a worker
- * thread of their own (see `thread-calls.ts` for why). The calls waiting for the thread are
+ * thread of their own (see `shared/thread-calls.ts` for why). The calls waiting for the thread are
  * committed together (`group-commit.ts`: the gateway's appends, the normaliser's and every
  * group's offsets in one fsync), each all or nothing, before any is answered, so an append that
  * resolved is on disk exactly as before. This thread is the only writer of records, so the log

@@ -18,7 +18,7 @@ import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { storedLogEnd } from './log-records.ts';
 import type { AppendedNotice, logWriterCalls } from './log-writer-thread.ts';
 import { openDatabase, type Db } from './sqlite.ts';
-import { ThreadCalls } from './thread-calls.ts';
+import { ThreadCalls } from '../thread-calls.ts';
 import type { MessagePort } from 'node:worker_threads';
 
 const BATCH_RECORDS = 1000;

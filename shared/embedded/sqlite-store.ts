@@ -10,7 +10,7 @@ import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from 
 import type { StorePoint, TelemetryStore } from '../store/store.ts';
 import { openDatabase, sqliteCode, type Db } from './sqlite.ts';
 import type { storeWriterCalls } from './store-writer-thread.ts';
-import { ThreadCalls } from './thread-calls.ts';
+import { ThreadCalls } from '../thread-calls.ts';
 
 
 interface PointRow {

@@ -1,5 +1,5 @@
 /**
- * The embedded store's writes, in a worker thread of their own (see `thread-calls.ts` for why).
+ * The embedded store's writes, in a worker thread of their own (see `shared/thread-calls.ts` for why).
  * The writes waiting for the thread are committed together (`group-commit.ts`: one fsync for the
  * writer's and the aggregator's batches alike), each all or nothing, before any is answered, so a
  * write that resolved is on disk exactly as before. The store's reads stay on the caller's thread

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { sqliteCode } from './sqlite.ts';
+import { sqliteCode } from './embedded/sqlite.ts';
 import type { testCalls } from './thread-calls.test-thread.ts';
 import { ThreadCalls } from './thread-calls.ts';
 
@@ -16,7 +16,7 @@ describe('ThreadCalls', () => {
     await t.close();
   });
 
-  it("keeps what callers tell errors apart by: the class, the message and SQLite's errcode", async () => {
+  it("keeps what callers tell errors apart by: the class and name, the message, SQLite's errcode, a system error's code and port", async () => {
     const t = thread();
     const full = await t.call('failFull', undefined).catch((e: unknown) => e);
     expect(full).toBeInstanceOf(Error);
@@ -25,6 +25,10 @@ describe('ThreadCalls', () => {
     const type = await t.call('failType', undefined).catch((e: unknown) => e);
     expect(type).toBeInstanceOf(TypeError);
     expect(sqliteCode(type)).toBeUndefined();
+    const listen = await t.call('failListen', undefined).catch((e: unknown) => e);
+    expect(listen).toMatchObject({ code: 'EADDRINUSE', port: 9102 });
+    const config = await t.call('failConfig', undefined).catch((e: unknown) => e);
+    expect(config).toMatchObject({ name: 'ConfigError', message: "invalid configuration: WRITE_BATCH_MAX='abc'" });
     expect(await t.call('echo', 'still answering')).toBe('still answering');
     await t.close();
   });

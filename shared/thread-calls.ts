@@ -26,22 +26,29 @@ interface CarriedError {
   name: string;
   message: string;
   errcode?: number;
+  code?: string;
+  port?: number;
 }
 
 type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: CarriedError };
 
 const carry = (err: unknown): CarriedError => {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const errcode = (e as { errcode?: unknown }).errcode;
-  return { name: e.name, message: e.message, ...(typeof errcode === 'number' ? { errcode } : {}) };
+  const e = (err instanceof Error ? err : new Error(String(err))) as Error & { errcode?: unknown; code?: unknown; port?: unknown };
+  return {
+    name: e.name,
+    message: e.message,
+    ...(typeof e.errcode === 'number' ? { errcode: e.errcode } : {}),
+    ...(typeof e.code === 'string' ? { code: e.code } : {}),
+    ...(typeof e.port === 'number' ? { port: e.port } : {}),
+  };
 };
 
 const rebuild = (c: CarriedError): Error => {
   const Kind = c.name === 'TypeError' ? TypeError : c.name === 'RangeError' ? RangeError : Error;
-  const err = new Kind(c.message);
-  if (c.name !== err.name) err.name = c.name;
-  if (c.errcode !== undefined) Object.assign(err, { errcode: c.errcode });
-  return err;
+  const { name, message, ...rest } = c;
+  const err = new Kind(message);
+  if (name !== err.name) err.name = name;
+  return Object.assign(err, rest);
 };
 
 /** What became of one call, on the thread's side. */
@@ -131,12 +138,15 @@ export class ThreadCalls<H extends Handlers> {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private portClosed = false;
-  private readonly target: { script: URL; workerData: unknown } | { port: MessagePort };
+  private readonly target: { script: URL; workerData: unknown; transferList?: MessagePort[] } | { port: MessagePort };
   private readonly onNotice: (notice: unknown) => void;
+  private readonly onStopped: (why: string) => void;
 
-  constructor(target: { script: URL; workerData: unknown } | { port: MessagePort }, onNotice: (notice: unknown) => void = () => undefined) {
+  /** `onStopped`: the thread stopped by itself (an uncaught error, an exit), not by `close()`. */
+  constructor(target: { script: URL; workerData: unknown; transferList?: MessagePort[] } | { port: MessagePort }, onNotice: (notice: unknown) => void = () => undefined, onStopped: (why: string) => void = () => undefined) {
     this.target = target;
     this.onNotice = onNotice;
+    this.onStopped = onStopped;
   }
 
   call<K extends keyof H & string>(op: K, arg: Parameters<H[K]>[0]): Promise<Awaited<ReturnType<H[K]>>> {
@@ -199,13 +209,14 @@ export class ThreadCalls<H extends Handlers> {
       return port;
     }
     const { script } = this.target;
-    const worker = new Worker(script, { workerData: this.target.workerData });
+    const worker = new Worker(script, { workerData: this.target.workerData, transferList: this.target.transferList ?? [] });
     worker.unref();
     worker.on('message', this.received);
     const died = (why: string) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       for (const id of [...this.pending.keys()]) this.settle(id, (p) => p.reject(new Error(`worker thread ${script.pathname} stopped: ${why}`)));
+      this.onStopped(why);
     };
     worker.on('error', (err: Error) => died(err.message));
     worker.on('exit', (code) => died(`exit code ${code}`));
