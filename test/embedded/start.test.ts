@@ -44,6 +44,11 @@ describe('npm start', () => {
     const k = startTs(['--no-simulate'], { INFLUX_URL: 'not a url', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
     expect(k.status).toBe(2);
     expect(k.stderr).toMatch(/^invalid configuration: INFLUX_URL='not a url'/);
+    // A setting of a stage in the second thread (the writer's) stops it the same way.
+    const w = startTs(['--no-simulate'], { WRITE_BATCH_MAX: 'abc', OPS_PORT_BASE: '0', DATA_DIR: mkdtempSync(join(tmpdir(), 'start-bad-')) });
+    expect(w.status).toBe(2);
+    expect(w.stderr.trim().split('\n')).toHaveLength(1);
+    expect(w.stderr).toMatch(/^invalid configuration: WRITE_BATCH_MAX='abc'/);
   });
 
   it('serves the page and KPIs from simulated devices, and a mosquitto_pub reading shows up in the API', async () => {
