@@ -16,31 +16,29 @@ type SyncHandlers = Record<string, (arg: never) => unknown>;
 /** Returns the function that sends a notice to every caller of the thread. */
 export function answerInGroupCommits(db: Db, handlers: SyncHandlers, hooks: { committed?: () => void; rolledBack?: () => void } = {}): (notice: unknown) => void {
   return answerCallBatches((calls) => {
-    const outcomes: Outcome[] = [];
-    try {
-      db.exec('BEGIN');
-      for (const c of calls) {
+    const commitAll = db.transaction(() =>
+      calls.map((c): Outcome => {
         db.exec('SAVEPOINT call');
         try {
           const handler = handlers[c.op];
           if (!handler) throw new Error(`no such call '${c.op}'`);
-          outcomes.push({ ok: true, value: handler(c.arg as never) });
+          const value = handler(c.arg as never);
           db.exec('RELEASE call');
-        } catch (err) {
+          return { ok: true, value };
+        } catch (error) {
           db.exec('ROLLBACK TO call');
           db.exec('RELEASE call');
-          outcomes.push({ ok: false, error: err });
+          return { ok: false, error };
         }
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // SQLite rolled back itself (a failed COMMIT can end the transaction).
-      }
+      }),
+    );
+    let outcomes: Outcome[];
+    try {
+      outcomes = commitAll();
+    } catch (error) {
+      // The COMMIT (or a savepoint) failed: nothing of any call is on disk.
       hooks.rolledBack?.();
-      return calls.map(() => ({ ok: false, error: err }));
+      return calls.map(() => ({ ok: false, error }));
     }
     hooks.committed?.();
     return outcomes;

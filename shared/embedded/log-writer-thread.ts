@@ -28,16 +28,16 @@ export interface CommitCall {
 const db = openDatabase((workerData as { path: string }).path);
 /** Next offset per `topic:partition`, as committed; `staged` holds the ends of the commit under way. */
 const ends = new Map<string, number>();
-const staged = new Map<string, number>();
+const staged = new Map<string, [topic: string, partition: number, end: number]>();
 const insert = db.prepare('INSERT INTO records (topic, partition, offset, key, value, ts) VALUES (?, ?, ?, ?, ?, ?)');
 const upsertCommit = db.prepare<[string, string, number, number, string | null]>(
   'INSERT INTO commits (group_id, topic, partition, offset, metadata) VALUES (?, ?, ?, ?, ?) ON CONFLICT (group_id, topic, partition) DO UPDATE SET offset = excluded.offset, metadata = excluded.metadata',
 );
 
-const end = (k: string, topic: string, p: number) => staged.get(k) ?? ends.get(k) ?? storedLogEnd(db, topic, p);
+const end = (k: string, topic: string, p: number) => staged.get(k)?.[2] ?? ends.get(k) ?? storedLogEnd(db, topic, p);
 
-/** Appends the records; answers each touched partition's new end (the caller learns it once on disk). */
-function append({ topic, partitions, messages }: AppendCall): [number, number][] {
+/** Appends the records; every thread using the log hears of them once they are on disk (`AppendedNotice`). */
+function append({ topic, partitions, messages }: AppendCall): void {
   const touched = new Map<number, number>();
   for (const m of messages) {
     const p = partitionOf(m.key, partitions);
@@ -46,8 +46,7 @@ function append({ topic, partitions, messages }: AppendCall): [number, number][]
     touched.set(p, offset + 1);
   }
   // Staged only once every record is in: a call that failed half-way leaves the ends alone.
-  for (const [p, e] of touched) staged.set(`${topic}:${p}`, e);
-  return [...touched];
+  for (const [p, e] of touched) staged.set(`${topic}:${p}`, [topic, p, e]);
 }
 
 export const logWriterCalls = {
@@ -66,12 +65,8 @@ const notify = answerInGroupCommits(db, logWriterCalls, {
   // The ends move only once the commit is on disk: a failed one leaves them as they were.
   committed: () => {
     if (staged.size === 0) return;
-    const appended: AppendedNotice['appended'] = [];
-    for (const [k, e] of staged) {
-      ends.set(k, e);
-      const cut = k.lastIndexOf(':');
-      appended.push([k.slice(0, cut), Number(k.slice(cut + 1)), e]);
-    }
+    for (const [k, [, , e]] of staged) ends.set(k, e);
+    const appended = [...staged.values()];
     staged.clear();
     notify({ appended } satisfies AppendedNotice);
   },
