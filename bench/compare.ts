@@ -44,8 +44,9 @@ const program = new Command('bench-peer')
   .option('--systems <list>', 'which to measure: peer, pipeline (on Kafka), npm-start (embedded)', 'peer,pipeline,npm-start')
   .option('--report <name>', 'bench/reports/NAME.{md,json}', 'peer')
   .option('--pubacks <list>', "connection counts for the PUBACK-rate runs ('none' to skip them)", '200,1000')
+  .option('--paced <msg/s>', "the paced PUBACK runs' offered rate when the peer is not measured in the run", Number)
   .parse();
-const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string; report: string; pubacks: string }>();
+const o = program.opts<{ rates: string; batches: string; duration: number; partitions: number; systems: string; report: string; pubacks: string; paced?: number }>();
 const systems = o.systems.split(',');
 const rates = o.rates.split(',').map(Number);
 const batches = o.batches.split(',').map(Number);
@@ -260,7 +261,8 @@ async function pubackRunsOf(system: Step['system'], launch: Launch): Promise<voi
   for (const n of PUBACK_CONNECTIONS) {
     pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, PUBACK_OFFERED_MSG_PER_S)));
     const peer = pubackRuns.find((p) => p.system === 'peer' && p.connections === n && p.offered === PUBACK_OFFERED_MSG_PER_S);
-    if (peer) pubackRuns.push(await launch(`paced-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, PACED_SHARE * peer.perSecond)));
+    const paced = peer ? PACED_SHARE * peer.perSecond : o.paced;
+    if (paced) pubackRuns.push(await launch(`paced-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, paced)));
   }
 }
 

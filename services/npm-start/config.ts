@@ -16,6 +16,7 @@ export const singleNodeEnv = {
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe('the stages\' /healthz /readyz /metrics listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports'),
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90).describe('embedded store: raw readings are kept this long'),
   AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825).describe('embedded store: aggregates are kept this long'),
+  STAGES_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("nice value of the thread running the normaliser, writer and aggregator (Linux): above 0, a busy machine serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over"),
   KAFKA_BROKERS: z.string().min(1).optional().meta({ description: 'set: the bus is Kafka instead of the embedded log', docDefault: 'unset (embedded log)' }),
   BUS_GROUP_PREFIX: z.string().default('').describe('on Kafka, the workers\' consumer groups are <prefix>normalizer, <prefix>writer, <prefix>aggregator; formerly KAFKA_GROUP_PREFIX'),
   INFLUX_URL: z.url().optional().meta({ description: 'set: the store is InfluxDB instead of the embedded database', docDefault: 'unset (embedded store)' }),

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { answerCalls } from '../../shared/thread-calls.ts';
-import { createLogger } from '../../shared/logging.ts';
+import { createLogger, logFile } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import { niceThisThread } from '../../shared/thread-priority.ts';
 import { CATALOGUE } from '../catalogue.ts';
 import type { SingleNodeConfig } from './config.ts';
 import { openEngines } from './engines.ts';
@@ -29,6 +30,8 @@ export interface FatalNotice {
 }
 
 const d = workerData as StagesThreadData;
+// First, so the store's writer thread, started from here, inherits it.
+const priority = niceThisThread(d.cfg.STAGES_NICE);
 const engines = openEngines(d.env, d.cfg.DATA_DIR, createLogger('bus', d.cfg.LOG_LEVEL), { logWriter: d.logWriter });
 const devices = new DeviceRegistry(join(d.cfg.DATA_DIR, 'devices.json'));
 // Devices added while running (the first thread registers them) reach the normaliser here.
@@ -44,6 +47,7 @@ export const stagesThreadCalls = {
       CATALOGUE.filter((s) => d.stages.includes(s.name)),
       { cfg: d.cfg, env: d.env, engines, devices, keys, logPath: d.logPath, processMetrics: false, onFatal: fatal },
     );
+    createLogger('npm-start', d.cfg.LOG_LEVEL, d.logPath === undefined ? undefined : logFile(d.logPath)).info({ stages: d.stages, priority }, 'stages thread started');
     return started.described;
   },
   metrics: async (stage: string) => (await started?.registries[stage]?.metrics()) ?? '',
