@@ -1,7 +1,7 @@
 /**
  * The telemetry store embedded in SQLite, for one machine. One table of points keyed like
- * InfluxDB's (measurement, series = sorted tag set, timestamp); a rewrite merges fields as
- * InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
+ * InfluxDB's (measurement, series = sorted tag set, timestamp; the layout in `store-schema.ts`);
+ * a rewrite merges fields as InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
  * measurement, municipality and time through indexes. Writes are committed by a thread of their
  * own (`store-writer-thread.ts`), so their fsync does not stop the process's event loop.
  */
@@ -9,6 +9,7 @@ import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import type { StorePoint, TelemetryStore } from '../store/store.ts';
 import { openDatabase, sqliteCode, type Db } from './sqlite.ts';
+import { ensureStoreSchema } from './store-schema.ts';
 import type { storeWriterCalls } from './store-writer-thread.ts';
 import { ThreadCalls } from '../thread-calls.ts';
 
@@ -32,20 +33,7 @@ export class SqliteStore implements TelemetryStore {
   constructor(path: string) {
     this.path = path;
     this.db = openDatabase(path);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS points (
-        measurement TEXT NOT NULL,
-        series TEXT NOT NULL,
-        ts INTEGER NOT NULL,
-        municipality TEXT NOT NULL,
-        device TEXT NOT NULL,
-        tags TEXT NOT NULL,
-        fields TEXT NOT NULL,
-        PRIMARY KEY (measurement, series, ts)
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS points_by_municipality ON points (measurement, municipality, ts);
-      CREATE INDEX IF NOT EXISTS points_by_device ON points (measurement, device, ts);
-    `);
+    ensureStoreSchema(this.db);
     this.writer = new ThreadCalls({ script: new URL('./store-writer-thread.ts', import.meta.url), workerData: { path } });
   }
 

@@ -14,7 +14,7 @@ const db = openDatabase((workerData as { path: string }).path);
 const upsert = db.prepare(`
   INSERT INTO points (measurement, series, ts, municipality, device, tags, fields)
   VALUES (@measurement, @series, @ts, @municipality, @device, @tags, @fields)
-  ON CONFLICT (measurement, series, ts) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)`);
+  ON CONFLICT (measurement, ts, series) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)`);
 
 const write = (points: StorePoint[]) => {
   for (const p of points) {
