@@ -86,5 +86,14 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     },
   };
 
-  return runBatches(processor, deps, { cfg, topic: cfg.TOPIC_NORMALIZED, store: timedStore, storeBatchMax: cfg.WRITE_BATCH_MAX, storeRetryMaxMs: cfg.WRITE_RETRY_MAX_MS, consume: { concurrency: 2 } });
+  return runBatches(processor, deps, {
+    cfg,
+    topic: cfg.TOPIC_NORMALIZED,
+    store: timedStore,
+    storeBatchMax: cfg.WRITE_BATCH_MAX,
+    storeRetryMaxMs: cfg.WRITE_RETRY_MAX_MS,
+    // Every partition at once: their store writes wait together, so the embedded store commits
+    // them in one fsync, and InfluxDB gets them as concurrent requests instead of one after another.
+    consume: { concurrency: 6 },
+  });
 }
