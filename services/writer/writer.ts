@@ -92,8 +92,9 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     store: timedStore,
     storeBatchMax: cfg.WRITE_BATCH_MAX,
     storeRetryMaxMs: cfg.WRITE_RETRY_MAX_MS,
-    // Every partition at once: their store writes wait together, so the embedded store commits
-    // them in one fsync, and InfluxDB gets them as concurrent requests instead of one after another.
+    // Six partitions at once (all of them at the default BUS_PARTITIONS): their store writes wait
+    // together, so the embedded store commits them in one fsync, and InfluxDB gets them as
+    // concurrent requests instead of one after another.
     consume: { concurrency: 6 },
   });
 }

@@ -1,8 +1,8 @@
 /**
  * The telemetry store embedded in SQLite, for one machine. One table of points keyed like
  * InfluxDB's (measurement, series = sorted tag set, timestamp; the layout in `store-schema.ts`);
- * a rewrite merges fields as InfluxDB does, so replays stay idempotent. Tags and fields are JSON; the KPI queries select by
- * measurement, municipality and time through indexes. Writes are committed by a thread of their
+ * a rewrite merges fields as InfluxDB does, so replays stay idempotent. Tags and fields are
+ * JSON; the KPI queries select by measurement, municipality and time through indexes. Writes are committed by a thread of their
  * own (`store-writer-thread.ts`), so their fsync does not stop the process's event loop.
  */
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
