@@ -3,11 +3,12 @@
  * groups with explicit commits (offsets move only when the stage says its results are safe),
  * heartbeats while a handler waits for the next hop.
  */
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
+import { type MemberEvents, keepMember } from './group-member.ts';
 import { rememberingKeyPartitioner } from './partitioner.ts';
 import { ensureTopics } from './topics.ts';
 
@@ -130,6 +131,22 @@ export class KafkaBus implements Bus {
   }
 
   async consume(o: ConsumeOptions): Promise<BusConsumer> {
+    let joined = false;
+    const kept = await keepMember({
+      start: (events) => this.startMember(o, events, () => (joined = true)),
+      close: (consumer) => consumer.disconnect(),
+      log: o.log,
+      onFatal: o.onFatal,
+    });
+    return {
+      joined: () => joined,
+      commit: (partition, c) => kept.current().commitOffsets([{ topic: o.topic, partition, ...c }]),
+      stop: () => kept.stop(),
+    };
+  }
+
+  /** One group member: connected, subscribed and running the stage's handler. */
+  private async startMember(o: ConsumeOptions, events: MemberEvents, onJoin: () => void): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
@@ -139,18 +156,29 @@ export class KafkaBus implements Bus {
       metadataMaxAge: METADATA_MAX_AGE_MS,
       retry: CONSUMER_RETRY,
     });
-    let joined = false;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      joined = true;
+      onJoin();
+      events.joined();
       o.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
       o.onAssignmentChange?.();
     });
     consumer.on(consumer.events.CRASH, (e) => {
       o.log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
-      if (!e.payload.restart) o.onFatal(e.payload.error);
+      if (!e.payload.restart) events.stoppedForGood(e.payload.error);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await this.runHandler(consumer, o);
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return consumer;
+  }
+
+  /** Runs the stage's handler on each batch; offsets are committed only when it says so. */
+  private async runHandler(consumer: Consumer, o: ConsumeOptions): Promise<void> {
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -186,10 +214,5 @@ export class KafkaBus implements Bus {
         await payload.heartbeat();
       },
     });
-    return {
-      joined: () => joined,
-      commit: (partition, c) => consumer.commitOffsets([{ topic: o.topic, partition, ...c }]),
-      stop: () => consumer.disconnect(),
-    };
   }
 }
