@@ -69,6 +69,8 @@ export interface ConsumerMetrics {
   batchFailures: Counter;
   /** Partitions whose batch is failing right now (0 when the stage is healthy). */
   failing: Gauge;
+  /** Attempts to replace a consumer its client stopped for good (Kafka only; retries count again). */
+  replacements: Counter;
 }
 
 

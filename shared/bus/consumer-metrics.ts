@@ -8,6 +8,7 @@ export function createConsumerMetrics(registry: Registry, group: string): Consum
     records: new Counter({ name: 'worker_records_in_total', help: 'Records consumed', labelNames: ['topic'], registers: [registry] }),
     batchFailures: new Counter({ name: 'worker_batch_failures_total', help: 'Failed attempts at a batch (handling or commit), each retried with backoff', registers: [registry] }),
     failing: new Gauge({ name: 'worker_failing_partitions', help: 'Partitions whose batch is failing and being retried', registers: [registry] }),
+    replacements: new Counter({ name: 'worker_consumer_replacements_total', help: 'Attempts to replace a consumer the Kafka client stopped for good (a failed attempt is retried and counted again)', registers: [registry] }),
   };
 }
 

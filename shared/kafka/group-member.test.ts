@@ -84,12 +84,14 @@ describe('keepMember', () => {
     const refused = kafkaError(KafkaJSConnectionError, 'Connection error: connect ECONNREFUSED 127.0.0.1:19092');
     const members = new Members(['ok', refused, refused, refused]);
     const fatal: Error[] = [];
-    const kept = await keepMember({ start: members.start, close: members.close, log, onFatal: (e) => fatal.push(e), backoff });
+    let replacements = 0;
+    const kept = await keepMember({ start: members.start, close: members.close, log, onFatal: (e) => fatal.push(e), onReplace: () => replacements++, backoff });
     members.last.events.stoppedForGood(kafkaError(KafkaJSGroupCoordinatorNotFound, 'Failed to find group coordinator'));
     await until(() => members.started.length === 5);
     await until(() => kept.current() === members.last);
     await sleep(60);
     expect(members.started).toHaveLength(5);
+    expect(replacements, 'one for the crash, one for each refused start').toBe(4);
     expect(fatal).toEqual([]);
     await kept.stop();
   });

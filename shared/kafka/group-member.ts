@@ -2,10 +2,11 @@
  * Keeps a consumer in its group across the crashes kafkajs does not recover from by itself.
  *
  * kafkajs restarts a crashed consumer only when it judges the error retriable. Some errors it
- * judges final are not: when a broker comes back, there is a moment when it accepts connections
- * but cannot yet say which broker coordinates the group, and the consumer that asks just then
- * crashes with KafkaJSGroupCoordinatorNotFound and stays stopped (kafkajs issues #1445, #1630;
- * seen in test/pipeline/disruptions.test.ts). Such a member is replaced here by a fresh one,
+ * judges final are not: while a broker goes down or comes back, it may answer a member's
+ * connection but not name the group's coordinator, and the member that asks just then crashes
+ * with KafkaJSGroupCoordinatorNotFound (wrapped by kafkajs's retrier as a KafkaJSNonRetriableError)
+ * and stays stopped (kafkajs issues #1445, #1630; seen in test/pipeline/disruptions.test.ts and,
+ * every run, in test/bus/kafka-outage.test.ts). Such a member is replaced here by a fresh one,
  * after a backoff that grows while the replacements keep failing, until one joins the group.
  * Errors that stay final whatever the wait (credentials refused, rights missing) still reach
  * `onFatal`: the service exits and its supervisor decides.
@@ -47,6 +48,8 @@ export interface KeepMemberOptions<M> {
   close(member: M): Promise<void>;
   log: Logger;
   onFatal(err: Error): void;
+  /** A replacement is scheduled (for a metric). */
+  onReplace?(): void;
   backoff?: { initialMs: number; maxMs: number };
 }
 
@@ -78,6 +81,7 @@ export async function keepMember<M>(o: KeepMemberOptions<M>): Promise<KeptMember
       return;
     }
     failures += 1;
+    o.onReplace?.();
     const delayMs = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
     o.log.warn({ err: err.message, kind: err.name, attempt: failures, inMs: delayMs }, 'consumer stopped and will not restart by itself; replacing it');
     generation += 1;

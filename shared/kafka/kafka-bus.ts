@@ -137,6 +137,7 @@ export class KafkaBus implements Bus {
       close: (consumer) => consumer.disconnect(),
       log: o.log,
       onFatal: o.onFatal,
+      onReplace: () => o.metrics.replacements.inc(),
     });
     return {
       joined: () => joined,
