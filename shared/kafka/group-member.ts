@@ -6,7 +6,7 @@
  * connection but not name the group's coordinator, and the member that asks just then crashes
  * with KafkaJSGroupCoordinatorNotFound (wrapped by kafkajs's retrier as a KafkaJSNonRetriableError)
  * and stays stopped (kafkajs issues #1445, #1630; seen in test/pipeline/disruptions.test.ts and,
- * every run, in test/bus/kafka-outage.test.ts). Such a member is replaced here by a fresh one,
+ * most runs, in test/bus/kafka-outage.test.ts). Such a member is replaced here by a fresh one,
  * after a backoff that grows while the replacements keep failing, until one joins the group.
  * Errors that stay final whatever the wait (credentials refused, rights missing) still reach
  * `onFatal`: the service exits and its supervisor decides.

@@ -2,9 +2,10 @@
  * Every consumer is back in its group after Kafka stops and starts again, without its service
  * restarting. Many groups at once, because the crash kafkajs does not recover from (a member that
  * asks for its coordinator while the broker is going down or coming back: "Failed to find group
- * coordinator", restart false) strikes only a few members an outage: 3 or 4 of these 100 on this
- * machine. shared/kafka/group-member.ts replaces them; without it this test fails with 4 members
- * given up (checked).
+ * coordinator", restart false) strikes only a few members an outage, and not every outage: 3 or 4
+ * of these 100 in 3 of 4 runs on this machine. shared/kafka/group-member.ts replaces them; without
+ * it this test failed with 4 members given up (checked). A run the crash spares still proves that
+ * every member comes back.
  */
 import { Registry } from 'prom-client';
 import { afterAll, describe, expect, it } from 'vitest';
