@@ -133,7 +133,14 @@ export class KafkaBus implements Bus {
   async consume(o: ConsumeOptions): Promise<BusConsumer> {
     let joined = false;
     const kept = await keepMember({
-      start: (events) => this.startMember(o, events, () => (joined = true)),
+      start: (events) =>
+        this.startMember(o, {
+          ...events,
+          joined: () => {
+            joined = true;
+            events.joined();
+          },
+        }),
       close: (consumer) => consumer.disconnect(),
       log: o.log,
       onFatal: o.onFatal,
@@ -147,7 +154,7 @@ export class KafkaBus implements Bus {
   }
 
   /** One group member: connected, subscribed and running the stage's handler. */
-  private async startMember(o: ConsumeOptions, events: MemberEvents, onJoin: () => void): Promise<Consumer> {
+  private async startMember(o: ConsumeOptions, events: MemberEvents): Promise<Consumer> {
     const consumer = this.kafka.consumer({
       groupId: o.groupId,
       sessionTimeout: o.sessionTimeoutMs ?? 30_000,
@@ -158,7 +165,6 @@ export class KafkaBus implements Bus {
       retry: CONSUMER_RETRY,
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      onJoin();
       events.joined();
       o.log.info({ assignment: e.payload.memberAssignment }, 'joined consumer group');
       o.onAssignmentChange?.();
