@@ -33,7 +33,10 @@ const PER_SEND = 500;
 const CLIENTS = ['kafkajs', 'kafkajs-remembering', '@platformatic/kafka'] as const;
 type Client = (typeof CLIENTS)[number];
 
-/** Readings as the writer stores them: the raw bucket keeps 90 days, so a day old. */
+/**
+ * Points per store request: the writer's most (WRITE_BATCH_MAX's default). Its requests in the
+ * pipeline are smaller (about 650 points) and cost InfluxDB more a point, so the floor errs low.
+ */
 const STORE_BATCH = 5000;
 
 /** A canonical reading as the normaliser writes it (about 330 bytes), for 2,000 devices; `t0` is the first reading's time. */
@@ -51,7 +54,7 @@ function records(from: number, count = PER_SEND, t0 = 1_764_200_000_000): { key:
  * writer no implementation avoids.
  */
 async function store(env: Record<string, string>): Promise<number> {
-  const t0 = Date.now() - 86_400_000;
+  const t0 = Date.now() - 86_400_000; // the raw bucket keeps 90 days and refuses older points
   const readings = Array.from({ length: RECORDS / STORE_BATCH }, (_, i) =>
     records(i * STORE_BATCH, STORE_BATCH, t0).map((m) => {
       const parsed = parseCanonicalReading(JSON.parse(m.value));
