@@ -12,7 +12,7 @@
  * acknowledged to the load generator and the readings stored are sampled; a stored count's lag is
  * how long before it the same count had been acknowledged.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -25,6 +25,7 @@ import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
 import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
+import { type ContractFloor, systemCost, whatBounds } from './bounds.ts';
 import { procCpuSeconds, publishLoad } from './load.ts';
 import { TELEGRAF_VERSION, startPeer } from './peer.ts';
 import { startBenchNpmStart } from './npm-start.ts';
@@ -356,16 +357,23 @@ try {
 const best = (system: Step['system'], batch: number) =>
   steps.filter((s) => s.system === system && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered)[0];
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
-const cpuTotal = (s: Step) => Object.values(s.cpuUsPerReading).reduce((a, b) => a + b, 0) - (s.cpuUsPerReading['load generator'] ?? 0);
 const cpuParts = (s: Step) => Object.entries(s.cpuUsPerReading).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
 const rows = batches.map((batch) => {
   const peer = best('peer', batch);
   const ratio = (s: Step | undefined) => (peer && s ? (s.offered / peer.offered).toFixed(2) : '–');
-  const cell = (s: Step | undefined) => (s ? `${fmt(s.offered)} readings/s (lag p50 ${s.lagP50S.toFixed(2)} s, p99 ${s.lagP99S.toFixed(2)} s; ${cpuTotal(s).toFixed(0)} µs CPU per reading)` : `none of the loads tried`);
+  const cell = (s: Step | undefined) => (s ? `${fmt(s.offered)} readings/s (lag p50 ${s.lagP50S.toFixed(2)} s, p99 ${s.lagP99S.toFixed(2)} s; ${systemCost(s).toFixed(0)} µs CPU per reading)` : `none of the loads tried`);
   const pipe = best('pipeline', batch);
   const single = best('npm start', batch);
   return `| ${batch} | ${cell(peer)} | ${cell(pipe)} | ${ratio(pipe)} | ${cell(single)} | ${ratio(single)} |`;
 });
+/** The topic contract's floor per reading, when `npm run bench:kafka-clients` has measured it. */
+const floor = ((): ContractFloor | undefined => {
+  const file = 'bench/reports/kafka-clients.json';
+  if (!existsSync(file)) return undefined;
+  const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<ContractFloor>;
+  return r.at && r.floorUs && r.rawHopUs ? { at: r.at, floorUs: r.floorUs, rawHopUs: r.rawHopUs } : undefined;
+})();
+const bounds = batches.flatMap((batch) => (['pipeline', 'npm start'] as const).map((system) => whatBounds(steps, system, batch, DRAIN_LIMIT_S, floor))).filter((line) => line !== undefined);
 const at = new Date().toISOString();
 const md = `# The pipeline and npm start beside Mosquitto → Telegraf — ${at}
 
@@ -382,6 +390,13 @@ the end of publishing.
 | readings per message | peer | pipeline | ratio (pipeline / peer) | npm start | ratio (npm start / peer) |
 |---|---|---|---|---|---|
 ${rows.join('\n')}
+
+## What bounds each system short of the peer
+
+${bounds.length > 0 ? bounds.join('\n') : 'None measured here falls short of the peer.'}
+
+Where each process spends its time: run again with \`BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"\` and summarise each
+profile with \`node bench/cpu-profile.ts FILE\` (the README's *Where the time goes* holds the last summary).
 
 ## PUBACKs per second (1-reading messages, QoS 1, offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s)
 
