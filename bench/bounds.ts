@@ -31,6 +31,14 @@ export const systemCost = (s: BoundStep): number => Object.entries(s.cpuUsPerRea
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
+/** A system's highest sustained step at one message size, if any. */
+export function highestSustained<S extends Pick<BoundStep, 'system' | 'batch' | 'offered' | 'sustained'>>(steps: S[], system: string, batch: number): S | undefined {
+  return steps.filter((s) => s.system === system && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered)[0];
+}
+
+/** The contract's floor per reading at `batch` readings per message: `telemetry.raw`'s share is per message. */
+export const floorPerReading = (floor: Pick<ContractFloor, 'floorUs' | 'rawHopUs'>, batch: number): number => floor.floorUs + floor.rawHopUs / batch;
+
 /** Why a step did not count as sustained, most telling reason first. */
 export function whyNotSustained(s: BoundStep, drainLimitS: number): string {
   const reasons: string[] = [];
@@ -43,12 +51,10 @@ export function whyNotSustained(s: BoundStep, drainLimitS: number): string {
 
 /** One line per system and message size that falls short of the peer: what bounds it. */
 export function whatBounds(steps: BoundStep[], system: string, batch: number, drainLimitS: number, floor?: ContractFloor): string | undefined {
-  const mine = steps.filter((s) => s.system === system && s.batch === batch).sort((a, b) => a.offered - b.offered);
-  const peers = steps.filter((s) => s.system === 'peer' && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered);
-  const peer = peers[0];
-  const best = mine.filter((s) => s.sustained).at(-1);
+  const peer = highestSustained(steps, 'peer', batch);
+  const best = highestSustained(steps, system, batch);
   if (!peer || !best || best.offered >= peer.offered) return undefined;
-  const failed = mine.find((s) => s.offered > best.offered && !s.sustained);
+  const failed = steps.filter((s) => s.system === system && s.batch === batch && s.offered > best.offered && !s.sustained).sort((a, b) => a.offered - b.offered)[0];
   const busiest = Object.entries(best.cpuUsPerReading)
     .filter(([name]) => name !== LOAD_GENERATOR)
     .sort((a, b) => b[1] - a[1])
@@ -63,7 +69,7 @@ export function whatBounds(steps: BoundStep[], system: string, batch: number, dr
     `CPU per reading ${cost.toFixed(0)} µs against the peer's ${peerCost.toFixed(0)} (${(cost / peerCost).toFixed(1)}×); most in ${busiest} µs`,
   ];
   if (floor && system === 'pipeline') {
-    const floorUs = floor.floorUs + floor.rawHopUs / batch;
+    const floorUs = floorPerReading(floor, batch);
     parts.push(`the topic contract alone costs ${floorUs.toFixed(0)} µs a reading here (Kafka client and broker, store write and InfluxDB, no stage work; \`npm run bench:kafka-clients\` of ${floor.at}), ${(floorUs / peerCost).toFixed(2)} of the peer's whole cost`);
   }
   return `- **${system}, ${batch} reading${batch === 1 ? '' : 's'} a message**: ${parts.join('; ')}.`;

@@ -25,7 +25,7 @@ import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
 import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
-import { type ContractFloor, systemCost, whatBounds } from './bounds.ts';
+import { type ContractFloor, highestSustained, systemCost, whatBounds } from './bounds.ts';
 import { procCpuSeconds, publishLoad } from './load.ts';
 import { TELEGRAF_VERSION, startPeer } from './peer.ts';
 import { startBenchNpmStart } from './npm-start.ts';
@@ -354,8 +354,7 @@ try {
   if (started.length > 0) await down(started);
 }
 
-const best = (system: Step['system'], batch: number) =>
-  steps.filter((s) => s.system === system && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered)[0];
+const best = (system: Step['system'], batch: number) => highestSustained(steps, system, batch);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 const cpuParts = (s: Step) => Object.entries(s.cpuUsPerReading).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
 const rows = batches.map((batch) => {

@@ -26,6 +26,7 @@ import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { down, status, up } from '#shared/local-engines/services.ts';
 import { parseCanonicalReading } from '#shared/schemas/readings.ts';
 import { readingToPoint } from '#shared/store/points.ts';
+import { type BoundStep, floorPerReading, highestSustained, systemCost } from './bounds.ts';
 import { procCpuSeconds } from './load.ts';
 
 const RECORDS = 200_000;
@@ -197,19 +198,17 @@ const floorUs = cheapest.clientUs + cheapest.brokerUs + storeClientUs + storeInf
 /** `telemetry.raw`'s share: one produce and one consume per device message, client and broker. */
 const cheapestRuns = runs.filter((r) => r.client === cheapest.client);
 const rawHopUs = mean(cheapestRuns.map((r) => r.produceUs + r.consumeUs + r.brokerProduceUs + r.brokerConsumeUs));
-const floorFor = (batch: number) => floorUs + rawHopUs / batch;
+const floorFor = (batch: number) => floorPerReading({ floorUs, rawHopUs }, batch);
 const peer = peerCost();
 
 /** The peer's whole cost per stored reading (load generator left out) at its highest sustained step, per message size, from the last `npm run bench:peer`. */
 function peerCost(): { at: string; rows: { batch: number; offered: number; us: number }[] } | undefined {
   const file = 'bench/reports/peer.json';
   if (!existsSync(file)) return undefined;
-  const report = JSON.parse(readFileSync(file, 'utf8')) as { at: string; steps: { system: string; batch: number; offered: number; sustained: boolean; cpuUsPerReading: Record<string, number> }[] };
+  const report = JSON.parse(readFileSync(file, 'utf8')) as { at: string; steps: BoundStep[] };
   const rows = [...new Set(report.steps.map((s) => s.batch))].flatMap((batch) => {
-    const best = report.steps.filter((s) => s.system === 'peer' && s.batch === batch && s.sustained).at(-1);
-    if (!best) return [];
-    const us = Object.entries(best.cpuUsPerReading).reduce((sum, [name, v]) => (name === 'load generator' ? sum : sum + v), 0);
-    return [{ batch, offered: best.offered, us }];
+    const best = highestSustained(report.steps, 'peer', batch);
+    return best ? [{ batch, offered: best.offered, us: systemCost(best) }] : [];
   });
   return { at: report.at, rows };
 }
