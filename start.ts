@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { duration, positive } from './shared/cli-args.ts';
 import { ConfigError, parseConfig } from './shared/config.ts';
-import { createLogger, logFile } from './shared/logging.ts';
+import { createLogger, logFile, logFileLimits } from './shared/logging.ts';
 import { ensureDemoDevice, issueDemoKeys } from './services/npm-start/demo.ts';
 import { singleNodeEnv } from './services/npm-start/config.ts';
 import { startSingleNode, type SingleNode } from './services/npm-start/node.ts';
@@ -61,7 +61,16 @@ try {
 mkdirSync(join(cfg.DATA_DIR, 'logs'), { recursive: true });
 const logPath = join(cfg.DATA_DIR, 'logs', 'pipeline.log');
 
-const fatalLog = createLogger('start', cfg.LOG_LEVEL, logFile(logPath));
+const fatalLog = createLogger('start', cfg.LOG_LEVEL, logFile(logPath, logFileLimits(cfg)));
+// A fatal error is written to the log file (synchronously) before the process ends, not only to the console.
+const fatal = (kind: string) => (err: unknown) => {
+  const e = err instanceof Error ? err : new Error(String(err));
+  fatalLog.fatal({ err: e.message, code: (e as NodeJS.ErrnoException).code, stack: e.stack }, kind);
+  console.error(`\nnpm start stopped: ${e.message} (see ${logPath})`);
+  process.exit(1);
+};
+process.on('uncaughtException', fatal('uncaught exception'));
+process.on('unhandledRejection', fatal('unhandled rejection'));
 let node: SingleNode;
 try {
   node = await startSingleNode(cfg, env, {

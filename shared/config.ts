@@ -19,6 +19,20 @@ export const bool = (def: boolean) =>
     .default(def ? 'true' : 'false')
     .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** A JSON object mapping a network server's tenant or application ids to municipalities. */
+export const municipalityMap = (example: string) =>
+  z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `expected JSON like ${example}` });
+        return z.NEVER;
+      }
+    });
+
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
 export const commonEnv = {

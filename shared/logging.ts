@@ -1,5 +1,6 @@
 /** pino JSON logs; secrets are redacted by path so they cannot reach a log line by accident. */
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { RotatingLogFile, type LogFileOptions } from './log-file.ts';
 
 export type { Logger };
 
@@ -17,6 +18,8 @@ const REDACT = [
   'config.CHIRPSTACK_MQTT_PASSWORD',
   'CHIRPSTACK_MQTT_PASSWORD',
   'TTS_WEBHOOK_SECRET',
+  'config.KAFKA_SASL_PASSWORD',
+  'KAFKA_SASL_PASSWORD',
   'headers["x-webhook-secret"]',
   'req.headers["x-webhook-secret"]',
   'headers.authorization',
@@ -29,18 +32,10 @@ export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'inf
   return destination ? pino(opts, destination) : pino(opts);
 }
 
-/**
- * An appending log file, created with its directory. A write that fails (the disk is full) drops
- * that line and says so once on stderr — logging must never be what stops the product.
- */
-export function logFile(path: string): DestinationStream {
-  const dest = pino.destination({ dest: path, mkdir: true, sync: true });
-  let failing = false;
-  dest.on('error', (err: NodeJS.ErrnoException) => {
-    if (failing) return;
-    failing = true;
-    process.stderr.write(`log file ${path}: ${err.code ?? err.message}; log lines are dropped until it can be written again\n`);
-    setTimeout(() => (failing = false), 60_000).unref();
-  });
-  return dest;
+/** An appending log file, rotated by size with a bound on the total (log-file.ts). */
+export function logFile(path: string, o: LogFileOptions = { maxBytes: 16 * 1024 * 1024, keep: 4 }): DestinationStream {
+  return new RotatingLogFile(path, o);
 }
+
+/** The log file's rotation settings (npm start's LOG_FILE_MAX_BYTES, LOG_FILE_KEEP). */
+export const logFileLimits = (cfg: { LOG_FILE_MAX_BYTES: number; LOG_FILE_KEEP: number }): LogFileOptions => ({ maxBytes: cfg.LOG_FILE_MAX_BYTES, keep: cfg.LOG_FILE_KEEP });

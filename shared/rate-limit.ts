@@ -37,6 +37,17 @@ export class RateLimiter {
     return b.tokens >= 0 ? 0 : Math.ceil((-b.tokens / this.rate) * 1000);
   }
 
+  /** Ms until `key` will have a whole token (0 when it has one now); takes nothing. */
+  msUntil(key: string): number {
+    const b = this.refill(key);
+    return b.tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - b.tokens) / this.rate) * 1000));
+  }
+
+  /** Takes a token for `key` when it has one (0), else says how many ms until it will (taking none). */
+  takeOrWait(key: string): number {
+    return this.take(key) ? 0 : this.msUntil(key);
+  }
+
   /** Gives back a reserved token (the publish was refused after all). */
   release(key: string): void {
     const b = this.buckets.get(key);

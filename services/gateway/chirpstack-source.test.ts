@@ -23,6 +23,15 @@ describe('routeUplink', () => {
     expect(routeUplink(Buffer.from('\u0001\u0002'), topic, registry, {})).toMatchObject({ ok: false, rejection: { code: 'payload_not_json' } });
   });
 
+  it('refuses identifiers no registered device can have, with a reason that shows only a bounded part of them', () => {
+    const huge = 'f'.repeat(30_000);
+    for (const deviceInfo of [{ devEui: huge }, { devEui: '0101010101010101', tenantName: huge }, { devEui: 42 }]) {
+      const r = routeUplink(event({ deviceInfo }), topic, registry, { Kalamata: 'kalamata' });
+      expect(r).toMatchObject({ ok: false, rejection: { code: 'identifier_invalid' } });
+      if (!r.ok) expect(r.rejection.reason.length).toBeLessThan(200);
+    }
+  });
+
   it('answers any payload and topic with a device or a rejection naming a field, and never throws', () => {
     const info = fc.record({ devEui: fc.oneof(fc.constant('0101010101010101'), fc.string(), fc.jsonValue()), tenantId: fc.jsonValue(), tenantName: fc.oneof(fc.constantFrom('Kalamata', '__proto__', 'constructor'), fc.string()) }, { requiredKeys: [] });
     const body = fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.record({ deviceInfo: fc.oneof(info, fc.jsonValue()), deduplicationId: fc.jsonValue() }).map((v) => JSON.stringify(v)), fc.string());
@@ -32,6 +41,7 @@ describe('routeUplink', () => {
         if (!r.ok) {
           expect(REJECTION_CODES).toContain(r.rejection.code);
           expect(r.rejection.field.length).toBeGreaterThan(0);
+          expect(r.rejection.reason.length).toBeLessThan(400); // never echoes unbounded input
         } else expect(r.device).toBe(bay);
       }),
       { numRuns: 3000 },

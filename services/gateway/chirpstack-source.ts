@@ -17,6 +17,8 @@ import type { RateLimiter } from '../../shared/rate-limit.ts';
 import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
 import { REJECT, type Rejection } from '../../shared/schemas/rejections.ts';
+import { checkDevEui, checkForeignId, checkSize } from '../../shared/schemas/identifiers.ts';
+import type { SampledLog } from '../../shared/sampled-log.ts';
 import { backoffMs, sleep } from '../../shared/time.ts';
 import type { TelemetryIngest } from './ingest.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -49,8 +51,11 @@ export function routeUplink(payload: Buffer, topic: string, registry: Pick<Devic
   if (!isObject(event)) return { ok: false, rejection: { code: REJECT.PAYLOAD_UNKNOWN_FORMAT, field: 'payload', reason: 'payload: not a ChirpStack uplink event (a JSON object expected)' } };
   const info = isObject(event.deviceInfo) ? event.deviceInfo : {};
   // The topic names the DevEUI too; the event's own field is the one ChirpStack documents.
-  const devEui = str(info.devEui) ?? /\/device\/([0-9a-fA-F]{16})\/event\/up$/.exec(topic)?.[1];
-  if (!devEui) return { ok: false, rejection: { code: REJECT.UNKNOWN_DEVICE, field: 'deviceInfo.devEui', reason: 'deviceInfo.devEui: missing' } };
+  const devEui = info.devEui ?? /\/device\/([0-9a-fA-F]{16})\/event\/up$/.exec(topic)?.[1];
+  if (devEui === undefined) return { ok: false, rejection: { code: REJECT.UNKNOWN_DEVICE, field: 'deviceInfo.devEui', reason: 'deviceInfo.devEui: missing' } };
+  // The one identifier check of every source, before any lookup or reason shows them.
+  const bad = checkDevEui('deviceInfo.devEui', devEui) ?? checkForeignId('deviceInfo.tenantId', info.tenantId) ?? checkForeignId('deviceInfo.tenantName', info.tenantName);
+  if (bad || typeof devEui !== 'string') return { ok: false, rejection: bad! };
   const device = registry.byDevEui(devEui);
   if (!device) return { ok: false, rejection: { code: REJECT.UNKNOWN_DEVICE, field: 'deviceInfo.devEui', reason: `deviceInfo.devEui: no active registered device has DevEUI ${devEui} (register it with npm run devices -- add … --dev-eui)` } };
   if (Object.keys(tenants).length > 0) {
@@ -88,7 +93,19 @@ export interface ChirpstackSource {
   close(): Promise<void>;
 }
 
-export function startChirpstackSource(s: ChirpstackSettings, d: { registry: DeviceRegistry; ingest: TelemetryIngest; limiter: RateLimiter; deadLetter: (dl: DeadLetterInput) => Promise<void>; metrics: GatewayMetrics; log: Logger }): ChirpstackSource {
+export interface ChirpstackDeps {
+  registry: DeviceRegistry;
+  ingest: TelemetryIngest;
+  limiter: RateLimiter;
+  deadLetter: (dl: DeadLetterInput) => Promise<void>;
+  metrics: GatewayMetrics;
+  log: Logger;
+  /** The size limit every source has (MAX_PAYLOAD_BYTES): a larger event is dead-lettered without its body. */
+  maxPayloadBytes: number;
+  refusalLog: SampledLog;
+}
+
+export function startChirpstackSource(s: ChirpstackSettings, d: ChirpstackDeps): ChirpstackSource {
   const source = 'chirpstack' as const;
   const recent = new RecentIds(100_000);
   let stopping = false;
@@ -118,11 +135,13 @@ export function startChirpstackSource(s: ChirpstackSettings, d: { registry: Devi
 
   async function handle(topic: string, payload: Buffer): Promise<void> {
     d.registry.reload();
-    const route = routeUplink(payload, topic, d.registry, s.tenants);
+    const tooLarge = checkSize(payload.length, d.maxPayloadBytes);
+    const route: UplinkRoute = tooLarge ? { ok: false, rejection: tooLarge } : routeUplink(payload, topic, d.registry, s.tenants);
     if (!route.ok) {
       d.metrics.publishes.inc({ result: 'refused', reason: route.rejection.code, kind: 'unknown', source });
-      d.log.warn({ source, topic, code: route.rejection.code, reason: route.rejection.reason }, 'uplink dead-lettered');
-      const dl: DeadLetterInput = { stage: 'ingest', rejections: [route.rejection], deviceId: route.deviceId, source: { listener: source }, original: payload.toString('utf8') };
+      d.refusalLog.warn(route.rejection.code, { source, code: route.rejection.code, reason: route.rejection.reason }, 'uplink dead-lettered');
+      const original = tooLarge ? { original: '', omittedBytes: payload.length } : { original: payload.toString('utf8') };
+      const dl: DeadLetterInput = { stage: 'ingest', rejections: [route.rejection], deviceId: route.deviceId, source: { listener: source }, ...original };
       return untilDone('dead letter', () => d.deadLetter(dl));
     }
     const { device } = route;

@@ -1,7 +1,7 @@
 /** The gateway's settings, from the environment (the table in services/gateway/README.md is generated from these descriptions). */
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { bool, commonEnv, int, busEnv, port } from '../../shared/config.ts';
+import { bool, commonEnv, int, busEnv, municipalityMap, port } from '../../shared/config.ts';
 import { normalizerEnv } from '../normalizer/config.ts';
 
 export const gatewayEnv = {
@@ -24,35 +24,30 @@ export const gatewayEnv = {
   CHIRPSTACK_MQTT_CA: z.string().optional().meta({ description: "PEM CA certificate to verify an mqtts:// ChirpStack broker by, when the system's CAs do not", docDefault: "unset (the system's CAs)" }),
   CHIRPSTACK_TOPIC: z.string().min(1).default('application/+/device/+/event/up').describe('uplink events to subscribe to (QoS 1)'),
   CHIRPSTACK_CLIENT_ID: z.string().min(1).optional().meta({ description: 'client id of the persistent session at the ChirpStack broker (one per gateway)', docDefault: 'smartcity-$GATEWAY_ID' }),
-  CHIRPSTACK_TENANT_MAP: z
-    .string()
-    .default('{}')
-    .transform((s, ctx) => {
-      try {
-        return z.record(z.string(), z.string()).parse(JSON.parse(s));
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'expected JSON like {"<tenant id or name>":"kalamata"}' });
-        return z.NEVER;
-      }
-    })
-    .describe("ChirpStack tenant (id or name) → municipality, as JSON; when set, an uplink whose tenant does not name its device's municipality is dead-lettered"),
+  CHIRPSTACK_TENANT_MAP: municipalityMap('{"<tenant id or name>":"kalamata"}').describe("ChirpStack tenant (id or name) → municipality, as JSON; when set, an uplink whose tenant does not name its device's municipality is dead-lettered"),
   TTS_WEBHOOK_SECRET: z.string().min(16).optional().meta({ description: "The Things Stack webhook's shared secret (its X-Webhook-Secret header); unset = the webhook is off", docDefault: 'unset (off)' }),
+  TTS_APPLICATION_MAP: municipalityMap('{"<application id or tenant id>":"kalamata"}').describe("The Things Stack application (or tenant) id → municipality, as JSON; when set, an uplink whose application or tenant does not name its device's municipality is dead-lettered, and only then may a device without a DevEUI be found by its TTS device_id"),
   DEVICE_REGISTRY: z.string().optional().meta({ description: 'the registry file shared with npm run devices', docDefault: '$DATA_DIR/devices.json' }),
   MQTT_REQUIRE_CLIENT_ID_MATCH: bool(true).describe('refuse a client id that is neither the device id nor deviceId:suffix, so no device can take over another one\'s session'),
   MAX_PAYLOAD_BYTES: int(65_536, 16, 16 * 1024 * 1024).describe('larger publishes are refused'),
   DEVICE_RATE_LIMIT: int(50, 1).describe('publishes per second per device, sustained (telemetry and status)'),
   DEVICE_RATE_BURST: int(200, 1).describe('publishes a device may send at once'),
-  DEVICE_RATE_MAX_WAIT_MS: int(30_000, 0).describe('a publish over its device\'s rate waits for its turn (PUBACK held, socket not read); one that would wait longer disconnects the device'),
   MQTT_MAX_CONNECT_BYTES: int(16 * 1024, 64, 16 * 1024 * 1024).describe('largest CONNECT packet, checked on its first bytes, before authentication'),
   MQTT_MAX_PACKET_BYTES: int(0, 0, 256 * 1024 * 1024).describe('largest packet after CONNECT, checked on its first bytes; 0 = MAX_PAYLOAD_BYTES + 4 KiB'),
+  MAX_CONNECTIONS: int(0, 0).describe('connections (MQTT and HTTP ingest together) the gateway holds at once; 0 = as many as the open-file limit allows less FILE_DESCRIPTOR_RESERVE. At the cap the oldest connection not yet logged in is closed to make room'),
+  FILE_DESCRIPTOR_RESERVE: int(512, 64).describe('file descriptors kept out of the connection budget for the spool, logs, the bus, the store and the API'),
+  MAX_PENDING_CONNECTIONS_PER_ADDRESS: int(128, 1).describe('connections one source address may hold that have not logged in yet (MQTT before its CONNACK, HTTP ingest between authenticated requests); more are closed at once'),
+  LOGIN_TIMEOUT_MS: int(10_000, 100).describe('a connection not logged in this long after it opened (MQTT: CONNECT and login) is closed'),
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100).describe("HTTP ingest: a request's headers must arrive within this"),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100).describe('HTTP ingest: a whole request (headers and body) must arrive within this; slower ones are answered 408 and closed'),
   MAX_SESSIONS_PER_DEVICE: int(4, 1, 1000).describe('connections one device may hold at once, and persistent sessions it may keep'),
   MQTT_SESSION_EXPIRY_MS: int(3_600_000, 1000).describe('a persistent session (clean=false) is forgotten this long after its device disconnected'),
   MQTT_MAX_INFLIGHT_INBOUND: int(32, 1, 65_535).describe('unfinished inbound QoS 2 flows one client may hold'),
-  LOGIN_FREE_FAILURES: int(3, 1).describe('wrong secrets for one device id before each next attempt must wait (1 s, doubling)'),
-  LOGIN_FREE_FAILURES_PER_ADDRESS: int(10, 1).describe('the same, per source address (many devices may share one)'),
+  LOGIN_FREE_FAILURES: int(3, 1).describe('wrong secrets for one device id from one address before each next attempt from there must wait (1 s, doubling); other addresses are not held'),
+  LOGIN_FREE_FAILURES_PER_ADDRESS: int(10, 1).describe('wrong secrets from one source address, for any device ids, before its next attempts must wait (many devices may share one)'),
   LOGIN_MAX_BLOCK_MS: int(60_000, 1000).describe('longest wait after failed logins'),
-  LOGIN_CONCURRENT_CHECKS: int(2, 1).describe('password checks running at once per device id or address; more wait their turn'),
-  LOGIN_QUEUE: int(64, 0).describe('logins that may wait their turn per device id or address; more are refused at once'),
+  LOGIN_CONCURRENT_CHECKS: int(2, 1).describe('password checks running at once per source address (and per address and device id); more wait their turn'),
+  LOGIN_QUEUE: int(64, 0).describe('logins that may wait their turn per source address; more are refused at once'),
   BUS_LINGER_MS: int(2, 0, 1000).describe('how long a reading may wait for others to share its produce; formerly KAFKA_LINGER_MS'),
   BUS_BATCH_MAX: int(1000, 1, 100_000).describe('records per produce request; formerly KAFKA_BATCH_MAX'),
   BUS_SEND_TIMEOUT_MS: int(5000, 100).describe('a produce slower than this sends its batch to the spool; formerly KAFKA_SEND_TIMEOUT_MS'),

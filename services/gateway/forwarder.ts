@@ -175,8 +175,9 @@ export class Forwarder {
   private async replay(): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
-      const { records, commit } = this.spool.read(this.opts.batchMax);
       try {
+        // Inside the try: reading the spool can fail too (EMFILE, EIO) — that is "not now", never a crash.
+        const { records, commit } = this.spool.read(this.opts.batchMax);
         if (records.length === 0) {
           if (this.spool.isEmpty) {
             // Nothing spooled: prove the bus answers before sending live traffic its way.
@@ -196,7 +197,7 @@ export class Forwarder {
         this.metrics.forwarded.inc({ path: 'replay' }, records.length);
         backoff = 250;
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'bus unavailable; readings stay in the spool');
+        this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'bus or spool unavailable; readings stay in the spool');
         this.abandonProducer();
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 5000);

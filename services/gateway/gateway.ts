@@ -29,6 +29,10 @@ import { certificateLogin, clientCertificateOf } from './client-certificate.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
+import { SampledLog } from '../../shared/sampled-log.ts';
+import { ConnectionBudget } from '../../shared/net/connection-budget.ts';
+import { connectionCap, raiseOpenFileLimit } from '../../shared/net/file-limit.ts';
+import { DeviceConnections } from './device-connections.ts';
 import { SessionExpiry } from './sessions.ts';
 import { Spool } from './spool.ts';
 
@@ -51,6 +55,19 @@ const authError = (message: string, returnCode: 4 | 5): AuthenticateError =>
 
 export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
   const { bus, log, metrics } = deps;
+  // Lines that anyone can cause (refusals) are rate-limited per source and in total.
+  const refusalLog = new SampledLog(log, undefined, (msg) => metrics.logLinesSuppressed.inc({ message: msg }));
+  // Every socket is a file descriptor: the budget keeps connections below the file limit, with
+  // room for the spool, the log and the bus (file-limit.ts, connection-budget.ts).
+  const fileLimit = raiseOpenFileLimit();
+  const budget = new ConnectionBudget(
+    { maxTotal: connectionCap(cfg.MAX_CONNECTIONS, fileLimit, cfg.FILE_DESCRIPTOR_RESERVE), maxPendingPerAddress: cfg.MAX_PENDING_CONNECTIONS_PER_ADDRESS, pendingTimeoutMs: cfg.LOGIN_TIMEOUT_MS },
+    (e) => {
+      const reason = e.event === 'refused' ? `budget_${e.reason}` : e.event === 'evicted' ? 'evicted_for_room' : 'login_timeout';
+      metrics.connectionsCut.inc({ reason });
+      refusalLog.warn(`${reason}|${e.remote}`, { remote: e.remote, reason }, 'connection closed by the connection budget');
+    },
+  );
   const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const authenticator = new Authenticator(registry);
   const limiter = new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST);
@@ -74,7 +91,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
 
   /** The device behind each authenticated client. */
   const devices = new WeakMap<Client, DeviceAddress>();
-  const clientsOf = new Map<string, Set<Client>>();
+  const open = new DeviceConnections<Client>((delta) => metrics.connectedDevices.inc(delta));
 
   const broker = await Aedes.createBroker({
     id: cfg.GATEWAY_ID,
@@ -82,15 +99,23 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     authenticate: (client, username, password, done) => {
       const refuse = (reason: ConnectRefusal, extra: Record<string, unknown> = {}) => {
         metrics.authFailures.inc({ reason, source: 'mqtt' });
-        log.warn({ device: username, clientId: client.id, reason, remote: remoteOf(client), ...extra }, 'connection refused');
+        refusalLog.warn(`${reason}|${remoteOf(client)}`, { device: boundedId(username), clientId: boundedId(client.id), reason, remote: remoteOf(client), ...extra }, 'connection refused');
         done(authError(reason, CONNACK_CODE[reason]), false);
       };
       const admit = (device: DeviceRecord) => {
         if (cfg.MQTT_REQUIRE_CLIENT_ID_MATCH && !clientIdMatches(client.id, device.id)) return refuse(CONNECT_REFUSAL.CLIENT_ID_MISMATCH);
-        // A reconnect under the same client id replaces its old session, so it does not count.
-        const others = [...(clientsOf.get(device.id) ?? [])].filter((c) => c.id !== client.id).length;
-        if (others >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse(CONNECT_REFUSAL.TOO_MANY_SESSIONS, { max: cfg.MAX_SESSIONS_PER_DEVICE });
+        // Counted by open sockets; a reconnect under the same client id replaces its old session.
+        if (open.othersThan(device.id, client.id) >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse(CONNECT_REFUSAL.TOO_MANY_SESSIONS, { max: cfg.MAX_SESSIONS_PER_DEVICE });
+        const conn = client.conn as unknown as GuardedConnection;
         devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
+        open.add(device.id, { client, clientId: client.id, conn });
+        budget.settle(conn.socket);
+        // From now on its publishes are paced on the wire, before they are parsed (packet-guard.ts).
+        conn.pacer = () => limiter.takeOrWait(device.id);
+        conn.onPaced = (waitMs) => {
+          metrics.backpressureWaits.inc({ kind: device.kind });
+          metrics.backpressureSeconds.inc(waitMs / 1000);
+        };
         done(null, true);
       };
       // A device certificate (mutual TLS) is the whole login: no password, no throttle (no guessing).
@@ -115,33 +140,21 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
       if (!client || !device) return done(); // the broker's own messages ($SYS etc.)
       const refuse = (reason: PublishRefusal, extra: Record<string, unknown> = {}) => {
         metrics.publishes.inc({ result: 'refused', reason, kind: device.kind, source: 'mqtt' });
-        log.warn({ device: device.deviceId, topic: packet.topic, qos: packet.qos, reason, ...extra }, 'publish refused');
+        refusalLog.warn(`${reason}|${device.deviceId}`, { device: device.deviceId, topic: boundedId(packet.topic), qos: packet.qos, reason, ...extra }, 'publish refused');
         done(new Error(reason));
       };
       const decision = decidePublish(device, packet.topic);
       if (!decision.allowed) return refuse(decision.reason);
       const size = packet.payload.length;
       if (size > cfg.MAX_PAYLOAD_BYTES) return refuse(PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
-      // Over its rate, a device waits for its token (PUBACK held, its socket not read meanwhile):
-      // backpressure slows a catching-up device down; only one that would wait too long is cut off.
-      const waitMs = limiter.reserve(device.deviceId);
-      if (waitMs > cfg.DEVICE_RATE_MAX_WAIT_MS) {
-        limiter.release(device.deviceId);
-        return refuse(PUBLISH_REFUSAL.RATE_LIMITED, { limit: cfg.DEVICE_RATE_LIMIT, waitMs });
-      }
-      if (waitMs > 0) {
-        metrics.backpressureWaits.inc({ kind: device.kind });
-        metrics.backpressureSeconds.inc(waitMs / 1000);
-        setTimeout(() => accept(device, packet, decision.channel, done, refuse), waitMs);
-        return;
-      }
+      // The device's rate was applied on the wire: this publish was read only once its token was there.
       accept(device, packet, decision.channel, done, refuse);
     },
     authorizeSubscribe: (client, sub, done) => {
       const device = devices.get(client);
       if (device && decideSubscribe(device, sub.topic)) return done(null, sub);
       metrics.subscribeRefused.inc();
-      log.warn({ device: device?.deviceId, topic: sub.topic }, 'subscription refused');
+      refusalLog.warn(`subscribe|${device?.deviceId ?? ''}`, { device: device?.deviceId, topic: boundedId(sub.topic) }, 'subscription refused');
       done(null, null); // SUBACK with the failure code; the connection stays up
     },
   });
@@ -183,30 +196,21 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
 
   broker.on('clientReady', (client) => {
     const device = devices.get(client);
-    if (!device) return;
-    sessions.connected(device.deviceId, client.id, client.clean);
-    let set = clientsOf.get(device.deviceId);
-    if (!set) clientsOf.set(device.deviceId, (set = new Set()));
-    set.add(client);
-    metrics.connectedDevices.inc();
+    if (device) sessions.connected(device.deviceId, client.id, client.clean);
   });
   broker.on('clientDisconnect', (client) => {
     const device = devices.get(client);
-    if (!device) return;
-    const set = clientsOf.get(device.deviceId);
-    if (set?.delete(client)) metrics.connectedDevices.dec();
-    sessions.disconnected(device.deviceId, client.id);
-    if (set?.size === 0) clientsOf.delete(device.deviceId);
+    if (device) sessions.disconnected(device.deviceId, client.id);
   });
   broker.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'client error'));
   broker.on('connectionError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'connection error'));
 
   const unwatch = registry.watch(() => {
     authenticator.invalidate();
-    for (const [deviceId, clients] of clientsOf) {
+    for (const deviceId of open.devices()) {
       if (registry.active(deviceId)) continue;
       log.warn({ device: deviceId }, 'device revoked or removed: disconnecting');
-      for (const c of clients) c.close();
+      for (const c of open.clientsOf(deviceId)) c.close();
     }
   });
 
@@ -214,9 +218,10 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
 
   // Every connection passes the packet-size guard before aedes's parser sees a byte.
   const guarded = (socket: Socket) => {
+    if (!budget.admit(socket)) return;
     const conn = new GuardedConnection(socket, new PacketSizeGuard(packetLimits), (v) => {
       metrics.connectionsCut.inc({ reason: v.reason });
-      log.warn({ remote: socket.remoteAddress, ...v }, 'connection cut on the wire');
+      refusalLog.warn(`${v.reason}|${socket.remoteAddress}`, { remote: socket.remoteAddress, ...v }, 'connection cut on the wire');
     });
     if (socket instanceof TLSSocket && cfg.MQTT_TLS_CA) conn.clientCertificate = clientCertificateOf(socket);
     broker.handle(conn);
@@ -254,17 +259,21 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     log: log.child({ component: 'http-ingest' }),
     registry,
     ttsWebhookSecret: cfg.TTS_WEBHOOK_SECRET,
+    ttsApplications: cfg.TTS_APPLICATION_MAP,
     deadLetter: sendDeadLetter,
+    refusalLog,
+    budget,
+    timeouts: { requestMs: cfg.HTTP_REQUEST_TIMEOUT_MS, headersMs: cfg.HTTP_HEADERS_TIMEOUT_MS },
   });
   await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
   const chirpstack = cfg.CHIRPSTACK_MQTT_URL
     ? startChirpstackSource(
         { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, ca: cfg.CHIRPSTACK_MQTT_CA ? readFileSync(cfg.CHIRPSTACK_MQTT_CA) : undefined, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
-        { registry, ingest, limiter, deadLetter: sendDeadLetter, metrics, log: log.child({ component: 'chirpstack' }) },
+        { registry, ingest, limiter, deadLetter: sendDeadLetter, metrics, log: log.child({ component: 'chirpstack' }), maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES, refusalLog },
       )
     : undefined;
   const httpIngestPort = (http.server.address() as { port: number }).port;
-  log.info({ mqttPort, mqttsPort, httpIngestPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir }, 'gateway listening');
+  log.info({ mqttPort, mqttsPort, httpIngestPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: spool.dir, openFileLimit: fileLimit?.soft, maxConnections: budget.maxTotal }, 'gateway listening');
 
   return {
     broker,
@@ -278,6 +287,8 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
     async close() {
       unwatch();
       sessions.close();
+      budget.close();
+      refusalLog.close();
       // Stop new connections, then let in-flight publishes and requests finish before closing clients.
       tcp.close();
       tls?.close();
@@ -300,6 +311,9 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     });
   });
 }
+
+/** An identifier as it may appear in a log line: whatever a client sent, at most 64 characters of it. */
+const boundedId = (s: string | undefined) => (s === undefined || s.length <= 64 ? s : `${s.slice(0, 64)}…(${s.length} chars)`);
 
 function remoteOf(client: Client): string | undefined {
   const conn = client.conn as { remoteAddress?: string };

@@ -16,8 +16,12 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
-import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
+import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
+import { checkDeviceId } from '../../shared/schemas/identifiers.ts';
+import type { ConnectionBudget } from '../../shared/net/connection-budget.ts';
+import { budgetConnections, httpServerOptions, type HttpTimeouts } from '../../shared/net/http-limits.ts';
+import type { SampledLog } from '../../shared/sampled-log.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { RateLimiter } from '../../shared/rate-limit.ts';
@@ -30,6 +34,7 @@ import { deviceLogin } from './login.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal } from './refusals.ts';
+import { routeTtsUplink } from './tts-uplink.ts';
 
 export interface HttpIngestDeps {
   gatewayId: string;
@@ -45,8 +50,16 @@ export interface HttpIngestDeps {
   registry: DeviceRegistry;
   /** The Things Stack webhook's shared secret; unset, the webhook is off (404). */
   ttsWebhookSecret?: string | undefined;
+  /** TTS application id → municipality (TTS_APPLICATION_MAP); empty = not checked. */
+  ttsApplications?: Record<string, string>;
   /** Puts a dead letter on the bus; rejects when it cannot. */
   deadLetter: (d: DeadLetterInput) => Promise<void>;
+  /** Where refusals are logged: rate-limited per source. */
+  refusalLog: SampledLog;
+  /** The gateway's connection budget, shared with MQTT. */
+  budget?: ConnectionBudget;
+  /** A request's headers, and the whole request, must arrive within these. */
+  timeouts?: HttpTimeouts;
 }
 
 const sameSecret = (given: string | undefined, expected: string) => {
@@ -54,16 +67,6 @@ const sameSecret = (given: string | undefined, expected: string) => {
   const b = Buffer.from(expected, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
 };
-
-/** The registered, active device a TTS uplink names: by DevEUI first, else by its TTS device id. */
-export function ttsDevice(registry: DeviceRegistry, body: unknown): { device?: DeviceRecord; named: string } {
-  const ids = typeof body === 'object' && body !== null ? (body as { end_device_ids?: { dev_eui?: unknown; device_id?: unknown } }).end_device_ids : undefined;
-  const eui = typeof ids?.dev_eui === 'string' ? ids.dev_eui : undefined;
-  const id = typeof ids?.device_id === 'string' ? ids.device_id : undefined;
-  registry.reload();
-  const device = (eui && registry.byDevEui(eui)) || (id && registry.active(id)) || undefined;
-  return { device, named: [eui && `DevEUI ${eui}`, id && `device_id '${id}'`].filter(Boolean).join(', ') || 'no end_device_ids' };
-}
 
 /** Credentials from the Authorization header: Bearer carries the secret, Basic the id and the secret. */
 export function credentialsOf(header: string | undefined, pathDevice: string): { username: string; password: Buffer } | { mismatch: true } | undefined {
@@ -91,7 +94,14 @@ const LOGIN_STATUS: Record<ConnectRefusal, number> = {
 };
 
 export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: d.maxPayloadBytes });
+  // Slow senders are timed out and idle keep-alive connections closed (http-limits.ts), so held-open
+  // requests cannot pile up file descriptors.
+  const app = Fastify({ logger: false, bodyLimit: d.maxPayloadBytes, ...httpServerOptions(d.timeouts) });
+  const budget = d.budget;
+  if (budget) {
+    budgetConnections(app.server, budget);
+    app.addHook('onResponse', async (req) => budget.unsettle(req.socket));
+  }
   // The body is kept as the bytes received: the envelope carries them unparsed, like an MQTT payload.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -109,7 +119,7 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
     if (waitMs > 0) {
       d.limiter.release(device.deviceId);
       count('refused', PUBLISH_REFUSAL.RATE_LIMITED);
-      d.log.warn({ device: device.deviceId, source, waitMs }, 'ingest refused: over the device rate');
+      d.refusalLog.warn(`rate|${device.deviceId}`, { device: device.deviceId, source, waitMs }, 'ingest refused: over the device rate');
       return fail(reply.header('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000)))), 429, { error: PUBLISH_REFUSAL.RATE_LIMITED });
     }
     try {
@@ -134,9 +144,15 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
     const { municipality, kind, deviceId } = req.params;
     const source: Source = 'http';
     const refused = (status: number, reason: string, extra: Record<string, unknown> = {}) => {
-      d.log.warn({ device: deviceId, source, status, reason, remote: req.ip, ...extra }, 'ingest refused');
+      d.refusalLog.warn(`${reason}|${req.ip}`, { device: deviceId, source, status, reason, remote: req.ip, ...extra }, 'ingest refused');
       return fail(reply, status, { error: reason, ...extra });
     };
+    // The one identifier check, before the login looks anything up (and before any log line shows it).
+    const badId = checkDeviceId('deviceId', deviceId);
+    if (badId) {
+      d.refusalLog.warn(`id|${req.ip}`, { source, remote: req.ip, reason: badId.reason }, 'ingest refused');
+      return fail(reply, 400, { error: badId.code, field: badId.field, reason: badId.reason });
+    }
     const loginRefused = (reason: ConnectRefusal, retryInMs?: number) => {
       d.metrics.authFailures.inc({ reason, source });
       if (retryInMs !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(retryInMs / 1000))));
@@ -149,6 +165,7 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
     if ('mismatch' in creds) return loginRefused(CONNECT_REFUSAL.CLIENT_ID_MISMATCH);
     const login = await deviceLogin(d.auth, d.throttle, creds.username, creds.password, req.ip);
     if (!login.ok) return loginRefused(login.reason, login.retryInMs);
+    budget?.settle(req.socket);
 
     const device: DeviceAddress = { municipality: login.device.municipality, kind: login.device.kind, deviceId: login.device.id };
     const count = (result: 'accepted' | 'refused', reason: string) => d.metrics.publishes.inc({ result, reason, kind: device.kind, source });
@@ -177,7 +194,7 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
     const header = req.headers['x-webhook-secret'];
     if (!sameSecret(Array.isArray(header) ? header[0] : header, d.ttsWebhookSecret)) {
       d.metrics.authFailures.inc({ reason: CONNECT_REFUSAL.BAD_SECRET, source });
-      d.log.warn({ source, remote: req.ip }, 'webhook refused: wrong or missing X-Webhook-Secret');
+      d.refusalLog.warn(`secret|${req.ip}`, { source, remote: req.ip }, 'webhook refused: wrong or missing X-Webhook-Secret');
       return fail(reply, 401, { error: CONNECT_REFUSAL.BAD_SECRET, reason: 'X-Webhook-Secret does not match TTS_WEBHOOK_SECRET' });
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -187,18 +204,24 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
     } catch {
       return fail(reply, 400, { error: REJECT.PAYLOAD_NOT_JSON, field: 'payload', reason: 'payload: not JSON' });
     }
-    const { device, named } = ttsDevice(d.registry, uplink);
-    if (!device) {
-      const reason = `no active registered device for ${named} (register it with npm run devices -- add … --dev-eui)`;
-      d.metrics.publishes.inc({ result: 'refused', reason: REJECT.UNKNOWN_DEVICE, kind: 'unknown', source });
-      d.log.warn({ source, named }, 'uplink of an unknown device: dead-lettered');
+    d.registry.reload();
+    const route = routeTtsUplink(uplink, d.registry, d.ttsApplications ?? {});
+    if (!route.ok) {
+      const { rejection } = route;
+      d.metrics.publishes.inc({ result: 'refused', reason: rejection.code, kind: 'unknown', source });
+      d.refusalLog.warn(`${rejection.code}|${req.ip}`, { source, code: rejection.code, reason: rejection.reason }, 'uplink dead-lettered');
       try {
-        await d.deadLetter({ stage: 'ingest', rejections: [{ code: REJECT.UNKNOWN_DEVICE, field: 'end_device_ids', reason }], source: { listener: source }, original: body.toString('utf8') });
+        await d.deadLetter({ stage: 'ingest', rejections: [rejection], deviceId: route.deviceId, source: { listener: source }, original: body.toString('utf8') });
       } catch (err) {
         return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
       }
-      return reply.code(202).send({ status: 'dead-lettered', reason });
+      // An unknown device is answered 202 (TTS need not retry: the event is in the dead letters);
+      // an event that contradicts the registry, or carries impossible identifiers, is refused.
+      if (rejection.code === REJECT.UNKNOWN_DEVICE) return reply.code(202).send({ status: 'dead-lettered', reason: rejection.reason });
+      const status = rejection.code === REJECT.IDENTIFIER_INVALID || rejection.code === REJECT.PAYLOAD_UNKNOWN_FORMAT ? 400 : 403;
+      return fail(reply, status, { error: rejection.code, field: rejection.field, reason: rejection.reason, status: 'dead-lettered' });
     }
+    const { device } = route;
     const address: DeviceAddress = { municipality: device.municipality, kind: device.kind, deviceId: device.id };
     const kept = await rateAndForward(reply, address, body, source);
     if (kept !== true) return kept;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LoginThrottle } from './login-throttle.ts';
+import { loginKeys } from './login.ts';
 
 describe('LoginThrottle', () => {
   it('lets a few failures through, then backs off doubling per key; a success clears it', async () => {
@@ -11,13 +12,13 @@ describe('LoginThrottle', () => {
       return a.ok;
     };
     expect([await fail(['id:a', 'ip:1']), await fail(['id:a', 'ip:1']), await fail(['id:a', 'ip:1'])]).toEqual([true, true, true]);
-    expect(await t.begin(['id:a', 'ip:2'])).toEqual({ ok: false, retryInMs: 1000 }); // the device id is blocked from any address
-    expect(await t.begin(['id:b', 'ip:1'])).toEqual({ ok: false, retryInMs: 1000 }); // the address is blocked for any device id
+    expect(await t.begin(['id:a', 'ip:2'])).toEqual({ ok: false, retryInMs: 1000 }); // a blocked key holds every attempt that carries it
+    expect(await t.begin(['id:b', 'ip:1'])).toEqual({ ok: false, retryInMs: 1000 }); // the same for the other key
     const other = await t.begin(['id:b', 'ip:2']);
     expect(other.ok).toBe(true);
     if (other.ok) other.done('neutral');
     now = 1000;
-    expect(await fail(['id:a', 'ip:3'])).toBe(true); // fourth failure of id:a: 2 s
+    expect(await fail(['id:a', 'ip:3'])).toBe(true); // fourth failure of key a: 2 s
     now = 2500;
     expect((await t.begin(['id:a', 'ip:3'])).ok).toBe(false);
     now = 3000;
@@ -26,6 +27,20 @@ describe('LoginThrottle', () => {
     if (ok.ok) ok.done('success');
     const after = await t.begin(['id:a', 'ip:9']);
     expect(after.ok).toBe(true);
+  });
+
+  it("keys a login on its address, never on the device id alone: guesses from one address do not delay the genuine device at another", async () => {
+    let now = 0;
+    const t = new LoginThrottle({ freeFailures: 3, freeFailuresPerAddress: 10, maxBlockMs: 60_000, concurrent: 2 }, () => now);
+    for (let i = 0; i < 200; i++, now += 500) {
+      const a = await t.begin(loginKeys('kal-1', '10.0.0.66'));
+      if (a.ok) a.done('failure');
+    }
+    const blocked = await t.begin(loginKeys('kal-1', '10.0.0.66'));
+    expect(blocked.ok).toBe(false);
+    if (!blocked.ok) expect(blocked.retryInMs).toBeGreaterThan(10_000); // the guesser's cost keeps doubling
+    const genuine = await t.begin(loginKeys('kal-1', '10.0.0.7'));
+    expect(genuine.ok).toBe(true);
   });
 
   it('gives an address more free failures than a device id, and does not count neutral outcomes', async () => {

@@ -5,8 +5,8 @@
  * a short queue (`queue` per key) and are refused beyond it. A refused attempt costs no password
  * hash, so a flood of bad passwords cannot queue up in front of good devices' logins, while a
  * fleet reconnecting at once from one address (NAT, a LoRaWAN gateway's backhaul) is only spread
- * out, not turned away. Keys are `id:…` and `ip:…`; an address gets more free failures than a
- * device id, as many devices may share it.
+ * out, not turned away. The login gives the keys (`ip:…`, the address; `pair:…`, address and
+ * device id: see login.ts); an `ip:` key gets more free failures, as many devices may share it.
  */
 export interface ThrottleOptions {
   freeFailures: number;

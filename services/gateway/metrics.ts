@@ -21,7 +21,8 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     backpressureWaits: new Counter({ name: 'gateway_backpressure_waits_total', help: 'Publishes over their device rate whose PUBACK was held until a token was free', labelNames: ['kind'] as const, registers: [registry] }),
     backpressureSeconds: new Counter({ name: 'gateway_backpressure_wait_seconds_total', help: 'Time publishes waited for their device rate', registers: [registry] }),
-    connectionsCut: new Counter({ name: 'gateway_connections_cut_total', help: 'Connections closed on the wire before parsing, by reason (packet_too_large, malformed_length, first_not_connect)', labelNames: ['reason'] as const, registers: [registry] }),
+    connectionsCut: new Counter({ name: 'gateway_connections_cut_total', help: 'Connections closed before parsing or login, by reason (packet_too_large, malformed_length, first_not_connect; the connection budget: budget_total, budget_address, evicted_for_room, login_timeout)', labelNames: ['reason'] as const, registers: [registry] }),
+    logLinesSuppressed: new Counter({ name: 'gateway_log_lines_suppressed_total', help: 'Refusal log lines left out because their source (or all sources together) was over its lines per second, by message', labelNames: ['message'] as const, registers: [registry] }),
     subscribeRefused: new Counter({ name: 'gateway_subscribe_refused_total', help: 'Refused subscriptions', registers: [registry] }),
     busLatency: new Histogram({
       name: 'gateway_bus_produce_seconds',

@@ -97,4 +97,50 @@ describe('GuardedConnection', () => {
       server.close();
     }
   });
+
+  it("paces a logged-in device's publishes on the wire: over its rate, its bytes stay in the kernel, not on the heap, and arrive intact", async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const client = createConnection(port, '127.0.0.1');
+    const [accepted] = (await once(server, 'connection')) as [Socket];
+    try {
+      const conn = new GuardedConnection(accepted, new PacketSizeGuard(limits), () => undefined);
+      // 10 at once, then one per 20 ms.
+      let tokens = 10;
+      let last = Date.now();
+      conn.pacer = () => {
+        const now = Date.now();
+        tokens = Math.min(10, tokens + (now - last) / 20);
+        last = now;
+        if (tokens < 1) return Math.ceil((1 - tokens) * 20);
+        tokens -= 1;
+        return 0;
+      };
+      let paced = 0;
+      conn.onPaced = () => paced++;
+      const parser = mqttPacket.parser();
+      let parsed = 0;
+      parser.on('packet', () => parsed++);
+      conn.on('data', (d: Buffer) => parser.parse(d));
+      client.write(connect);
+      await new Promise((r) => setTimeout(r, 50));
+      const t0 = Date.now();
+      client.write(Buffer.concat(Array.from({ length: 200 }, () => publish(100))));
+      await new Promise((r) => setTimeout(r, 400));
+      const inTime = parsed - 1;
+      const allowed = 10 + (Date.now() - t0) / 20;
+      // Held back: about what the rate allows (not the 200 sent), every packet intact.
+      expect(inTime).toBeLessThanOrEqual(allowed + 2);
+      expect(inTime).toBeGreaterThanOrEqual(20);
+      expect(paced).toBeGreaterThan(5);
+      while (parsed < 201) await once(conn, 'data');
+      expect(parsed).toBe(201);
+    } finally {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    }
+  });
 });

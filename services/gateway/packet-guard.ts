@@ -26,8 +26,11 @@ export class PacketSizeGuard {
     this.limits = limits;
   }
 
-  /** Feeds the next chunk; a violation as soon as a header shows one (the connection is then closed). */
-  feed(chunk: Uint8Array): GuardViolation | undefined {
+  /**
+   * Feeds the next chunk; a violation as soon as a header shows one (the connection is then closed).
+   * `publishAt` hears the offset in this chunk of each PUBLISH packet's first byte (for pacing).
+   */
+  feed(chunk: Uint8Array, publishAt?: (offset: number) => void): GuardViolation | undefined {
     let i = 0;
     while (i < chunk.length) {
       if (this.state === 'body') {
@@ -40,6 +43,7 @@ export class PacketSizeGuard {
       const byte = chunk[i++]!;
       if (this.state === 'type') {
         this.type = byte >> 4;
+        if (this.type === 3 && this.packets > 0) publishAt?.(i - 1);
         if (this.packets === 0 && this.type !== 1) return { reason: 'first_not_connect', type: this.type };
         this.state = 'length';
         this.length = 0;
@@ -65,28 +69,47 @@ export class PacketSizeGuard {
   }
 }
 
+/** Paces a logged-in device's publishes: ms to wait before its next one may be read (0 = now, the token taken). */
+export type PublishPacer = () => number;
+
 /**
  * The socket as aedes sees it, with the guard in front of its reads. Reading pauses when aedes
- * stops reading (backpressure passes through to TCP).
+ * stops reading (backpressure passes through to TCP), and — once the login set a pacer — when the
+ * device is over its rate: the chunk is cut before the first PUBLISH it has no token for, the
+ * rest (at most one socket read) waits here, the socket is paused, and the device's backlog stays
+ * in the kernel's buffers and on the device instead of in parsed packets on the heap.
  */
 export class GuardedConnection extends Duplex {
-  private readonly socket: Socket;
+  readonly socket: Socket;
   /** The client certificate the TLS handshake established, if any (read by the login). */
   clientCertificate: ClientCertificate | undefined;
+  /** Set by the login: from then on, PUBLISH packets are paced by the device's rate. */
+  pacer: PublishPacer | undefined;
+  /** Told each time a publish has to wait for its token, with the wait. */
+  onPaced: ((waitMs: number) => void) | undefined;
+  /** Bytes scanned but not yet handed on: the rest of a chunk that waits for a token. */
+  private held: { chunk: Buffer; publishes: number[] } | undefined;
+  private holdTimer: NodeJS.Timeout | undefined;
+  private wantsData = true;
+  private ended = false;
 
   constructor(socket: Socket, guard: PacketSizeGuard, onViolation: (v: GuardViolation) => void) {
     super();
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      const v = guard.feed(chunk);
+      const publishes: number[] = [];
+      const v = guard.feed(chunk, this.pacer ? (at) => publishes.push(at) : undefined);
       if (v) {
         onViolation(v);
         socket.destroy();
         return;
       }
-      if (!this.push(chunk)) socket.pause();
+      this.pass(chunk, publishes);
     });
-    socket.on('end', () => this.push(null));
+    socket.on('end', () => {
+      if (this.held) this.ended = true; // handed on after what is held
+      else this.push(null);
+    });
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
   }
@@ -95,8 +118,44 @@ export class GuardedConnection extends Duplex {
     return this.socket.remoteAddress;
   }
 
+  /** Hands `chunk` on up to the first publish without a token; holds the rest until one is due. */
+  private pass(chunk: Buffer, publishes: number[]): void {
+    let cut = -1;
+    let waitMs = 0;
+    for (let k = 0; k < publishes.length && this.pacer; k++) {
+      waitMs = this.pacer();
+      if (waitMs > 0) {
+        cut = k;
+        break;
+      }
+    }
+    const now = cut < 0 ? chunk : chunk.subarray(0, publishes[cut]);
+    if (now.length > 0 && !this.push(now)) this.wantsData = false;
+    if (cut < 0) {
+      if (!this.wantsData) this.socket.pause();
+      return;
+    }
+    const at = publishes[cut]!;
+    this.held = { chunk: chunk.subarray(at), publishes: publishes.slice(cut).map((p) => p - at) };
+    this.socket.pause();
+    this.onPaced?.(waitMs);
+    this.holdTimer = setTimeout(() => this.release(), waitMs);
+  }
+
+  private release(): void {
+    this.holdTimer = undefined;
+    const h = this.held;
+    this.held = undefined;
+    if (!h || this.destroyed) return;
+    this.pass(h.chunk, h.publishes);
+    if (this.held) return;
+    if (this.ended) this.push(null);
+    else if (this.wantsData) this.socket.resume();
+  }
+
   override _read(): void {
-    this.socket.resume();
+    this.wantsData = true;
+    if (!this.held) this.socket.resume();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -118,6 +177,8 @@ export class GuardedConnection extends Duplex {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    clearTimeout(this.holdTimer);
+    this.held = undefined;
     this.socket.destroy();
     cb(err);
   }

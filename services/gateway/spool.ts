@@ -166,21 +166,25 @@ export class Spool {
       this.pendingBytes -= bytes;
       this.bytes += bytes;
       this.records += batch.reduce((s, p) => s + p.records, 0);
-      if (this.active.size >= this.opts.segmentBytes) await this.roll();
       for (const p of batch) p.resolve();
     } catch (err) {
       this.pendingBytes -= bytes;
       for (const p of batch) p.reject(err as Error);
     } finally {
+      // A segment that cannot be rolled now (no file descriptor left) is rolled at a later flush.
+      if (this.active.size >= this.opts.segmentBytes) await this.roll().catch(() => undefined);
       this.flushing = false;
       if (this.pending.length > 0) this.scheduleFlush();
     }
   }
 
+  /** The next segment is opened before the full one is closed: a failed open leaves the spool writable. */
   private async roll() {
-    await this.active.fh.close();
     const n = this.active.n + 1;
-    this.active = { n, fh: await open(join(this.dir, segName(n)), 'a'), size: 0 };
+    const fh = await open(join(this.dir, segName(n)), 'a');
+    const full = this.active.fh;
+    this.active = { n, fh, size: 0 };
+    await full.close();
   }
 
   private async recover() {

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import { API_CONNECTIONS, budgetConnections, httpServerOptions } from '../../shared/net/http-limits.ts';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
@@ -53,7 +54,8 @@ export async function buildKpiApp(deps: KpiAppDeps) {
   const { kpis, keys, log } = deps;
   const now = deps.now ?? Date.now;
   // Requests are counted in metrics, not logged one by one (the http logger only reports warnings).
-  const app = Fastify({ loggerInstance: log.child({ component: 'http' }, { level: 'warn' }) }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ loggerInstance: log.child({ component: 'http' }, { level: 'warn' }), ...httpServerOptions() }).withTypeProvider<ZodTypeProvider>();
+  budgetConnections(app.server, API_CONNECTIONS);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // The API's routes as registered: the OpenAPI test checks the document against this list.

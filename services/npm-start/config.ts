@@ -17,6 +17,8 @@ export const singleNodeEnv = {
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90).describe('embedded store: raw readings are kept this long'),
   AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825).describe('embedded store: aggregates are kept this long'),
   STAGES_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("nice value of the thread running the normaliser, writer and aggregator (Linux): above 0, a busy machine serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over"),
+  LOG_FILE_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024).describe('the log file (logs/pipeline.log) is rotated when it reaches this size'),
+  LOG_FILE_KEEP: z.coerce.number().int().min(1).max(100).default(4).describe('rotated log files kept (pipeline.log.1 …); the logs take at most (LOG_FILE_KEEP + 1) × LOG_FILE_MAX_BYTES'),
   KAFKA_BROKERS: z.string().min(1).optional().meta({ description: 'set: the bus is Kafka instead of the embedded log', docDefault: 'unset (embedded log)' }),
   BUS_GROUP_PREFIX: z.string().default('').describe('on Kafka, the workers\' consumer groups are <prefix>normalizer, <prefix>writer, <prefix>aggregator; formerly KAFKA_GROUP_PREFIX'),
   INFLUX_URL: z.url().optional().meta({ description: 'set: the store is InfluxDB instead of the embedded database', docDefault: 'unset (embedded store)' }),

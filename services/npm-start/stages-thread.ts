@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { answerCalls } from '../../shared/thread-calls.ts';
-import { createLogger, logFile } from '../../shared/logging.ts';
+import { createLogger, logFile, logFileLimits } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { niceThisThread } from '../../shared/thread-priority.ts';
 import { CATALOGUE } from '../catalogue.ts';
@@ -47,7 +47,7 @@ export const stagesThreadCalls = {
       CATALOGUE.filter((s) => d.stages.includes(s.name)),
       { cfg: d.cfg, env: d.env, engines, devices, keys, logPath: d.logPath, processMetrics: false, onFatal: fatal },
     );
-    createLogger('npm-start', d.cfg.LOG_LEVEL, d.logPath === undefined ? undefined : logFile(d.logPath)).info({ stages: d.stages, priority }, 'stages thread started');
+    createLogger('npm-start', d.cfg.LOG_LEVEL, d.logPath === undefined ? undefined : logFile(d.logPath, logFileLimits(d.cfg))).info({ stages: d.stages, priority }, 'stages thread started');
     return started.described;
   },
   metrics: async (stage: string) => (await started?.registries[stage]?.metrics()) ?? '',

@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
-import { createLogger, logFile } from '../../shared/logging.ts';
+import { createLogger, logFile, logFileLimits } from '../../shared/logging.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import type { RunningStage, StageDefinition } from '../../shared/stages/stage.ts';
 import type { SingleNodeConfig } from './config.ts';
@@ -37,7 +37,7 @@ export interface StageContext {
 
 export async function startStages(stages: StageDefinition[], c: StageContext): Promise<StartedStages> {
   const { cfg, env } = c;
-  const logDestination = c.logPath === undefined ? undefined : logFile(c.logPath);
+  const logDestination = c.logPath === undefined ? undefined : logFile(c.logPath, logFileLimits(cfg));
   const registries: Record<string, Registry> = {};
   const running: { stage: string; run: RunningStage; ops: { close(): Promise<void> } }[] = [];
   // Each stage's settings: the environment, with what one process must set per stage — its own

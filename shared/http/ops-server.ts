@@ -2,6 +2,7 @@
  * The operations endpoints every long-running service serves: `/healthz` (the process is alive),
  * `/readyz` (its dependencies are usable; 503 with the reason when not) and Prometheus `/metrics`.
  */
+import { API_CONNECTIONS, budgetConnections, httpServerOptions } from '../net/http-limits.ts';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 
@@ -32,7 +33,8 @@ export async function startOpsServer(opts: {
   registry: Registry;
   readiness: () => Readiness | Promise<Readiness>;
 }): Promise<{ app: FastifyInstance; port: number }> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, ...httpServerOptions() });
+  budgetConnections(app.server, API_CONNECTIONS);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const r = await opts.readiness();

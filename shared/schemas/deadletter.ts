@@ -58,6 +58,8 @@ export interface DeadLetterInput {
   kind?: string | undefined;
   source: DeadLetter['source'];
   original: string;
+  /** Bytes of the original the caller left out itself (an event over the size limit). */
+  omittedBytes?: number;
   error?: string;
 }
 
@@ -80,7 +82,7 @@ export interface BuiltDeadLetter {
 export function deadLetter(d: DeadLetterInput, budget?: DeadLetterBudget): BuiltDeadLetter {
   const first = d.rejections[0] ?? { code: 'processing_failed' as const, field: '(record)', reason: 'rejected' };
   const bytes = Buffer.byteLength(d.original);
-  const keep = !budget || budget.take(d.deviceId ?? 'unknown', bytes);
+  const keep = (!budget || budget.take(d.deviceId ?? 'unknown', bytes)) && !d.omittedBytes;
   const value: DeadLetter = {
     stage: d.stage,
     code: first.code,
@@ -94,10 +96,10 @@ export function deadLetter(d: DeadLetterInput, budget?: DeadLetterBudget): Built
     kind: d.kind,
     source: d.source,
     original: keep ? d.original : '',
-    ...(keep ? {} : { originalOmittedBytes: bytes }),
+    ...(keep ? {} : { originalOmittedBytes: d.omittedBytes ?? bytes }),
     ...(d.error !== undefined ? { error: d.error } : {}),
     at: new Date().toISOString(),
   };
   // Keyed by device so a device's dead letters stay in order; unknown senders share one key.
-  return { message: { key: d.deviceId ?? 'unknown', value: JSON.stringify(value) }, omittedBytes: keep ? 0 : bytes };
+  return { message: { key: d.deviceId ?? 'unknown', value: JSON.stringify(value) }, omittedBytes: keep ? 0 : (d.omittedBytes ?? bytes) };
 }

@@ -32,6 +32,12 @@ export const REJECT = {
   UNKNOWN_DEVICE: 'unknown_device',
   /** A network server's tenant maps to another municipality than the device's. */
   TENANT_MISMATCH: 'tenant_mismatch',
+  /** A network server's event names two different devices (its DevEUI and its device id disagree). */
+  DEVICE_MISMATCH: 'device_mismatch',
+  /** An event larger than MAX_PAYLOAD_BYTES (its original is not kept). */
+  PAYLOAD_TOO_LARGE: 'payload_too_large',
+  /** An identifier (device id, DevEUI, tenant or application id) that no registered device can have. */
+  IDENTIFIER_INVALID: 'identifier_invalid',
   /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
   PROCESSING_FAILED: 'processing_failed',
 } as const;
