@@ -5,6 +5,7 @@
  * idle keep-alive connections closed after 5 s, and a connection budget per listener.
  */
 import type { Server, Socket } from 'node:net';
+import type { FastifyServerOptions } from 'fastify';
 import { ConnectionBudget, type ConnectionBudgetOptions } from './connection-budget.ts';
 
 export interface HttpTimeouts {
@@ -14,11 +15,22 @@ export interface HttpTimeouts {
 
 export const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = { headersMs: 10_000, requestMs: 30_000 };
 
-/** Fastify server options with the timeouts. */
+const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors']> = (err, _req, reply) => {
+  const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  // The generic reply type carries every route's schema; this answer belongs to none of them.
+  const plain = reply as unknown as { code(n: number): { send(body: unknown): unknown } };
+  void plain.code(err.statusCode ?? 400).send({ error: tooLong ? 'uri_too_long' : 'bad_url', message: tooLong ? 'a path segment is longer than 100 characters' : 'the URL is not valid' });
+};
+
+/**
+ * Fastify server options with the timeouts. Errors the router raises before any route (a bad URL,
+ * a path segment over 100 characters) are answered without echoing the URL back.
+ */
 export const httpServerOptions = (t: HttpTimeouts = DEFAULT_HTTP_TIMEOUTS) => ({
   requestTimeout: t.requestMs,
   keepAliveTimeout: 5000,
   http: { headersTimeout: t.headersMs, connectionsCheckingInterval: 1000 },
+  frameworkErrors,
 });
 
 /** Puts every connection of `server` (a Fastify app's `.server`) under `budget` (a new one when only options are given). */

@@ -28,9 +28,9 @@ const TTS_SECRET = 'tts-webhook-secret-0123456789';
 const deadTopic = unique('dead');
 
 /** A The Things Stack v3 uplink message as its webhook posts it. */
-const ttsUplink = (ids: { device_id: string; dev_eui?: string }, decoded: Record<string, unknown>) =>
+const ttsUplink = (ids: { device_id: string; dev_eui?: string }, decoded: Record<string, unknown>, application = 'city-sensors') =>
   JSON.stringify({
-    end_device_ids: { ...ids, application_ids: { application_id: 'city-sensors' } },
+    end_device_ids: { ...ids, application_ids: { application_id: application } },
     received_at: '2026-11-27T11:58:03.500Z',
     uplink_message: { f_port: 1, f_cnt: 7, frm_payload: 'AQ==', decoded_payload: decoded, received_at: '2026-11-27T11:58:03.412Z' },
   });
@@ -40,7 +40,7 @@ describe('HTTP ingest', () => {
   let meter: string;
   let tracker: string;
   beforeAll(async () => {
-    gw = await startTestGateway({ DEVICE_RATE_LIMIT: '1', DEVICE_RATE_BURST: '3', TTS_WEBHOOK_SECRET: TTS_SECRET, TOPIC_DEADLETTER: deadTopic });
+    gw = await startTestGateway({ DEVICE_RATE_LIMIT: '1', DEVICE_RATE_BURST: '3', TTS_WEBHOOK_SECRET: TTS_SECRET, TOPIC_DEADLETTER: deadTopic, TTS_APPLICATION_MAP: JSON.stringify({ 'city-sensors': 'kalamata', 'petroupoli-meters': 'petroupoli' }) });
     const reg = new DeviceRegistry(gw.registryPath);
     meter = await reg.add({ municipality: 'kalamata', kind: 'energy', deviceId: 'meter-h1' });
     tracker = await reg.add({ municipality: 'mytilene', kind: 'fleet', deviceId: 'truck-h1' });
@@ -50,10 +50,10 @@ describe('HTTP ingest', () => {
   afterAll(() => gw.close());
   beforeAll(() => ensureTopics(testKafka(), [{ topic: deadTopic, partitions: 1, replicationFactor: 1 }]));
 
-  it('takes The Things Stack uplinks by DevEUI or device id, dead-letters an unknown device, refuses a wrong secret', async () => {
+  it('takes The Things Stack uplinks by DevEUI or (under the application map) device id, dead-letters an unknown device, refuses a wrong secret', async () => {
     const hook = (body: string, secret = TTS_SECRET) => post(gw, '/ingest/tts/v3/uplink', body, { 'x-webhook-secret': secret });
     const byEui = ttsUplink({ device_id: 'tts-name-not-ours', dev_eui: '70b3d57ed0000a01' }, { occupied: 1 });
-    const byId = ttsUplink({ device_id: 'meter-h2' }, { energy_wh: 5000 });
+    const byId = ttsUplink({ device_id: 'meter-h2' }, { energy_wh: 5000 }, 'petroupoli-meters');
     const stranger = ttsUplink({ device_id: 'nobody', dev_eui: 'FFFFFFFFFFFFFFFF' }, { occupied: 0 });
     expect((await hook(byEui)).body).toEqual({ status: 'accepted', device: 'bay-h1' });
     expect((await hook(byId)).status).toBe(202);
@@ -74,6 +74,27 @@ describe('HTTP ingest', () => {
     const dead = (await readTopic(testKafka(), deadTopic)).map((r) => deadLetterSchema.parse(JSON.parse(r.value)));
     expect(dead.map((x) => [x.stage, x.code, x.source, x.original])).toEqual([['ingest', 'unknown_device', { listener: 'tts' }, stranger]]);
     expect(dead[0]!.reason).toMatch(/DevEUI FFFFFFFFFFFFFFFF/);
+  });
+
+  it('refuses a TTS event whose DevEUI and device disagree, one of an application of another municipality, and 30 kB identifiers, each with a bounded dead letter', async () => {
+    const hook = (body: string) => post(gw, '/ingest/tts/v3/uplink', body, { 'x-webhook-secret': TTS_SECRET });
+    const before = (await readTopic(testKafka(), deadTopic)).length;
+    const mismatch = await hook(ttsUplink({ device_id: 'meter-h2', dev_eui: '70b3d57ed0000a01' }, { occupied: 1 }));
+    expect([mismatch.status, mismatch.body.error]).toEqual([403, 'device_mismatch']);
+    const foreign = await hook(ttsUplink({ device_id: 'meter-h2' }, { energy_wh: 1 }, 'city-sensors'));
+    expect([foreign.status, foreign.body.error]).toEqual([403, 'tenant_mismatch']);
+    const huge = await hook(ttsUplink({ device_id: 'x'.repeat(30_000) }, { energy_wh: 1 }));
+    expect([huge.status, huge.body.error]).toEqual([400, 'identifier_invalid']);
+    const hugeEui = await hook(ttsUplink({ device_id: 'a', dev_eui: 'f'.repeat(30_000) }, { energy_wh: 1 }));
+    expect([hugeEui.status, hugeEui.body.error]).toEqual([400, 'identifier_invalid']);
+    const raw = (await readTopic(testKafka(), gw.topic)).map((r) => rawEnvelopeSchema.parse(JSON.parse(r.value))).filter((e) => e.source === 'tts');
+    expect(raw).toHaveLength(2); // only the two accepted in the test before
+    let dead: ReturnType<typeof deadLetterSchema.parse>[] = [];
+    await waitUntil(async () => (dead = (await readTopic(testKafka(), deadTopic)).slice(before).map((r) => deadLetterSchema.parse(JSON.parse(r.value)))).length >= 4, 10_000, 'dead letters');
+    expect(dead.map((x) => x.code)).toEqual(['device_mismatch', 'tenant_mismatch', 'identifier_invalid', 'identifier_invalid']);
+    for (const x of dead) expect(x.reason.length).toBeLessThan(300);
+    // The originals are kept within the device's dead-letter budget; the reasons never echo them.
+    console.log(`[tts refusals] dead-letter reasons: ${dead.map((x) => x.reason.length).join(', ')} chars; originals kept: ${dead.map((x) => x.original.length).join(', ')} bytes`);
   });
 
   it('stores a reading posted with Bearer or Basic, with source "http" and the body as sent', async () => {

@@ -72,11 +72,11 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
 }
 
 /** The gateway as its own process (`npm run service -- gateway`), for SIGKILL tests. */
-export async function spawnGateway(env: Record<string, string>, opts: { ready?: string } = {}): Promise<{ child: ChildProcess; port: number }> {
+export async function spawnGateway(env: Record<string, string>, opts: { ready?: string; fileLimit?: number } = {}): Promise<{ child: ChildProcess; port: number; httpIngestPort: number; log: () => string }> {
   const ready = opts.ready ?? 'forwarding directly';
   await grantTestAcls(env);
-  const { child, log } = await spawnService('gateway', { ...secureClientEnv('gateway'), MQTT_HOST: '127.0.0.1', ...env }, (l) => /"mqttPort":\d+/.test(l) && l.includes(ready));
-  return { child, port: Number(/"mqttPort":(\d+)/.exec(log())![1]) };
+  const { child, log } = await spawnService('gateway', { ...secureClientEnv('gateway'), MQTT_HOST: '127.0.0.1', ...env }, (l) => /"mqttPort":\d+/.test(l) && l.includes(ready), { fileLimit: opts.fileLimit });
+  return { child, port: Number(/"mqttPort":(\d+)/.exec(log())![1]), httpIngestPort: Number(/"httpIngestPort":(\d+)/.exec(log())![1]), log };
 }
 
 export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

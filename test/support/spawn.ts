@@ -6,12 +6,16 @@ export interface Spawned {
   log: () => string;
 }
 
-/** `node <args>` (Node.js runs the TypeScript itself) with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute. */
-export async function spawnScript(what: string, args: string[], env: Record<string, string>, isUp: (log: string) => boolean, unset: string[] = []): Promise<Spawned> {
+/**
+ * `node <args>` (Node.js runs the TypeScript itself) with `env`; resolves when `isUp(output)`, rejects if it exits or takes over a minute.
+ * `fileLimit` starts it with that many open files at most (soft and hard, so it cannot raise them), through util-linux's prlimit.
+ */
+export async function spawnScript(what: string, args: string[], env: Record<string, string>, isUp: (log: string) => boolean, unset: string[] = [], opts: { fileLimit?: number } = {}): Promise<Spawned> {
   // HTTP ingest takes any free port unless the test names one (tests run side by side).
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HTTP_INGEST_PORT: '0', ...env };
   for (const k of unset) delete childEnv[k];
-  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, argv] = opts.fileLimit ? ['prlimit', [`--nofile=${opts.fileLimit}:${opts.fileLimit}`, '--', process.execPath, ...args]] : [process.execPath, args];
+  const child = spawn(command, argv, { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${what} did not start:\n${log}`)), 60_000);
@@ -30,6 +34,6 @@ export async function spawnScript(what: string, args: string[], env: Record<stri
 }
 
 /** One service (`services/run.ts NAME`). */
-export function spawnService(name: string, env: Record<string, string>, isUp: (log: string) => boolean): Promise<Spawned> {
-  return spawnScript(name, ['services/run.ts', name], { LOG_LEVEL: 'info', OPS_PORT: '0', ...env }, isUp);
+export function spawnService(name: string, env: Record<string, string>, isUp: (log: string) => boolean, opts: { fileLimit?: number } = {}): Promise<Spawned> {
+  return spawnScript(name, ['services/run.ts', name], { LOG_LEVEL: 'info', OPS_PORT: '0', ...env }, isUp, [], opts);
 }
