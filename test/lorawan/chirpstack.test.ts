@@ -124,6 +124,28 @@ describe('ChirpStack source', () => {
       expect(raw.every((e) => e.source === 'chirpstack')).toBe(true);
       expect(raw).toHaveLength(6); // 9 events: 2 dead-lettered at ingest, 1 repeat dropped
     });
+
+    it('refuses a 2 MB event and a 30 kB DevEUI with bounded dead letters, storing nothing of either', async () => {
+      const rawBefore = (await readTopic(testKafka(), p.env.TOPIC_RAW!)).length;
+      const deadBefore = (await readTopic(testKafka(), p.env.TOPIC_DEADLETTER!)).length;
+      const big = uplinkEvent({ devEui: '0101010101010101', tenant: 'Kalamata', at: T0 + 1_200_000, object: { occupied: 1, padding: 'x'.repeat(2 * 1024 * 1024) } });
+      const longEuiEvent = JSON.parse(uplinkEvent({ devEui: '0101010101010101', tenant: 'Kalamata', at: T0 + 1_260_000, object: { occupied: 1 } })) as { deviceInfo: { devEui: string } };
+      longEuiEvent.deviceInfo.devEui = 'f'.repeat(30_000);
+      const longEui = JSON.stringify(longEuiEvent);
+      await publishAll(broker.url, [
+        { devEui: '0101010101010101', body: big },
+        { devEui: '0101010101010101', body: longEui },
+      ]);
+      let dead: ReturnType<typeof deadLetterSchema.parse>[] = [];
+      await waitUntil(async () => (dead = (await readTopic(testKafka(), p.env.TOPIC_DEADLETTER!)).slice(deadBefore).map((r) => deadLetterSchema.parse(JSON.parse(r.value)))).length >= 2, 30_000, 'two dead letters');
+      const bytes = dead.map((x) => JSON.stringify(x).length);
+      console.log(`[chirpstack limits] 2 MB event and 30 kB DevEUI: dead letters ${dead.map((x) => x.code).join(', ')} of ${bytes.join(', ')} bytes`);
+      expect(dead.map((x) => x.code)).toEqual(['payload_too_large', 'identifier_invalid']);
+      expect(dead[0]).toMatchObject({ original: '', originalOmittedBytes: Buffer.byteLength(big) });
+      expect(bytes[0]).toBeLessThan(2000);
+      expect(dead[1]!.reason.length).toBeLessThan(200);
+      expect((await readTopic(testKafka(), p.env.TOPIC_RAW!)).length).toBe(rawBefore);
+    });
   });
 
   it('loses no delivered event when the gateway is killed with SIGKILL mid-stream and restarted', async () => {

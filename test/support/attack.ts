@@ -53,7 +53,7 @@ function hold(port: number, count: number, addresses: string[], maxMs: number, s
       if (stopped) return;
       closedByServer++;
       // Reopen, a little later, as a determined attacker would.
-      setTimeout(() => open(i), 20).unref();
+      setTimeout(() => open(i), 100).unref();
     });
   };
   for (let i = 0; i < count; i++) open(i);
