@@ -21,6 +21,17 @@ const connectHeader = (n: number) => {
   return Buffer.from([0x10, ...len]);
 };
 
+/** A connected pair of loopback sockets: the client's and the one the server accepted. */
+async function socketPair() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  const client = createConnection(port, '127.0.0.1');
+  const [accepted] = (await once(server, 'connection')) as [Socket];
+  return { server, client, accepted };
+}
+
 describe('PacketSizeGuard', () => {
   it('passes a real session (CONNECT, publishes up to the limit) fed in chunks of any size', () => {
     const stream = Buffer.concat([connect, publish(10), publish(65_536), publish(0)]);
@@ -67,12 +78,7 @@ describe('PacketSizeGuard', () => {
 
 describe('GuardedConnection', () => {
   it('sends the packets written in one tick (as mqtt-packet writes them, a few chunks each) in one socket write, intact', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const client = createConnection(port, '127.0.0.1');
-    const [accepted] = (await once(server, 'connection')) as [Socket];
+    const { server, client, accepted } = await socketPair();
     try {
       const writes: number[] = [];
       const write = accepted.write.bind(accepted) as (chunk: Buffer, cb: () => void) => boolean;
@@ -99,12 +105,7 @@ describe('GuardedConnection', () => {
   });
 
   it("paces a logged-in device's publishes on the wire: over its rate, its bytes stay in the kernel, not on the heap, and arrive intact", async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const client = createConnection(port, '127.0.0.1');
-    const [accepted] = (await once(server, 'connection')) as [Socket];
+    const { server, client, accepted } = await socketPair();
     try {
       const conn = new GuardedConnection(accepted, new PacketSizeGuard(limits), () => undefined);
       // 10 at once, then one per 20 ms.

@@ -25,6 +25,8 @@ export interface TestGateway {
   dataDir: string;
   registryPath: string;
   metrics: ReturnType<typeof createMetricsRegistry>;
+  /** The sum of a metric's values whose labels include `labels`. */
+  metric(name: string, labels?: Record<string, string>): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,10 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
     dataDir,
     registryPath: gateway.registry.path,
     metrics: registry,
+    metric: async (name, labels = {}) => {
+      const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+      return (m?.values ?? []).filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((sum, v) => sum + v.value, 0);
+    },
     close: async () => {
       await gateway.close();
       await bus.close();
