@@ -24,7 +24,7 @@ import { influxPid, provisionStore, storeEnvFor } from '#shared/local-engines/in
 import { kafkaBrokers, kafkaPid } from '#shared/local-engines/kafka.ts';
 import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { down, status, up } from '#shared/local-engines/services.ts';
-import { parseCanonicalReading } from '#shared/schemas/readings.ts';
+import { parseNormalizedMessage, readingsOf, toNormalizedMessage, type CanonicalReading } from '#shared/schemas/readings.ts';
 import { readingToPoint } from '#shared/store/points.ts';
 import { type BoundStep, floorPerReading, highestSustained, systemCost } from './bounds.ts';
 import { procCpuSeconds } from './load.ts';
@@ -40,12 +40,15 @@ type Client = (typeof CLIENTS)[number];
  */
 const STORE_BATCH = 5000;
 
-/** A canonical reading as the normaliser writes it (about 330 bytes), for 2,000 devices; `t0` is the first reading's time. */
+/**
+ * A normalised message of one reading as the normaliser writes it (about 330 bytes), for 2,000
+ * devices; `t0` is the first reading's time. One reading a record: the costliest message shape.
+ */
 function records(from: number, count = PER_SEND, t0 = 1_764_200_000_000): { key: string; value: string }[] {
   return Array.from({ length: count }, (_, j) => {
     const deviceId = `athens-energy-${String((from + j) % 2000).padStart(4, '0')}`;
-    const reading = { deviceId, municipality: 'athens', kind: 'energy', ts: t0 + from + j, tsFromGateway: false, receivedAt: t0 + 100 + from + j, gatewayId: 'gw-1', attrs: { district: 'plaka', building: 'b-12', buildingType: 'school', circuit: 'main' }, values: { energy_wh: 123_456.5 + j, power_w: 1500.2, voltage_v: 230.1 } };
-    return { key: deviceId, value: JSON.stringify(reading) };
+    const reading = { deviceId, municipality: 'athens', kind: 'energy', ts: t0 + from + j, tsFromGateway: false, receivedAt: t0 + 100 + from + j, gatewayId: 'gw-1', attrs: { district: 'plaka', building: 'b-12', buildingType: 'school', circuit: 'main' }, values: { energy_wh: 123_456.5 + j, power_w: 1500.2, voltage_v: 230.1 } } as CanonicalReading;
+    return { key: deviceId, value: JSON.stringify(toNormalizedMessage([reading])) };
   });
 }
 
@@ -58,9 +61,9 @@ async function store(env: Record<string, string>): Promise<number> {
   const t0 = Date.now() - 86_400_000; // the raw bucket keeps 90 days and refuses older points
   const readings = Array.from({ length: RECORDS / STORE_BATCH }, (_, i) =>
     records(i * STORE_BATCH, STORE_BATCH, t0).map((m) => {
-      const parsed = parseCanonicalReading(JSON.parse(m.value));
-      if (!parsed.success) throw new Error('the benchmark reading is not canonical');
-      return parsed.data;
+      const parsed = parseNormalizedMessage(JSON.parse(m.value));
+      if (!parsed.success) throw new Error('the benchmark record is not a normalised message');
+      return readingsOf(parsed.data)[0]!;
     }),
   );
   const influx = new InfluxStore({ INFLUX_URL: env.INFLUX_URL!, INFLUX_TOKEN: env.INFLUX_TOKEN!, INFLUX_ORG: env.INFLUX_ORG!, INFLUX_BUCKET: env.INFLUX_BUCKET! });
@@ -228,7 +231,7 @@ ${byClient.map((c) => c.row).join('\n')}
 
 ## The floor the topic contract sets
 
-Every canonical reading is its own record on \`telemetry.normalized\`, consumed by the writer's and the aggregator's groups, and stored as one point. With no stage doing anything else — no MQTT, no \`telemetry.raw\`, no parsing, checks or aggregates — a reading still costs:
+Here every reading is its own record on \`telemetry.normalized\` (a 1-reading device message: since 2026-12 a record carries a whole device message, so a 10-reading message shares one record), consumed by the writer's and the aggregator's groups, and stored as one point. With no stage doing anything else — no MQTT, no \`telemetry.raw\`, no parsing, checks or aggregates — a reading still costs:
 
 | part | µs CPU per reading |
 |---|---|

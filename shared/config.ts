@@ -53,7 +53,7 @@ export const busEnv = {
   BUS_PARTITIONS: int(6, 1, 1000).describe('partitions of the topics the project creates (the most processes per worker group that share the load); formerly KAFKA_PARTITIONS'),
   KAFKA_REPLICATION_FACTOR: int(0, 0, 10).describe('replicas of each topic the project creates (Kafka); 0: as the cluster allows, 3 (with min.insync.replicas 2) on three or more brokers, else 1'),
   TOPIC_RAW: z.string().min(1).default('telemetry.raw').describe('raw envelopes from the gateway'),
-  TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('canonical readings'),
+  TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('normalised messages: one record per device message, its canonical readings'),
   TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter').describe('dead letters: reason, stage, source offset, original'),
   ...kafkaSecurityEnv,
 };

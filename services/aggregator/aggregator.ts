@@ -11,8 +11,8 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { lastOffset, type BusBatch, type Committed } from '../../shared/bus/bus.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
-import { parseCanonicalReading, type CanonicalReading } from '../../shared/schemas/readings.ts';
-import { REJECT } from '../../shared/schemas/rejections.ts';
+import { parseNormalizedMessage, readingsOf, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { REJECT, type Rejection } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchOutput, type BatchProcessor, type DecodedRecord } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import { retryStore } from '../../shared/store/retry.ts';
@@ -30,7 +30,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   const { bus, log, registry, store } = deps;
   const closedCount = new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers: [registry] });
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: 'Readings beyond the reopen horizon (dead-lettered)', labelNames: ['kind'], registers: [registry] });
-  const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records not matching the canonical schema (skipped)', registers: [registry] });
+  const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records that are not normalised messages (skipped; the writer dead-letters them)', registers: [registry] });
   const fenceTimeouts = new Counter({ name: 'aggregator_writer_wait_timeouts_total', help: 'Late windows recomputed without the writer having confirmed it stored their readings (WRITER_WAIT_MAX_MS passed)', registers: [registry] });
   /** Set when the worker stops: waits end, so the last batch can finish. */
   let stopping = false;
@@ -153,29 +153,36 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     log.debug({ partition: batch.partition, devices: reopened.size, windows: rewritten, writerWaitMs: waitedMs, recomputeMs: Date.now() - t0 - waitedMs }, 'late windows recomputed');
   }
 
-  async function handleBatch(batch: BusBatch, records: DecodedRecord<CanonicalReading | undefined>[]): Promise<BatchOutput> {
+  async function handleBatch(batch: BusBatch, records: DecodedRecord<CanonicalReading[] | undefined>[]): Promise<BatchOutput> {
     const st = await stateFor(batch.partition);
     return st.lock.run(async () => {
       const late: DeadLetterInput[] = [];
       const reopened = new Map<string, Reopened>();
       let lastLateOffset = -1;
-      // The writer dead-letters records that are not canonical readings; here they are only counted.
+      // The writer dead-letters records that are not normalised messages; here they are only counted.
       invalidCount.inc(records.filter((x) => x.value === undefined).length);
-      for (const { record: m, value: r } of records) {
+      for (const { record: m, value: readings } of records) {
         const offset = Number(m.offset);
-        if (!r || offset < st.next) continue; // older ones are already in this process's windows
-        if (st.windows.add(r, offset) !== 'late' || offset < st.replayedUntil) continue;
-        // Within the horizon, a late reading reopens its window (recomputed below); beyond it, it is dead-lettered.
-        if (r.ts >= st.windows.watermark - cfg.REOPEN_HORIZON_MS) {
-          reopen(reopened, r);
-          lastLateOffset = Math.max(lastLateOffset, Number(m.offset));
-          continue;
-        }
-        lateCount.inc({ kind: r.kind });
-        const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 3_600_000)} h behind the watermark ${new Date(st.windows.watermark).toISOString()}`;
+        if (!readings || offset < st.next) continue; // older ones are already in this process's windows
+        // A message's readings go in together, under the record's offset; its late ones make one dead letter.
+        const lateHere: Rejection[] = [];
+        readings.forEach((r, index) => {
+          if (st.windows.add(r, offset) !== 'late' || offset < st.replayedUntil) return;
+          // Within the horizon, a late reading reopens its window (recomputed below); beyond it, it is dead-lettered.
+          if (r.ts >= st.windows.watermark - cfg.REOPEN_HORIZON_MS) {
+            reopen(reopened, r);
+            lastLateOffset = Math.max(lastLateOffset, offset);
+            return;
+          }
+          lateCount.inc({ kind: r.kind });
+          const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 3_600_000)} h behind the watermark ${new Date(st.windows.watermark).toISOString()}`;
+          lateHere.push({ code: REJECT.LATE, field: 'ts', reason, ...(readings.length > 1 ? { index } : {}) });
+        });
+        if (lateHere.length === 0) continue;
+        const r = readings[0]!;
         late.push({
           stage: 'aggregate',
-          rejections: [{ code: REJECT.LATE, field: 'ts', reason }],
+          rejections: lateHere,
           deviceId: r.deviceId,
           municipality: r.municipality,
           kind: r.kind,
@@ -194,12 +201,12 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   }
 
   // The runner decodes, dead-letters the late readings and commits; the windows are this worker's.
-  const processor: BatchProcessor<CanonicalReading | undefined> = {
+  const processor: BatchProcessor<CanonicalReading[] | undefined> = {
     stage: 'aggregate',
     decode: (m) => {
       try {
-        const parsed = parseCanonicalReading(JSON.parse(m.value?.toString('utf8') || 'null'));
-        return parsed.success ? parsed.data : undefined;
+        const parsed = parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') || 'null'));
+        return parsed.success ? readingsOf(parsed.data) : undefined;
       } catch {
         return undefined;
       }

@@ -1,8 +1,15 @@
 /**
- * The normaliser stage: raw records → canonical readings | dead letters, as a batch processor
- * (`shared/stages/batch-runner.ts` consumes, dead-letters, produces and commits): each record is
- * normalised by the pure core, exact duplicates are dropped, and a record with rejected readings
- * becomes one dead-letter record, whatever it held. A bad record never stops the partition.
+ * The normaliser stage: raw records → normalised messages | dead letters, as a batch processor
+ * (`shared/stages/batch-runner.ts` consumes, dead-letters, produces and commits): each raw record
+ * (one device message) is normalised by the pure core into one `telemetry.normalized` record
+ * holding its valid readings; a record with rejected readings also becomes one dead-letter record,
+ * whatever it held. A bad record never stops the partition.
+ *
+ * Duplicates: a reading repeated inside one message counts once; a message all of whose readings
+ * were produced before (a device resending what it got no PUBACK for) is dropped whole. A message
+ * that repeats only some is produced whole — so a replayed raw record yields the identical record
+ * whatever this process remembers — and the store's overwrite and the windows' dedupe absorb the
+ * repeats.
  */
 import { Counter } from 'prom-client';
 import type { BusMessage } from '../../shared/bus/bus.ts';
@@ -13,12 +20,14 @@ import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { NormalizerConfig } from './config.ts';
 import { Deduper } from './dedupe.ts';
 import { normalizeRecord, type Normalized } from './normalize.ts';
+import { toNormalizedMessage, type CanonicalReading } from '../../shared/schemas/readings.ts';
 
 export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & { devices: DeviceRegistry }): Promise<RunningWorker> {
   const { log, registry, devices } = deps;
   const out = new Counter({ name: 'normalizer_readings_out_total', help: 'Canonical readings produced', labelNames: ['kind'], registers: [registry] });
+  const messagesOut = new Counter({ name: 'normalizer_messages_out_total', help: 'Normalised messages (records on telemetry.normalized) produced', registers: [registry] });
   const rejected = new Counter({ name: 'normalizer_rejections_total', help: 'Rejected readings or records, by rejection code', labelNames: ['code'], registers: [registry] });
-  const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicates (device+ts) dropped', registers: [registry] });
+  const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicate readings (device+ts) dropped: repeated inside a message, or in a message all of whose readings were produced before', registers: [registry] });
   const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS, cfg.DEDUPE_MAX_PER_DEVICE);
 
   /**
@@ -42,17 +51,27 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       const inBatch = new Set<string>();
       let duplicates = 0;
       for (const { record: m, value: result } of records) {
+        // A reading repeated inside the message counts once (the first; the same for every replay).
+        const seenHere = new Set<number>();
+        const readings: CanonicalReading[] = [];
         for (const r of result.readings) {
-          const key = `${r.deviceId}@${r.ts}`;
-          if (inBatch.has(key) || deduper.has(r.deviceId, r.ts)) {
+          if (seenHere.has(r.ts)) {
             duplicates++;
             continue;
           }
-          inBatch.add(key);
-          kept.push(r);
+          seenHere.add(r.ts);
+          readings.push(r);
+        }
+        const allSeen = readings.length > 0 && readings.every((r) => inBatch.has(`${r.deviceId}@${r.ts}`) || deduper.has(r.deviceId, r.ts));
+        if (allSeen) duplicates += readings.length;
+        else if (readings.length > 0) {
+          for (const r of readings) {
+            inBatch.add(`${r.deviceId}@${r.ts}`);
+            kept.push(r);
+            outByKind[r.kind]++;
+          }
           // No event-time record timestamp: the bus's time retention must not drop replayed history.
-          normalized.push({ key: r.deviceId, value: JSON.stringify(r) });
-          outByKind[r.kind]++;
+          normalized.push({ key: readings[0]!.deviceId, value: JSON.stringify(toNormalizedMessage(readings)) });
         }
         if (result.rejections.length === 0) continue;
         for (const rej of result.rejections) rejected.inc({ code: rej.code });
@@ -66,6 +85,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
         for (const r of kept) deduper.remember(r.deviceId, r.ts);
         if (duplicates > 0) dupes.inc(duplicates);
         for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
+        if (normalized.length > 0) messagesOut.inc(normalized.length);
       };
       return { produce: [{ topic: cfg.TOPIC_NORMALIZED, messages: normalized }], deadLetters, onProduced };
     },

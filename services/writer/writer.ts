@@ -1,5 +1,6 @@
 /**
  * The writer stage: `telemetry.normalized` → raw measurements in the store (InfluxDB or the embedded store).
+ * Each record is one device message: its readings become points together, one parse per message.
  * Per batch: points → one write per WRITE_BATCH_MAX points, retried with backoff for as long as
  * the store fails (the partition simply waits, so memory stays bounded by one fetch) → commit.
  * Offsets move only after the store accepted everything before them. A record that is not a
@@ -8,7 +9,7 @@
  */
 import { Counter, Histogram } from 'prom-client';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
-import { parseCanonicalReading, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { parseNormalizedMessage, readingsOf, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
@@ -19,7 +20,7 @@ import type { WriterConfig } from './config.ts';
 export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by the store', labelNames: ['measurement'], registers: [registry] });
-  const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that do not match the canonical schema (dead-lettered)', registers: [registry] });
+  const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that are not normalised messages (dead-lettered)', registers: [registry] });
   const latency = new Histogram({ name: 'writer_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const endToEnd = new Histogram({
     name: 'writer_end_to_end_seconds',
@@ -49,9 +50,9 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     isRefusal: (err: unknown) => store.isRefusal(err),
   };
 
-  const processor: BatchProcessor<ReturnType<typeof parseCanonicalReading>> = {
+  const processor: BatchProcessor<ReturnType<typeof parseNormalizedMessage>> = {
     stage: 'write',
-    decode: (m) => parseCanonicalReading(JSON.parse(m.value?.toString('utf8') ?? 'null')),
+    decode: (m) => parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') ?? 'null')),
     async process({ topic, partition, records }) {
       const deadLetters: DeadLetterInput[] = [];
       const points: (PointFrom & { reading: CanonicalReading })[] = [];
@@ -61,12 +62,13 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
           invalid.inc();
           const issue = parsed.error.issues[0];
           const field = issue?.path.map(String).join('.') || '(record)';
-          log.error({ offset: record.offset, partition, field }, 'record is not a canonical reading; dead-lettered');
-          deadLetters.push({ stage: 'write', rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${issue?.message ?? 'not a canonical reading'}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
+          log.error({ offset: record.offset, partition, field }, 'record is not a normalised message; dead-lettered');
+          deadLetters.push({ stage: 'write', rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${issue?.message ?? 'not a normalised message'}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
           continue;
         }
-        const r = parsed.data;
-        points.push({ point: readingToPoint(r), record, reading: r, device: { deviceId: r.deviceId, municipality: r.municipality, kind: r.kind } });
+        const m = parsed.data;
+        const device = { deviceId: m.deviceId, municipality: m.municipality, kind: m.kind };
+        readingsOf(m).forEach((r, index) => points.push({ point: readingToPoint(r), record, index, reading: r, device }));
       }
       const afterStore = (stored: PointFrom[]) => {
         const now = Date.now();

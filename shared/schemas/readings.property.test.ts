@@ -1,7 +1,7 @@
 /** The per-kind check gives the canonical schema's verdict (and its issues) for any input. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalReadingSchema, parseCanonicalReading } from './readings.ts';
+import { canonicalReadingSchema, normalizedMessageSchema, parseCanonicalReading, parseNormalizedMessage, readingsOf, toNormalizedMessage } from './readings.ts';
 
 const valid = {
   energy: { energy_wh: 12.5, power_w: 3, voltage_v: 230 },
@@ -39,5 +39,38 @@ describe('parseCanonicalReading', () => {
     for (const kind of ['energy', 'fleet', 'parking'] as const) {
       expect(parseCanonicalReading({ deviceId: 'ath-1', municipality: 'athens', ts: 1, tsFromGateway: true, receivedAt: 2, gatewayId: 'gw', attrs: {}, kind, values: valid[kind] }).success).toBe(true);
     }
+  });
+});
+
+describe('the normalised message (a telemetry.normalized record)', () => {
+  // JSON has no -0: the bus carries it as 0, so the readings compared start without it.
+  const finite = (min: number, max: number) => fc.double({ min, max, noNaN: true }).map((x) => (x === 0 ? 0 : x));
+  const reading = fc.record({ ts: fc.integer({ min: 0, max: 4_102_444_800_000 }), tsFromGateway: fc.boolean(), energy_wh: finite(0, 1e9), power_w: fc.option(finite(-1e6, 1e6), { nil: undefined }) });
+
+  it('round-trips any readings of one device: the message carries them in order and serialises the same every time', () => {
+    fc.assert(
+      fc.property(fc.array(reading, { minLength: 1, maxLength: 20 }), (rs) => {
+        const readings = rs.map((r) => ({ kind: 'energy' as const, deviceId: 'kal-1', municipality: 'kalamata', ts: r.ts, tsFromGateway: r.tsFromGateway, receivedAt: 1_764_200_000_100, gatewayId: 'gw', attrs: { district: 'a' }, values: { energy_wh: r.energy_wh, ...(r.power_w === undefined ? {} : { power_w: r.power_w }) } }));
+        const m = toNormalizedMessage(readings);
+        const json = JSON.stringify(m);
+        const parsed = parseNormalizedMessage(JSON.parse(json));
+        expect(parsed.success).toBe(true);
+        expect(readingsOf(parsed.data!)).toEqual(readings);
+        expect(JSON.stringify(toNormalizedMessage(readingsOf(parsed.data!)))).toBe(json);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('agrees with the schema on any input, and never throws', () => {
+    const candidate = fc.record({ kind: fc.oneof(fc.constantFrom('energy', 'fleet', 'parking', '__proto__'), anyValue), deviceId: fc.oneof(fc.constant('kal-1'), anyValue), municipality: fc.constant('kalamata'), receivedAt: fc.oneof(fc.constant(5), anyValue), gatewayId: fc.constant('gw'), attrs: fc.constant({}), readings: fc.oneof(fc.constant([]), fc.array(fc.record({ ts: fc.oneof(fc.nat(), anyValue), tsFromGateway: fc.boolean(), values: fc.constant(valid.energy) }), { maxLength: 3 }), anyValue) }, { requiredKeys: [] });
+    fc.assert(
+      fc.property(fc.oneof(candidate, anyValue), (raw) => {
+        const fast = parseNormalizedMessage(raw);
+        const reference = normalizedMessageSchema.safeParse(raw);
+        expect(fast.success).toBe(reference.success);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,6 +1,8 @@
 /**
- * The reading contract, defined once: the native payload fields per kind (docs/architecture.md), their valid
- * ranges, and the canonical reading that the normaliser emits on `telemetry.normalized`.
+ * The reading contract, defined once: the native payload fields per kind (docs/architecture.md),
+ * their valid ranges, the canonical reading, and the normalised message the normaliser emits on
+ * `telemetry.normalized` — one record per device message: the device named once, its canonical
+ * readings in the order sent (docs/normalized-topic.md documents it for consumers outside).
  */
 import { z } from 'zod';
 import { MAX_EPOCH_MS } from './timestamp.ts';
@@ -83,6 +85,58 @@ export function parseCanonicalReading(raw: unknown): z.ZodSafeParseResult<Canoni
   if (typeof kind === 'string' && Object.hasOwn(readingOfKind, kind)) return readingOfKind[kind as Kind].safeParse(raw);
   return canonicalReadingSchema.safeParse(raw);
 }
+/** What every reading of one device message shares: the device, named once, and where it came in. */
+const messageDevice = {
+  deviceId: identSchema,
+  municipality: identSchema,
+  receivedAt: base.receivedAt,
+  gatewayId: z.string(),
+  attrs: base.attrs,
+};
+
+/** One reading of a normalised message: its event time and canonical values. */
+const messageReading = <V extends z.ZodType>(values: V) => z.object({ ts: base.ts, tsFromGateway: z.boolean(), values });
+
+const messageOfKind = {
+  energy: z.object({ kind: z.literal('energy'), ...messageDevice, readings: z.array(messageReading(energyValues)).min(1) }),
+  fleet: z.object({ kind: z.literal('fleet'), ...messageDevice, readings: z.array(messageReading(fleetValues)).min(1) }),
+  parking: z.object({ kind: z.literal('parking'), ...messageDevice, readings: z.array(messageReading(parkingValues)).min(1) }),
+} satisfies Record<Kind, z.ZodType>;
+
+/** A `telemetry.normalized` record's value. */
+export const normalizedMessageSchema = z.discriminatedUnion('kind', [messageOfKind.energy, messageOfKind.fleet, messageOfKind.parking]);
+
+export type NormalizedMessage = z.infer<typeof normalizedMessageSchema>;
+
+/** `normalizedMessageSchema.safeParse`, dispatched on the kind directly (as parseCanonicalReading). */
+export function parseNormalizedMessage(raw: unknown): z.ZodSafeParseResult<NormalizedMessage> {
+  const kind: unknown = typeof raw === 'object' && raw !== null ? (raw as { kind?: unknown }).kind : undefined;
+  if (typeof kind === 'string' && Object.hasOwn(messageOfKind, kind)) return messageOfKind[kind as Kind].safeParse(raw);
+  return normalizedMessageSchema.safeParse(raw);
+}
+
+/**
+ * The message of one device's readings (all of one device message, so they share the device
+ * fields), fields in a fixed order: the same readings always serialise to the same bytes.
+ */
+export function toNormalizedMessage(readings: readonly CanonicalReading[]): NormalizedMessage {
+  const first = readings[0]!;
+  return {
+    kind: first.kind,
+    deviceId: first.deviceId,
+    municipality: first.municipality,
+    receivedAt: first.receivedAt,
+    gatewayId: first.gatewayId,
+    attrs: first.attrs,
+    readings: readings.map((r) => ({ ts: r.ts, tsFromGateway: r.tsFromGateway, values: r.values })),
+  } as NormalizedMessage;
+}
+
+/** The message's readings as canonical readings (each with the device fields), in order. */
+export function readingsOf(m: NormalizedMessage): CanonicalReading[] {
+  return m.readings.map((r) => ({ kind: m.kind, deviceId: m.deviceId, municipality: m.municipality, ts: r.ts, tsFromGateway: r.tsFromGateway, receivedAt: m.receivedAt, gatewayId: m.gatewayId, attrs: m.attrs, values: r.values }) as CanonicalReading);
+}
+
 export type EnergyReading = Extract<CanonicalReading, { kind: 'energy' }>;
 export type FleetReading = Extract<CanonicalReading, { kind: 'fleet' }>;
 export type ParkingReading = Extract<CanonicalReading, { kind: 'parking' }>;

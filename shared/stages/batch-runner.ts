@@ -26,6 +26,8 @@ import { groupConsumer, type RunningWorker, type WorkerDeps } from './worker.ts'
 export interface PointFrom {
   point: StorePoint;
   record: BusRecord;
+  /** Which reading of the record's message it is, when the record holds several. */
+  index?: number;
   /** Who it belongs to, for the dead letter. */
   device?: { deviceId: string; municipality: string; kind: string };
 }
@@ -116,8 +118,12 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
           );
           refused.push(...r);
         }
-        for (const { point: x, error } of refused) {
-          letters.push({ stage: processor.stage, rejections: [{ code: REJECT.STORE_REFUSED, field: '(point)', reason: `the store refused the point: ${error}` }], ...x.device, source: source(x.record), original: x.record.value?.toString('utf8') ?? '', error });
+        // One dead letter per record, whatever number of its points were refused.
+        const byRecord = new Map<BusRecord, Refused<PointFrom>[]>();
+        for (const r of refused) byRecord.set(r.point.record, [...(byRecord.get(r.point.record) ?? []), r]);
+        for (const [record, rs] of byRecord) {
+          const rejections = rs.map(({ point: x, error }) => ({ code: REJECT.STORE_REFUSED, field: '(point)', reason: `the store refused the point: ${error}`, ...(x.index === undefined ? {} : { index: x.index }) }));
+          letters.push({ stage: processor.stage, rejections, ...rs[0]!.point.device, source: source(record), original: record.value?.toString('utf8') ?? '', error: rs[0]!.error });
         }
         const refusedSet = new Set(refused.map((r) => r.point));
         out.afterStore?.(out.points.filter((x) => !refusedSet.has(x)));
