@@ -6,7 +6,7 @@
  * publishing: every one of its readings is acknowledged and stored, and the process stays up. Then
  * unauthenticated refusals at full speed: the log grows by a few kilobytes a second, at most.
  */
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -135,5 +135,16 @@ describe('descriptor exhaustion and log floods', () => {
     expect(refusals).toBeGreaterThan(1000);
     expect(perHour).toBeLessThan(100e6);
     expect(node.node.child.exitCode).toBeNull();
+  }, 120_000);
+
+  it('writes a fatal error into the log file before npm start exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fatal-'));
+    const node = await startNode(dir, { NODE_OPTIONS: '--import ./test/support/uncaught-fault.ts', SMARTCITY_TEST_UNCAUGHT_AFTER_MS: '3000' });
+    const code = await new Promise<number | null>((resolve) => node.node.child.once('exit', resolve));
+    const log = readFileSync(join(dir, 'logs', 'pipeline.log'), 'utf8');
+    const line = log.split('\n').find((l) => l.includes('injected fault'));
+    console.log(`[fatal] npm start exited with ${code}; in pipeline.log: ${line?.slice(0, 160)}`);
+    expect(code).toBe(1);
+    expect(JSON.parse(line!)).toMatchObject({ level: 60, msg: 'uncaught exception' });
   }, 120_000);
 });
