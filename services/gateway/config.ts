@@ -36,7 +36,7 @@ export const gatewayEnv = {
   MQTT_MAX_PACKET_BYTES: int(0, 0, 256 * 1024 * 1024).describe('largest packet after CONNECT, checked on its first bytes; 0 = MAX_PAYLOAD_BYTES + 4 KiB'),
   MAX_CONNECTIONS: int(0, 0).describe('connections (MQTT and HTTP ingest together) the gateway holds at once; 0 = as many as the open-file limit allows less FILE_DESCRIPTOR_RESERVE. At the cap the oldest connection not yet logged in is closed to make room'),
   FILE_DESCRIPTOR_RESERVE: int(512, 64).describe('file descriptors kept out of the connection budget for the spool, logs, the bus, the store and the API'),
-  MAX_PENDING_CONNECTIONS_PER_ADDRESS: int(128, 1).describe('connections one source address may hold that have not logged in yet (MQTT before its CONNACK, HTTP ingest between authenticated requests); more are closed at once'),
+  MAX_PENDING_CONNECTIONS_PER_ADDRESS: int(0, 0).meta({ description: 'connections one source address may hold that have not logged in yet (MQTT before its CONNACK, HTTP ingest between authenticated requests); more are closed at once. 0 = an eighth of the connection cap, at least 128 (a fleet behind one NAT address reconnecting at once)', docDefault: '0 (cap ÷ 8, ≥ 128)' }),
   LOGIN_TIMEOUT_MS: int(10_000, 100).describe('a connection not logged in this long after it opened (MQTT: CONNECT and login) is closed'),
   HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100).describe("HTTP ingest: a request's headers must arrive within this"),
   HTTP_REQUEST_TIMEOUT_MS: int(30_000, 100).describe('HTTP ingest: a whole request (headers and body) must arrive within this; slower ones are answered 408 and closed'),

@@ -60,8 +60,9 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   // Every socket is a file descriptor: the budget keeps connections below the file limit, with
   // room for the spool, the log and the bus (file-limit.ts, connection-budget.ts).
   const fileLimit = raiseOpenFileLimit();
+  const maxTotal = connectionCap(cfg.MAX_CONNECTIONS, fileLimit, cfg.FILE_DESCRIPTOR_RESERVE);
   const budget = new ConnectionBudget(
-    { maxTotal: connectionCap(cfg.MAX_CONNECTIONS, fileLimit, cfg.FILE_DESCRIPTOR_RESERVE), maxPendingPerAddress: cfg.MAX_PENDING_CONNECTIONS_PER_ADDRESS, pendingTimeoutMs: cfg.LOGIN_TIMEOUT_MS },
+    { maxTotal, maxPendingPerAddress: cfg.MAX_PENDING_CONNECTIONS_PER_ADDRESS || Math.max(128, Math.floor(maxTotal / 8)), pendingTimeoutMs: cfg.LOGIN_TIMEOUT_MS },
     (e) => {
       const reason = e.event === 'refused' ? `budget_${e.reason}` : e.event === 'evicted' ? 'evicted_for_room' : 'login_timeout';
       metrics.connectionsCut.inc({ reason });
