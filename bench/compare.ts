@@ -395,7 +395,7 @@ ${rows.join('\n')}
 ${bounds.length > 0 ? bounds.join('\n') : 'None measured here falls short of the peer.'}
 
 Where each process spends its time: run again with \`BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"\` and summarise each
-profile with \`node bench/cpu-profile.ts FILE\` (the README's *Where the time goes* holds the last summary).
+profile with \`node bench/cpu-profile.ts FILE\` (docs/benchmarks.md's *Where the time goes* holds the last summary).
 
 ## PUBACKs per second (1-reading messages, QoS 1, offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s)
 

@@ -1,4 +1,4 @@
-/** Which README documents which settings: the list `npm run docs` and the drift test share. */
+/** Which page documents which settings: the list `npm run docs` and the drift test share. */
 import type { z } from 'zod';
 import { aggregatorEnv } from '../../services/aggregator/config.ts';
 import { gatewayEnv } from '../../services/gateway/config.ts';
@@ -15,5 +15,5 @@ export const DOCUMENTED_SETTINGS: { readme: string; id: string; shape: z.ZodRawS
   { readme: 'services/aggregator/README.md', id: 'aggregator', shape: aggregatorEnv },
   { readme: 'services/kpi-api/README.md', id: 'kpi-api', shape: kpiApiEnv },
   { readme: 'services/monitor/README.md', id: 'monitor', shape: monitorEnv },
-  { readme: 'README.md', id: 'npm-start', shape: singleNodeEnv },
+  { readme: 'docs/operations.md', id: 'npm-start', shape: singleNodeEnv },
 ];
