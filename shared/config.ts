@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { ConfigError, readSettingFile } from './config-error.ts';
 import { kafkaSecurityEnv } from './kafka/security.ts';
+import { isSecretName } from './secret-names.ts';
 
 /** Integer from an env string, e.g. `port(1883)`. */
 export const int = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -94,8 +95,8 @@ export function withAliases(env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; d
 
 export { ConfigError };
 
-/** Settings that hold secrets: masked in errors, and each may be given as a file (`NAME_FILE`). */
-export const isSecretSetting = (name: string) => /(TOKEN|PASSWORD|SECRET)$/.test(name);
+/** Settings that hold secrets (the one rule of `secret-names.ts`): masked in errors, redacted in logs, and each may be given as a file (`NAME_FILE`). */
+export const isSecretSetting = isSecretName;
 
 /**
  * `NAME_FILE=/path` supplies a secret setting from a file (Docker and Kubernetes secrets, the
