@@ -22,6 +22,9 @@ export function shown(v: unknown): string {
   return `${JSON.stringify(cut)}${s.length > SHOWN_CHARS ? `…(${s.length} chars)` : ''}`;
 }
 
+/** Outside text as a log field may hold it: at most 64 characters, with its length when cut. */
+export const bounded = (s: string | undefined): string | undefined => (s === undefined || s.length <= SHOWN_CHARS ? s : `${s.slice(0, SHOWN_CHARS)}…(${s.length} chars)`);
+
 const invalid = (field: string, value: unknown, what: string): Rejection => ({ code: REJECT.IDENTIFIER_INVALID, field, reason: `${field}: ${shown(value)} is not ${what}` });
 
 /** A device id as the registry keeps them. */
