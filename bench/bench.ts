@@ -14,7 +14,7 @@ import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
 import { kafkaPid } from '#shared/local-engines/kafka.ts';
 import { influxPid } from '#shared/local-engines/influxdb.ts';
 import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
-import type { LaunchedServices } from '#shared/local-engines/launch.ts';
+import type { LaunchedServices } from './launch.ts';
 import { BENCH_OPS_PORTS, startBenchPipeline } from './pipeline-services.ts';
 import { InfluxStore } from '#shared/influx/client.ts';
 import { countRawPoints } from '#shared/influx/counts.ts';

@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionStore, storeEnvFor, type StoreAccess } from '#shared/local-engines/influxdb.ts';
-import { launchServices, type LaunchedServices } from '#shared/local-engines/launch.ts';
+import { launchServices, type LaunchedServices } from './launch.ts';
 
 export const BENCH_MQTT_PORT = 18830;
 export const BENCH_OPS_PORTS = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };

@@ -1,6 +1,6 @@
 /** Command-line value parsers shared by the CLIs (commander), so each rule and its message is written once. */
 import { InvalidArgumentError } from 'commander';
-import { parseDuration } from '../simulators/duration.ts';
+import { parseDuration } from './duration.ts';
 
 export const positive = (v: string) => {
   const n = Number(v);

@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { sleep } from '../time.ts';
-import { CATALOGUE } from '../../services/catalogue.ts';
+import { sleep } from '#shared/time.ts';
+import { CATALOGUE } from '../services/catalogue.ts';
 
 /** The stages every reading passes through, from the catalogue (downstream first). */
 export const PIPELINE_SERVICES = CATALOGUE.filter((s) => s.carriesReadings).map((s) => s.name);

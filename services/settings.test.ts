@@ -1,10 +1,11 @@
+/** The services' settings through the shared parser: deprecated names, one-line errors, secret files. */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatewayEnv } from '../services/gateway/config.ts';
-import { writerEnv } from '../services/writer/config.ts';
-import { parseConfig } from './config.ts';
+import { parseConfig } from '../shared/config.ts';
+import { gatewayEnv } from './gateway/config.ts';
+import { writerEnv } from './writer/config.ts';
 
 describe('parseConfig', () => {
   it('takes a deprecated KAFKA_ name for its BUS_ successor; the new name wins when both are set', () => {

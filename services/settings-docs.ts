@@ -1,0 +1,12 @@
+/**
+ * Which page documents which settings — derived from the stage catalogue (each stage's README
+ * holds its table) plus `npm start`'s own page — the list `npm run docs` and the drift test share.
+ */
+import type { z } from 'zod';
+import { CATALOGUE } from './catalogue.ts';
+import { singleNodeEnv } from './npm-start/config.ts';
+
+export const DOCUMENTED_SETTINGS: { readme: string; id: string; shape: z.ZodRawShape }[] = [
+  ...CATALOGUE.map((s) => ({ readme: `services/${s.name}/README.md`, id: s.name, shape: s.env })),
+  { readme: 'docs/operations.md', id: 'npm-start', shape: singleNodeEnv },
+];
