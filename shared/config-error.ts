@@ -1,9 +1,11 @@
 /** A setting that cannot work: its message is one line naming the variable (shared/config.ts). */
 import { readFileSync } from 'node:fs';
+import { ERROR_CODES } from './errors.ts';
 
 export class ConfigError extends Error {
   // Named, so it is still told apart after crossing a thread (`thread-calls.ts` carries the name).
   override name = 'ConfigError';
+  readonly code = ERROR_CODES.CONFIG;
 }
 
 /** The file a setting names (a secret, a CA bundle); a ConfigError naming the setting if it cannot be read. */

@@ -5,7 +5,7 @@
  * the path onto the bus and the dead-letter sink they share. Registry changes apply at once:
  * revoked devices are disconnected.
  */
-import { readFileSync } from 'node:fs';
+import { readSettingFile } from '../../shared/config-error.ts';
 import type { Aedes } from 'aedes';
 import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
@@ -56,7 +56,7 @@ export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Lo
   await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
   const chirpstack = cfg.CHIRPSTACK_MQTT_URL
     ? startChirpstackSource(
-        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, ca: cfg.CHIRPSTACK_MQTT_CA ? readFileSync(cfg.CHIRPSTACK_MQTT_CA) : undefined, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
+        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, ca: cfg.CHIRPSTACK_MQTT_CA ? readSettingFile('CHIRPSTACK_MQTT_CA', cfg.CHIRPSTACK_MQTT_CA) : undefined, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
         { ...ctx, log: log.child({ component: 'chirpstack' }), maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES },
       )
     : undefined;

@@ -7,7 +7,7 @@
  *   subscribe: only the device's own `cmd/#`
  * The device's rate is applied on the wire, before its packets are parsed (packet-guard.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readSettingFile } from '../../shared/config-error.ts';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
@@ -179,8 +179,8 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
   let tls: Server | undefined;
   if (cfg.MQTT_TLS_CERT && cfg.MQTT_TLS_KEY) {
     // With a device CA, ask every client for a certificate but let those without one log in by password.
-    const mutual = cfg.MQTT_TLS_CA ? { ca: readFileSync(cfg.MQTT_TLS_CA), requestCert: true, rejectUnauthorized: false } : {};
-    tls = createTlsServer({ cert: readFileSync(cfg.MQTT_TLS_CERT), key: readFileSync(cfg.MQTT_TLS_KEY), ...mutual }, guarded);
+    const mutual = cfg.MQTT_TLS_CA ? { ca: readSettingFile('MQTT_TLS_CA', cfg.MQTT_TLS_CA), requestCert: true, rejectUnauthorized: false } : {};
+    tls = createTlsServer({ cert: readSettingFile('MQTT_TLS_CERT', cfg.MQTT_TLS_CERT), key: readSettingFile('MQTT_TLS_KEY', cfg.MQTT_TLS_KEY), ...mutual }, guarded);
     await listen(tls, cfg.MQTTS_PORT, cfg.MQTT_HOST);
   }
   const mqttPort = (tcp.address() as { port: number }).port;

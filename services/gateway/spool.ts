@@ -10,6 +10,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, ftruncateSync, readSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ERROR_CODES } from '../../shared/errors.ts';
 
 export interface SpoolRecord {
   key: string;
@@ -19,6 +20,9 @@ export interface SpoolRecord {
 }
 
 export class SpoolFullError extends Error {
+  override name = 'SpoolFullError';
+  readonly code = ERROR_CODES.SPOOL_FULL;
+
   constructor(maxBytes: number) {
     super(`spool full (${maxBytes} bytes)`);
   }

@@ -21,7 +21,7 @@ import { bearerAuth, requireTenant } from './auth.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
 import { energyQuery, healthQuery, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
-import { energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+import { API_ERROR, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
@@ -73,13 +73,12 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
       const where = `${err.validationContext ?? 'request'}${first?.instancePath ? first.instancePath.replaceAll('/', '.') : ''}`;
-      return reply.code(400).send({ error: 'bad_request', message: `${where}: ${first?.message ?? 'invalid'}` });
+      return reply.code(400).send({ error: API_ERROR.BAD_REQUEST, message: `${where}: ${first?.message ?? 'invalid'}` });
     }
     const status = (err as { statusCode?: number }).statusCode ?? 500;
     if (status >= 500) req.log.error({ err, url: req.url }, 'request failed');
-    const code = (err as { error?: unknown }).error;
     return reply.code(status).send({
-      error: typeof code === 'string' ? code : status >= 500 ? 'internal' : 'bad_request',
+      error: apiErrorOf((err as { error?: unknown }).error, status),
       message: status >= 500 ? 'the KPI store could not answer; try again' : (err as Error).message,
     });
   });
@@ -89,7 +88,7 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'no-referrer');
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: API_ERROR.NOT_FOUND, message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -116,7 +115,7 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       max: deps.rateLimitPerMinute ?? 600,
       timeWindow: 60_000,
       keyGenerator: (req) => req.principal?.keyId ?? req.ip,
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'rate_limited', message: `more than ${ctx.max} requests per minute with this key; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: API_ERROR.RATE_LIMITED, message: `more than ${ctx.max} requests per minute with this key; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
     });
     const errors = { 400: errorReply, 401: errorReply, 403: errorReply };
 

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiKeyStore, Principal } from '../../shared/auth/api-keys.ts';
 import type { RateLimiter } from '../../shared/rate-limit.ts';
+import { API_ERROR } from './responses.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,12 +22,12 @@ export function bearerAuth(keys: ApiKeyStore, failures?: RateLimiter) {
     const principal = match ? keys.authenticate(match[1]!) : undefined;
     if (!principal) {
       if (failures && !failures.take(req.ip)) {
-        return reply.code(429).send({ error: 'rate_limited', message: 'too many requests with unknown or missing API keys from this address; retry in a minute' });
+        return reply.code(429).send({ error: API_ERROR.RATE_LIMITED, message: 'too many requests with unknown or missing API keys from this address; retry in a minute' });
       }
       return reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="kpi"')
-        .send({ error: 'unauthorized', message: match ? 'unknown or revoked API key' : 'send the API key as "Authorization: Bearer <key>"' });
+        .send({ error: API_ERROR.UNAUTHORIZED, message: match ? 'unknown or revoked API key' : 'send the API key as "Authorization: Bearer <key>"' });
     }
     req.principal = principal;
   };
@@ -37,6 +38,6 @@ export async function requireTenant(req: FastifyRequest, reply: FastifyReply) {
   const wanted = (req.params as { municipality?: string }).municipality;
   const p = req.principal;
   if (!p || (!p.admin && p.municipality !== wanted)) {
-    return reply.code(403).send({ error: 'forbidden', message: `this key reads only municipality '${p?.municipality ?? '?'}'` });
+    return reply.code(403).send({ error: API_ERROR.FORBIDDEN, message: `this key reads only municipality '${p?.municipality ?? '?'}'` });
   }
 }

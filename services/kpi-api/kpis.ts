@@ -7,6 +7,7 @@ import { deviceHealth, type KnownDevice } from '../../shared/kpi/health.ts';
 import { fleetKpis, parkingKpis } from '../../shared/kpi/mobility.ts';
 import type { Interval } from '../../shared/kpi/periods.ts';
 import type { KpiSource, TimeRange } from '../../shared/kpi/source.ts';
+import { ERROR_CODES } from '../../shared/errors.ts';
 
 export interface Scope extends TimeRange {
   /** undefined = every municipality (admin keys only). */
@@ -18,6 +19,8 @@ export interface Scope extends TimeRange {
  * client, whatever status the store itself answered with — its 401 is not the client's.
  */
 export class KpiSourceUnavailable extends Error {
+  override name = 'KpiSourceUnavailable';
+  readonly code = ERROR_CODES.KPI_SOURCE_UNAVAILABLE;
   readonly statusCode = 503;
 }
 

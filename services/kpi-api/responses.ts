@@ -51,4 +51,21 @@ export const kpiReply = <T extends z.ZodType>(row: T) =>
     rows: z.array(row),
   });
 
-export const errorReply = z.object({ error: z.string(), message: z.string() });
+/** Every `error` code the KPI API answers with, declared once (the OpenAPI document lists them). */
+export const API_ERROR = {
+  BAD_REQUEST: 'bad_request',
+  UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not_found',
+  RATE_LIMITED: 'rate_limited',
+  INTERNAL: 'internal',
+  BAD_URL: 'bad_url',
+  URI_TOO_LONG: 'uri_too_long',
+} as const;
+export type ApiError = (typeof API_ERROR)[keyof typeof API_ERROR];
+const apiErrors = Object.values(API_ERROR) as [ApiError, ...ApiError[]];
+
+export const errorReply = z.object({ error: z.enum(apiErrors), message: z.string() });
+
+/** An error's own code when it is one of the API's, else the one its status stands for. */
+export const apiErrorOf = (code: unknown, status: number): ApiError => ((apiErrors as unknown[]).includes(code) ? (code as ApiError) : status >= 500 ? API_ERROR.INTERNAL : API_ERROR.BAD_REQUEST);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { identSchema } from '../schemas/topics.ts';
 import { withLock, writeJsonAtomic } from '../registry/locked-file.ts';
+import { ERROR_CODES } from '../errors.ts';
 
 const KEY_PREFIX = 'sck_';
 
@@ -42,7 +43,10 @@ export const defaultApiKeysPath = (dataDir = process.env.DATA_DIR ?? 'data') => 
 
 export const digestOf = (key: string) => createHash('sha256').update(key).digest('hex');
 
-export class ApiKeyError extends Error {}
+export class ApiKeyError extends Error {
+  override name = 'ApiKeyError';
+  readonly code = ERROR_CODES.API_KEY;
+}
 
 export class ApiKeyStore {
   private byDigest = new Map<string, ApiKeyRecord>();

@@ -7,9 +7,13 @@
  * after decoding (bench/reports/peer.md).
  */
 import type { StorePoint } from '../store/store.ts';
+import { ERROR_CODES } from '../errors.ts';
 
 /** A point InfluxDB cannot hold (a non-finite number): refused before it is sent. */
-export class UnwritablePoint extends Error {}
+export class UnwritablePoint extends Error {
+  override name = 'UnwritablePoint';
+  readonly code = ERROR_CODES.UNWRITABLE_POINT;
+}
 
 const MEASUREMENT_SPECIAL = /[, \n\r\t]/;
 const KEY_SPECIAL = /[, =\n\r\t]/;

@@ -1,7 +1,11 @@
 /** Checks that a build tool is on PATH and runs it, failing with one line that names what is missing. */
 import { spawnSync } from 'node:child_process';
+import { ERROR_CODES } from '../errors.ts';
 
-export class MissingToolError extends Error {}
+export class MissingToolError extends Error {
+  override name = 'MissingToolError';
+  readonly code = ERROR_CODES.MISSING_TOOL;
+}
 
 export function requireTool(tool: string, hint: string): void {
   const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' });

@@ -10,6 +10,7 @@ import { withLock, writeJsonAtomic } from './locked-file.ts';
 import { z } from 'zod';
 import { identSchema, kindSchema, type DeviceAddress } from '../schemas/topics.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
+import { ERROR_CODES } from '../errors.ts';
 
 /** Descriptive attributes used for enrichment (district, building, circuit, lot, vehicle type, capacity…). */
 export const deviceAttributesSchema = z.record(z.string(), z.union([z.string(), z.number()]));
@@ -43,7 +44,10 @@ const registryFileSchema = z.object({ version: z.literal(1), devices: z.array(de
 export const defaultRegistryPath = (dataDir = process.env.DATA_DIR ?? 'data') =>
   process.env.DEVICE_REGISTRY ?? join(dataDir, 'devices.json');
 
-export class RegistryError extends Error {}
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+  readonly code = ERROR_CODES.REGISTRY;
+}
 
 export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
