@@ -175,7 +175,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
             return;
           }
           lateCount.inc({ kind: r.kind });
-          const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 3_600_000)} h behind the watermark ${new Date(st.windows.watermark).toISOString()}`;
+          const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} lies more than ${Math.round(cfg.REOPEN_HORIZON_MS / 86_400_000)} days behind the watermark ${new Date(st.windows.watermark).toISOString()}, beyond the raw readings' retention`;
           lateHere.push({ code: REJECT.LATE, field: 'ts', reason, ...(readings.length > 1 ? { index } : {}) });
         });
         if (lateHere.length === 0) continue;

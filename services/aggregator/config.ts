@@ -9,7 +9,7 @@ export const aggregatorEnv = {
   WATERMARK_DELAY_MS: int(60_000, 0).describe("the watermark trails the newest event time (each capped at the gateway's clock) by this much: out-of-order tolerance"),
   ALLOWED_LATENESS_MS: int(5 * 60_000, 0).describe('a window stays open this long after the watermark passed its end'),
   IDLE_CLOSE_MS: int(60_000, 100).describe('a partition quiet this long lets its watermark follow the wall clock, closing windows in the past'),
-  REOPEN_HORIZON_MS: int(26 * 3_600_000, 0).describe('a reading for a closed window no further than this behind the watermark reopens it (recomputed from the stored readings); an older one is dead-lettered'),
+  REOPEN_HORIZON_MS: int(90 * 86_400_000, 0).describe("the raw readings' retention (90 days, the raw bucket's and npm start's default): a reading for a closed window within it reopens the window (recomputed from the stored readings); an older one, which the store no longer keeps, is dead-lettered as late"),
   WRITER_GROUP_ID: z.string().min(1).default('writer').describe("the writer's consumer group: reopened windows are recomputed once it has stored their readings"),
   WRITER_WAIT_MAX_MS: int(30_000, 0).describe('longest wait for the writer before recomputing reopened windows from what is stored (a writer that is down must not stop aggregation)'),
   FLEET_JITTER_M: int(15, 0).describe('a move shorter than this is GPS jitter'),

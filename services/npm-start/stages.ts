@@ -56,6 +56,8 @@ export async function startStages(stages: StageDefinition[], c: StageContext): P
     DEVICE_REGISTRY: c.devices.path,
     HTTP_PORT: String(cfg.HTTP_PORT),
     HTTP_HOST: cfg.HTTP_HOST,
+    // Late readings are recomputed for as long as the embedded store keeps raw readings.
+    REOPEN_HORIZON_MS: env.REOPEN_HORIZON_MS ?? String(cfg.RAW_RETENTION_DAYS * 86_400_000),
   });
   const stop = async () => {
     for (const r of [...running].reverse()) {
