@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
-import { expectAggregatesEqual } from '../support/compare.ts';
+import { settledAggregates } from '../support/compare.ts';
 import { energySeries, publishReadings } from '../support/energy-series.ts';
 import { waitUntil } from '../support/gateway.ts';
 import { expectedEnergy } from '../support/recompute.ts';
@@ -39,30 +39,9 @@ describe('a late day on npm start', () => {
 
     const expected = expectedEnergy(new Map([['ore-late-meter', backlog.truth]]));
     for (const key of [...expected.keys()]) if (Number(key.split('@')[1]) >= dayStart + DAY) expected.delete(key); // the midnight reading's window may stay open
-    const got = () => {
-      const m = new Map<string, Record<string, number>>();
-      for (const p of store.points('energy_15m')) {
-        const key = `${p.tags.device}@${p.ts}`;
-        if (!expected.has(key)) continue;
-        m.set(key, Object.fromEntries(Object.entries(p.fields).filter(([k, v]) => k !== 'carry' && typeof v === 'number')) as Record<string, number>);
-      }
-      return m;
-    };
-    await waitUntil(
-      () => {
-        try {
-          expectAggregatesEqual(got(), expected, 'energy_15m');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      120_000,
-      'the late day aggregated',
-    ).catch(() => undefined);
-    const windows = got();
+    const read = () => new Map(store.points('energy_15m').map((p) => [`${p.tags.device}@${p.ts}`, Object.fromEntries(Object.entries(p.fields).filter(([k, v]) => k !== 'carry' && typeof v === 'number')) as Record<string, number>]));
+    const windows = await settledAggregates(read, expected, 'energy_15m', 120_000);
     await store.close();
-    expectAggregatesEqual(windows, expected, 'energy_15m');
     expect(windows.size).toBe(96);
     const kwh = [...windows.values()].reduce((s, f) => s + (f.energy_kwh ?? 0), 0);
     const truthKwh = (backlog.out.at(-1)!.energy_wh - backlog.out[0]!.energy_wh) / 1000;

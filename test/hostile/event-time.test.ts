@@ -8,9 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { deadLetterSchema } from '../../shared/schemas/deadletter.ts';
-import { expectAggregatesEqual } from '../support/compare.ts';
+import { settledAggregates } from '../support/compare.ts';
 import { energySeries, publishReadings, type EnergyReadingOut } from '../support/energy-series.ts';
-import { waitUntil } from '../support/gateway.ts';
 import { countRaw, readPoints } from '../support/influx-read.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -50,27 +49,7 @@ describe('event time per device', () => {
     const closedBy = now - 11 * MIN;
     const expected = expectedEnergy(new Map([['kal-live', live.truth], ['pet-outage', outage.truth]]));
     for (const key of [...expected.keys()]) if (Number(key.split('@')[1]) + WINDOW > closedBy) expected.delete(key);
-    let got = new Map<string, Record<string, number>>();
-    const readExpected = async () => {
-      got = await readPoints(p.store, 'energy_15m');
-      for (const key of [...got.keys()]) if (!expected.has(key)) got.delete(key);
-    };
-    // Until every window is there with its final value (late windows are rewritten as they come).
-    await waitUntil(
-      async () => {
-        await readExpected();
-        if ((await countRaw(p.store, 'energy')) !== live.out.length + outage.out.length) return false;
-        try {
-          expectAggregatesEqual(got, expected, 'energy_15m');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      90_000,
-      'both devices aggregated',
-    ).catch(() => undefined);
-    expectAggregatesEqual(got, expected, 'energy_15m');
+    await settledAggregates(() => readPoints(p.store, 'energy_15m'), expected, 'energy_15m', 90_000, async () => (await countRaw(p.store, 'energy')) === live.out.length + outage.out.length);
     expect([...expected.keys()].filter((k) => k.startsWith('pet-outage@')).length).toBe(15); // 4 h − 30 min of readings: 15 quarter hours
 
     const dead = (await readTopic(testKafka(), p.env.TOPIC_DEADLETTER!)).map((r) => deadLetterSchema.parse(JSON.parse(r.value)));
@@ -92,23 +71,8 @@ describe('event time per device', () => {
     const expected = expectedEnergy(new Map([['ore-weekend', backlog.truth]]));
     // The last window (the midnight reading alone) may stay open: the device is silent after it.
     for (const key of [...expected.keys()]) if (Number(key.split('@')[1]) >= dayStart + 86_400_000) expected.delete(key);
-    let got = new Map<string, Record<string, number>>();
-    await waitUntil(
-      async () => {
-        got = await readPoints(p.store, 'energy_15m');
-        for (const key of [...got.keys()]) if (!expected.has(key)) got.delete(key);
-        if ((await countRaw(p.store, 'energy')) < rawBefore + backlog.out.length) return false; // the live readings repeat earlier ones
-        try {
-          expectAggregatesEqual(got, expected, 'energy_15m');
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      120_000,
-      'the late day aggregated',
-    ).catch(() => undefined);
-    expectAggregatesEqual(got, expected, 'energy_15m');
+    // The live readings repeat earlier ones, so only the backlog adds raw points.
+    const got = await settledAggregates(() => readPoints(p.store, 'energy_15m'), expected, 'energy_15m', 120_000, async () => (await countRaw(p.store, 'energy')) >= rawBefore + backlog.out.length);
     expect(expected.size).toBe(96);
     const kwh = [...got.values()].reduce((sum, f) => sum + (f.energy_kwh ?? 0), 0);
     const truthKwh = (backlog.out.at(-1)!.energy_wh - backlog.out[0]!.energy_wh) / 1000;
