@@ -150,7 +150,9 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       reopenedCount.inc({ measurement: WINDOWS[o.kind].measurement }, points.length);
       rewritten += points.length;
     }
-    log.debug({ partition: batch.partition, devices: reopened.size, windows: rewritten, writerWaitMs: waitedMs, recomputeMs: Date.now() - t0 - waitedMs }, 'late windows recomputed');
+    // One line per batch that reopened windows: which devices' windows, from when to when (an operator sees a backlog being absorbed).
+    const ranges = [...reopened.values()].map((o) => `${o.deviceId} ${new Date(o.from).toISOString()}…${new Date(o.lastLate).toISOString()}`);
+    log.info({ partition: batch.partition, devices: reopened.size, windows: rewritten, ranges: ranges.slice(0, 10), writerWaitMs: waitedMs, recomputeMs: Date.now() - t0 - waitedMs }, 'late windows recomputed');
   }
 
   async function handleBatch(batch: BusBatch, records: DecodedRecord<CanonicalReading[] | undefined>[]): Promise<BatchOutput> {
