@@ -1,11 +1,11 @@
 /** Every error class of the project carries its name and a code declared in shared/errors.ts, each code used once. */
 import { describe, expect, it } from 'vitest';
-import { ApiKeyError } from '../shared/auth/api-keys.ts';
-import { ConfigError } from '../shared/config-error.ts';
-import { ERROR_CODES } from '../shared/errors.ts';
-import { UnwritablePoint } from '../shared/influx/line-protocol.ts';
-import { MissingToolError } from '../shared/local-engines/tools.ts';
-import { RegistryError } from '../shared/registry/device-registry.ts';
+import { ApiKeyError } from '#shared/auth/api-keys.ts';
+import { ConfigError } from '#shared/config-error.ts';
+import { ERROR_CODES } from '#shared/errors.ts';
+import { UnwritablePoint } from '#shared/influx/line-protocol.ts';
+import { MissingToolError } from '#shared/local-engines/tools.ts';
+import { RegistryError } from '#shared/registry/device-registry.ts';
 import { SpoolFullError } from './gateway/spool.ts';
 import { KpiSourceUnavailable } from './kpi-api/kpis.ts';
 

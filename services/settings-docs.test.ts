@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DOCUMENTED_SETTINGS } from './settings-docs.ts';
-import { replaceSettingsTable, settingRows } from '../shared/docs/settings-table.ts';
+import { replaceSettingsTable, settingRows } from '#shared/docs/settings-table.ts';
 
 describe('settings documentation', () => {
   it.each(DOCUMENTED_SETTINGS.map((d) => [d.readme, d]))('%s: its settings table is the one generated from the schema (npm run docs)', (_readme, d) => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../shared/config.ts';
+import { parseConfig } from '#shared/config.ts';
 import { gatewayEnv } from './gateway/config.ts';
 import { writerEnv } from './writer/config.ts';
 
