@@ -180,7 +180,10 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
   if (cfg.MQTT_TLS_CERT && cfg.MQTT_TLS_KEY) {
     // With a device CA, ask every client for a certificate but let those without one log in by password.
     const mutual = cfg.MQTT_TLS_CA ? { ca: readSettingFile('MQTT_TLS_CA', cfg.MQTT_TLS_CA), requestCert: true, rejectUnauthorized: false } : {};
-    tls = createTlsServer({ cert: readSettingFile('MQTT_TLS_CERT', cfg.MQTT_TLS_CERT), key: readSettingFile('MQTT_TLS_KEY', cfg.MQTT_TLS_KEY), ...mutual }, guarded);
+    // The budget sees a TLS connection once its handshake is done: until then the handshake has the
+    // login's deadline, and the listener as many sockets as the budget allows in all.
+    tls = createTlsServer({ cert: readSettingFile('MQTT_TLS_CERT', cfg.MQTT_TLS_CERT), key: readSettingFile('MQTT_TLS_KEY', cfg.MQTT_TLS_KEY), handshakeTimeout: cfg.LOGIN_TIMEOUT_MS, ...mutual }, guarded);
+    tls.maxConnections = budget.maxTotal;
     await listen(tls, cfg.MQTTS_PORT, cfg.MQTT_HOST);
   }
   const mqttPort = (tcp.address() as { port: number }).port;
