@@ -197,6 +197,8 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
       d.refusalLog.warn(`secret|${req.ip}`, { source, remote: req.ip }, 'webhook refused: wrong or missing X-Webhook-Secret');
       return fail(reply, 401, { error: CONNECT_REFUSAL.BAD_SECRET, reason: 'X-Webhook-Secret does not match TTS_WEBHOOK_SECRET' });
     }
+    // The network server has proved itself: its (keep-alive) connection is logged in, like a device's.
+    d.budget?.settle(req.socket);
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let uplink: unknown;
     try {
