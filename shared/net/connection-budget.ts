@@ -71,10 +71,7 @@ export class ConnectionBudget {
       this.forget(oldest.value);
       oldest.value.destroy();
     }
-    const timer = this.o.pendingTimeoutMs > 0 ? setTimeout(() => this.timeOut(socket), this.o.pendingTimeoutMs) : undefined;
-    timer?.unref();
-    this.pending.set(socket, { remote, timer });
-    this.pendingPerAddress.set(remote, (this.pendingPerAddress.get(remote) ?? 0) + 1);
+    this.pend(socket, remote);
     socket.once('close', () => this.forget(socket));
     return true;
   }
@@ -89,11 +86,7 @@ export class ConnectionBudget {
   /** The connection is pending again (an HTTP keep-alive connection between requests). */
   unsettle(socket: BudgetedSocket): void {
     if (!this.settled.delete(socket) || socket.destroyed) return;
-    const remote = socket.remoteAddress ?? '';
-    const timer = this.o.pendingTimeoutMs > 0 ? setTimeout(() => this.timeOut(socket), this.o.pendingTimeoutMs) : undefined;
-    timer?.unref();
-    this.pending.set(socket, { remote, timer });
-    this.pendingPerAddress.set(remote, (this.pendingPerAddress.get(remote) ?? 0) + 1);
+    this.pend(socket, socket.remoteAddress ?? '');
   }
 
   /** Ends every deadline (shutting down). */
@@ -113,6 +106,14 @@ export class ConnectionBudget {
     this.onEvent({ event: 'timed_out', remote: e.remote });
     this.forget(socket);
     socket.destroy();
+  }
+
+  /** Counts the connection as pending, on the login deadline. */
+  private pend(socket: BudgetedSocket, remote: string): void {
+    const timer = this.o.pendingTimeoutMs > 0 ? setTimeout(() => this.timeOut(socket), this.o.pendingTimeoutMs) : undefined;
+    timer?.unref();
+    this.pending.set(socket, { remote, timer });
+    this.pendingPerAddress.set(remote, (this.pendingPerAddress.get(remote) ?? 0) + 1);
   }
 
   private unpend(socket: BudgetedSocket): void {
