@@ -1,10 +1,12 @@
 /**
- * Late readings are recomputed, not lost. A reading whose window has already been closed and
- * written — a meter uploading what it buffered during an outage, a device slower than its
- * partition's neighbours — reopens that window: the device's windows from there on are computed
- * again from its raw readings in the store (which the writer has by then: see `waitForWriter`),
- * starting from the carry of the window before, and rewritten over the same points. The chain
- * stops at the first window whose carry comes out as it was, since nothing after it can change.
+ * Late readings are recomputed, not lost. A reading whose device's window has already been
+ * closed and written — the missing hours of a meter whose counter already jumped past them, a
+ * reading more out of order than the lateness allows — reopens that window: the device's windows
+ * from there on are computed again from its raw readings in the store (which the writer has by
+ * then: see `waitForWriter`), starting from the carry of the window before, and rewritten over
+ * the same points. The chain stops at the first window whose carry comes out as it was, since
+ * nothing after it can change, and at the device's windows still open in memory. The store is read
+ * a span of windows at a time, so a long chain costs bounded memory.
  */
 import type { Bus } from '../../shared/bus/bus.ts';
 import { valuesOfKind, type CanonicalReading } from '../../shared/schemas/readings.ts';
@@ -28,63 +30,71 @@ export interface Reopened {
   lastLate: number;
 }
 
-/** Collects a batch's late readings per device. */
-export function reopen(into: Map<string, Reopened>, r: CanonicalReading): void {
+/** Collects the windows to recompute per device: a late reading's, or a closing window's. */
+export function reopen(into: Map<string, Reopened>, r: Pick<CanonicalReading, 'kind' | 'deviceId' | 'municipality' | 'attrs' | 'ts'>): void {
   const start = windowStart(r.ts, WINDOWS[r.kind].sizeMs);
-  const key = `${r.kind}|${r.deviceId}`;
-  const o = into.get(key);
-  if (!o) into.set(key, { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, from: start, lastLate: start });
+  const o = into.get(r.deviceId);
+  if (!o) into.set(r.deviceId, { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, from: start, lastLate: start });
   else {
     o.from = Math.min(o.from, start);
     o.lastLate = Math.max(o.lastLate, start);
   }
 }
 
+/** Windows read from the store at a time during a recomputation. */
+export const RECOMPUTE_SPAN_WINDOWS = 96;
+
 export interface RecomputeResult {
-  points: StorePoint[];
-  /** The carry after the last window recomputed, when the chain ran to the last closed window. */
+  /** Windows rewritten. */
+  windows: number;
+  /** The carry after the last window recomputed, when the chain ran up to `until`. */
   finalCarry: Carry | undefined;
 }
 
 /**
- * Recomputes the device's closed windows from `o.from` up to windows ending at `closedEnd`
- * (exclusive bound on window ends: later windows are still open in memory). Pure apart from
- * reading the store; the caller writes the points.
+ * Recomputes the device's windows from `o.from` up to (not including) windows starting at
+ * `until` — where its windows still open in memory begin — and hands each span's points to
+ * `write` before reading the next. Pure apart from the store.
  */
-export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reopened, closedEnd: number): Promise<RecomputeResult> {
+export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reopened, until: number, write: (points: StorePoint[]) => Promise<void>): Promise<RecomputeResult> {
   const { sizeMs, measurement } = WINDOWS[o.kind];
-  const until = windowStart(closedEnd, sizeMs); // windows starting before this have ended by closedEnd
-  if (until <= o.from) return { points: [], finalCarry: undefined };
-  const [raw, old, before] = await Promise.all([
-    store.devicePoints(o.kind, o.deviceId, o.from, until),
-    store.devicePoints(measurement, o.deviceId, o.from, until),
-    loadCarries(store, measurement, o.from, [o.deviceId]),
-  ]);
-  const oldCarry = new Map(old.map((p) => [p.ts, p.fields.carry]));
-  const byWindow = new Map<number, CanonicalReading[]>();
-  for (const p of raw) {
-    // A point the writer is storing at this moment may show some of its fields and not yet the
-    // others (InfluxDB 1.x keeps each field as its own series). It lies past the writer's fence,
-    // so this worker meets it on the bus later and recomputes its window then: leave it out now.
-    const values = valuesOfKind[o.kind].safeParse(p.fields);
-    if (!values.success) continue;
-    const start = windowStart(p.ts, sizeMs);
-    const list = byWindow.get(start) ?? [];
-    list.push({ ts: p.ts, values: values.data } as CanonicalReading);
-    byWindow.set(start, list);
+  let carry = (await loadCarries(store, measurement, o.from, [o.deviceId])).get(o.deviceId);
+  let windows = 0;
+  for (let from = o.from; from < until; from += RECOMPUTE_SPAN_WINDOWS * sizeMs) {
+    const to = Math.min(until, from + RECOMPUTE_SPAN_WINDOWS * sizeMs);
+    const [raw, old] = await Promise.all([store.devicePoints(o.kind, o.deviceId, from, to), store.devicePoints(measurement, o.deviceId, from, to)]);
+    const oldCarry = new Map(old.map((p) => [p.ts, p.fields.carry]));
+    const byWindow = new Map<number, CanonicalReading[]>();
+    for (const p of raw) {
+      // A point the writer is storing at this moment may show some of its fields and not yet the
+      // others (InfluxDB 1.x keeps each field as its own series). It lies past the writer's fence,
+      // so this worker meets it on the bus later and recomputes its window then: leave it out now.
+      const values = valuesOfKind[o.kind].safeParse(p.fields);
+      if (!values.success) continue;
+      const start = windowStart(p.ts, sizeMs);
+      const list = byWindow.get(start) ?? [];
+      list.push({ ts: p.ts, values: values.data } as CanonicalReading);
+      byWindow.set(start, list);
+    }
+    const points: StorePoint[] = [];
+    let done = false;
+    for (const start of [...byWindow.keys()].sort((a, b) => a - b)) {
+      const w: OpenWindow = { kind: o.kind, deviceId: o.deviceId, municipality: o.municipality, attrs: o.attrs, start, end: start + sizeMs, readings: byWindow.get(start)!, seen: new Set(), firstOffset: 0 };
+      const result = aggregateWindow(w, carry, rules);
+      const point = aggregatePoint(w, measurement, result.fields, result.carry);
+      points.push(point);
+      carry = result.carry;
+      // Past the last reopened window, a window whose carry is unchanged ends the chain.
+      if (start >= o.lastLate && oldCarry.get(start) === point.fields.carry) {
+        done = true;
+        break;
+      }
+    }
+    await write(points);
+    windows += points.length;
+    if (done) return { windows, finalCarry: undefined };
   }
-  let carry = before.get(o.deviceId);
-  const points: StorePoint[] = [];
-  for (const start of [...byWindow.keys()].sort((a, b) => a - b)) {
-    const w: OpenWindow = { kind: o.kind, deviceId: o.deviceId, municipality: o.municipality, attrs: o.attrs, start, end: start + sizeMs, readings: byWindow.get(start)!, seen: new Set(), firstOffset: 0 };
-    const result = aggregateWindow(w, carry, rules);
-    const point = aggregatePoint(w, measurement, result.fields, result.carry);
-    points.push(point);
-    carry = result.carry;
-    // Past the last reopened window, a window whose carry is unchanged ends the chain.
-    if (start >= o.lastLate && oldCarry.get(start) === point.fields.carry) return { points, finalCarry: undefined };
-  }
-  return { points, finalCarry: carry };
+  return { windows, finalCarry: carry };
 }
 
 /**

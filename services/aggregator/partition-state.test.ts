@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
 import { commitInfo, isIdle, restorePartition, SerialLock } from './partition-state.ts';
 
-const timing = { delayMs: 60_000, latenessMs: 300_000 };
+const timing = { delayMs: 60_000, latenessMs: 300_000, quietMs: 120_000 };
 const reading = (ts: number, deviceId = 'm1'): CanonicalReading => ({ kind: 'energy', deviceId, municipality: 'kalamata', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'g', attrs: {}, values: { energy_wh: ts / 1000 } });
 
 describe('partition state', () => {
-  it('starts a partition never committed at offset 0 without a watermark', () => {
+  it('starts a partition never committed at offset 0 without a newest event time', () => {
     const st = restorePartition(undefined, timing, 0);
-    expect([st.next, st.replayedUntil, st.windows.watermark]).toEqual([0, 0, -Infinity]);
-    expect(commitInfo(st)).toEqual({ offset: '0', metadata: JSON.stringify({ wm: null, hi: 0 }) });
+    expect([st.next, st.replayedUntil, st.windows.newestEventTime]).toEqual([0, 0, -Infinity]);
+    expect(commitInfo(st)).toEqual({ offset: '0', metadata: JSON.stringify({ ts: null, hi: 0 }) });
+  });
+
+  it("reads a commit written before lateness was per device (its watermark bounds what was written)", () => {
+    const st = restorePartition({ offset: '9', metadata: JSON.stringify({ wm: 1234, hi: 12 }) }, timing, 0);
+    expect([st.next, st.replayedUntil, st.windows.newestEventTime]).toEqual([9, 12, 1234]);
   });
 
   it('holds the commit at the oldest open window and round-trips through the commit metadata', () => {
@@ -21,7 +26,7 @@ describe('partition state', () => {
     const c = commitInfo(st);
     expect(c.offset).toBe('5'); // the open window's first record
     const again = restorePartition(c, timing, 0);
-    expect([again.next, again.replayedUntil, again.windows.watermark]).toEqual([5, 7, st.windows.watermark]);
+    expect([again.next, again.replayedUntil, again.windows.newestEventTime]).toEqual([5, 7, t + 60_000]);
   });
 
   it('is idle only when caught up, quiet long enough, and nothing else holds the worker', () => {

@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
-import { PartitionWindows, windowStart } from './windows.ts';
+import { PartitionWindows, windowStart, type WindowTiming } from './windows.ts';
 
 const T0 = Date.UTC(2026, 10, 16, 8, 0);
 const MIN = 60_000;
-const energy = (deviceId: string, ts: number, energy_wh: number): CanonicalReading => ({
-  kind: 'energy', deviceId, municipality: 'kalamata', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'g', attrs: {}, values: { energy_wh },
+const energy = (deviceId: string, ts: number, energy_wh: number, receivedAt = ts): CanonicalReading => ({
+  kind: 'energy', deviceId, municipality: 'kalamata', ts, tsFromGateway: false, receivedAt, gatewayId: 'g', attrs: {}, values: { energy_wh },
 });
+const timing = (delayMs: number, latenessMs: number, quietMs = 10 * MIN): WindowTiming => ({ delayMs, latenessMs, quietMs });
 
 describe('PartitionWindows', () => {
   it('closes a window once the watermark passes its end plus the lateness', () => {
-    const w = new PartitionWindows({ delayMs: MIN, latenessMs: 2 * MIN });
+    const w = new PartitionWindows(timing(MIN, 2 * MIN));
     w.add(energy('a', T0 + 1 * MIN, 10), 0);
     w.add(energy('a', T0 + 14 * MIN, 20), 1);
     w.add(energy('a', T0 + 17 * MIN, 30), 2); // next window; watermark = 16 min
@@ -21,7 +22,7 @@ describe('PartitionWindows', () => {
   });
 
   it('accepts out-of-order readings within the lateness and refuses them after', () => {
-    const w = new PartitionWindows({ delayMs: 0, latenessMs: 5 * MIN });
+    const w = new PartitionWindows(timing(0, 5 * MIN));
     w.add(energy('a', T0 + 16 * MIN, 1), 0);
     expect(w.add(energy('a', T0 + 10 * MIN, 1), 1)).toBe('accepted'); // 6 min behind, window still open
     w.add(energy('a', T0 + 21 * MIN, 1), 2);
@@ -30,7 +31,7 @@ describe('PartitionWindows', () => {
   });
 
   it('holds the commit at the first offset of the oldest open window', () => {
-    const w = new PartitionWindows({ delayMs: 0, latenessMs: 0 });
+    const w = new PartitionWindows(timing(0, 0));
     w.add(energy('a', T0 + 1 * MIN, 1), 10);
     w.add(energy('b', T0 + 2 * MIN, 1), 11);
     w.add(energy('a', T0 + 3 * MIN, 1), 12);
@@ -40,14 +41,48 @@ describe('PartitionWindows', () => {
     expect(w.commitOffset(14)).toBe(13);
   });
 
-  it('restores a watermark so replayed readings of closed windows are recognised', () => {
-    const w = new PartitionWindows({ delayMs: 0, latenessMs: 0 }, T0 + 20 * MIN);
-    expect(w.add(energy('a', T0 + 5 * MIN, 1), 0)).toBe('late');
-    expect(w.add(energy('a', T0 + 21 * MIN, 1), 1)).toBe('accepted');
+  it("judges each device by its own progress: a backlog uploaded in order is never late, however far behind the others' clocks", () => {
+    const w = new PartitionWindows(timing(MIN, 5 * MIN));
+    const now = T0 + 3 * 24 * 60 * MIN;
+    w.add(energy('live', now, 1), 0); // another device, live, three days ahead
+    for (let i = 0; i <= 30; i++) expect(w.add(energy('meter', T0 + i * MIN, i, now + i), 1 + i)).toBe('accepted');
+    // The meter's own progress (30 min) closed its first window (end 15 + lateness 5 + delay 1 ≤ 30), not the second.
+    expect(w.takeClosed().map((c) => [c.deviceId, c.start, c.readings.length])).toEqual([['meter', T0, 15]]);
+    expect(w.add(energy('meter', T0 + 3 * MIN, 3, now + 40), 40)).toBe('late'); // its own closed window
+  });
+
+  it("closes a quiet device's windows once the partition's clock has passed them, and keeps a device sending unclosed", () => {
+    const w = new PartitionWindows(timing(MIN, 5 * MIN, 2 * MIN));
+    const now = T0 + 24 * 60 * MIN;
+    w.add(energy('meter', T0 + MIN, 1, now), 0); // a backlog reading, received now
+    w.add(energy('live', now, 1), 1);
+    expect(w.takeClosed()).toEqual([]); // the meter was heard from just now
+    w.advanceClock(now + 2 * MIN); // two minutes of silence from it
+    expect(w.takeClosed().map((c) => c.deviceId)).toEqual(['meter']); // the live device's window is not past
+    expect(w.add(energy('meter', T0 + 2 * MIN, 2, now + 3 * MIN), 2)).toBe('late'); // it resumes in the window closed meanwhile
+    expect(w.add(energy('meter', T0 + 16 * MIN, 3, now + 3 * MIN), 3)).toBe('accepted'); // and goes on in order
+  });
+
+  it('marks the windows an earlier owner may have written (starting by the restored newest event time) to be computed from the store', () => {
+    const w = new PartitionWindows(timing(0, 0), T0 + 20 * MIN);
+    w.add(energy('a', T0 + 5 * MIN, 1), 0);
+    w.add(energy('a', T0 + 21 * MIN, 1), 1);
+    w.add(energy('a', T0 + 31 * MIN, 1), 2);
+    expect(w.takeClosed().map((c) => [c.start, c.fromStore ?? false])).toEqual([[T0, true], [T0 + 15 * MIN, true]]);
+    expect(w.newestEventTime).toBe(T0 + 31 * MIN);
+    expect(w.openFrom('a')).toBe(T0 + 30 * MIN);
+    expect(w.closedUntil('a')).toBe(T0 + 30 * MIN);
+  });
+
+  it("caps a device's watermark at the gateway's receive time: a clock running ahead closes nothing early", () => {
+    const w = new PartitionWindows(timing(0, 0));
+    w.add(energy('a', T0 + MIN, 1), 0);
+    w.add(energy('a', T0 + 60 * MIN, 2, T0 + 2 * MIN), 1); // claims an hour later than it was received
+    expect(w.takeClosed()).toEqual([]);
   });
 
   it('counts a reading replayed twice (same device and time) once', () => {
-    const w = new PartitionWindows({ delayMs: 0, latenessMs: 0 });
+    const w = new PartitionWindows(timing(0, 0));
     w.add(energy('a', T0 + MIN, 10), 0);
     w.add(energy('a', T0 + MIN, 10), 1); // an upstream replay after a crash
     w.add(energy('a', T0 + 16 * MIN, 20), 2);

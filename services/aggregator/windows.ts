@@ -1,11 +1,22 @@
 /**
- * Event-time tumbling windows for one Kafka partition, pure (no I/O).
+ * Event-time tumbling windows for one partition, pure (no I/O).
  *
- * The watermark is the largest event time seen — each capped at the gateway's receive time, so no
- * device clock can push it ahead of the gateway's — minus `delayMs`, never moving back. A window
- * [start, end) closes once the watermark reaches end + `latenessMs`; a reading for a window that
- * has closed is late. The partition's commit position is held at the first offset of its oldest
- * open window, so a restart replays exactly the readings of the windows still open.
+ * Lateness is each device's own affair. A device's watermark is the newest event time it has sent
+ * (each capped at the gateway's receive time, so its clock cannot run ahead of the gateway's) less
+ * `delayMs`; its window [start, end) closes once that watermark reaches end + `latenessMs`. A meter
+ * uploading days of buffered readings in order is therefore never late, whatever the other
+ * devices of its partition are doing. A device that falls quiet — nothing received from it for
+ * `quietMs` by the partition's clock (the gateway's receive times, or the wall clock when the
+ * partition is idle) — has its windows closed once that clock, less the delay, has passed them by
+ * the lateness: a meter that stops, or pauses its upload, does not hold the commit back forever.
+ * A reading for a window of its device that has closed is late (recomputed from the store).
+ *
+ * The partition's commit position is held at the first offset of its oldest open window, so a
+ * restart replays exactly the readings of the windows still open. What an earlier owner of the
+ * partition wrote is bounded by the newest event time it had seen, kept in the commit: a window
+ * starting at or before that bound may already have been written with readings from before the
+ * commit, which this process never sees, so it is marked `fromStore` and computed from the stored
+ * readings when it closes.
  */
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
 import { VOCABULARY, type AggregateMeasurement } from '../../shared/schemas/kinds.ts';
@@ -31,67 +42,114 @@ export interface OpenWindow {
   seen: Set<number>;
   /** Offset of the first record that contributed: the commit may not pass it while open. */
   firstOffset: number;
+  /** An earlier owner of the partition may have written it with readings not replayed: computed from the store. */
+  fromStore?: boolean;
 }
 
 export interface WindowTiming {
   delayMs: number;
   latenessMs: number;
+  /** A device silent this long (by the partition's clock) has its past windows closed. */
+  quietMs: number;
+}
+
+/** One device's progress through event time, as this process has seen it. */
+interface DeviceProgress {
+  /** Newest event time sent (capped at the gateway's receive time), less the delay. */
+  watermark: number;
+  /** The gateway's receive time of the newest reading. */
+  lastSeen: number;
+  /** End of the newest window closed: a reading for a window ending at or before it is late. */
+  closedUntil: number;
 }
 
 export const windowStart = (ts: number, sizeMs: number) => Math.floor(ts / sizeMs) * sizeMs;
 
 export class PartitionWindows {
   private open = new Map<string, OpenWindow>();
-  private wm: number;
-
+  private devices = new Map<string, DeviceProgress>();
+  /** The partition's clock: the newest receive time, or the wall clock while the partition is idle. */
+  private clock = -Infinity;
+  private newest: number;
   private readonly timing: WindowTiming;
+  /** Windows starting at or before this may have been written by an earlier owner. */
+  private readonly writtenBefore: number;
 
-  /** `watermark`: restored from the last commit's metadata; -Infinity on a fresh partition. */
-  constructor(timing: WindowTiming, watermark = -Infinity) {
+  /** `newestEventTime`: restored from the last commit's metadata; -Infinity on a fresh partition. */
+  constructor(timing: WindowTiming, newestEventTime = -Infinity) {
     this.timing = timing;
-    this.wm = watermark;
+    this.newest = newestEventTime;
+    this.writtenBefore = newestEventTime;
   }
 
-  get watermark(): number {
-    return this.wm;
+  /** The newest event time of any reading seen (or restored): what the commit keeps. */
+  get newestEventTime(): number {
+    return this.newest;
   }
 
   get openCount(): number {
     return this.open.size;
   }
 
-  /** Adds a reading; 'late' when its window has already closed. */
+  /** Adds a reading; 'late' when its device's window has already closed. */
   add(r: CanonicalReading, offset: number): 'accepted' | 'late' {
-    const spec = WINDOWS[r.kind];
-    const start = windowStart(r.ts, spec.sizeMs);
-    const end = start + spec.sizeMs;
-    if (this.isClosed(end)) return 'late';
+    const { sizeMs } = WINDOWS[r.kind];
+    const start = windowStart(r.ts, sizeMs);
+    const end = start + sizeMs;
+    let d = this.devices.get(r.deviceId);
+    if (!d) this.devices.set(r.deviceId, (d = { watermark: -Infinity, lastSeen: -Infinity, closedUntil: -Infinity }));
+    d.lastSeen = Math.max(d.lastSeen, r.receivedAt);
+    this.clock = Math.max(this.clock, r.receivedAt);
+    if (end <= d.closedUntil || end + this.timing.latenessMs <= d.watermark) return 'late';
     const key = `${r.deviceId}|${r.kind}|${start}`;
     let w = this.open.get(key);
     if (!w) {
       w = { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, start, end, readings: [], seen: new Set(), firstOffset: offset };
+      if (start <= this.writtenBefore) w.fromStore = true;
       this.open.set(key, w);
     }
     if (!w.seen.has(r.ts)) {
       w.seen.add(r.ts);
       w.readings.push(r);
     }
-    // The gateway's clock bounds the watermark: a device whose clock runs ahead cannot close other
-    // devices' windows early (its own reading still counts, at the time it claims).
-    this.advance(Math.min(r.ts, r.receivedAt) - this.timing.delayMs);
+    // The gateway's clock bounds the watermark: a device whose clock runs ahead cannot close its
+    // windows early (its reading still counts, at the time it claims).
+    d.watermark = Math.max(d.watermark, Math.min(r.ts, r.receivedAt) - this.timing.delayMs);
+    this.newest = Math.max(this.newest, r.ts);
     return 'accepted';
   }
 
-  /** Moves the watermark forward (never back). */
-  advance(to: number): void {
-    if (to > this.wm) this.wm = to;
+  /** Moves the partition's clock forward (never back): the wall clock, when the partition is idle. */
+  advanceClock(to: number): void {
+    if (to > this.clock) this.clock = to;
   }
 
-  /** Removes and returns the windows the watermark has closed, oldest first (then by device). */
+  /** Removes and returns the windows that have closed, oldest first (then by device). */
   takeClosed(): OpenWindow[] {
-    const closed = [...this.open.entries()].filter(([, w]) => this.isClosed(w.end));
-    for (const [key] of closed) this.open.delete(key);
-    return closed.map(([, w]) => w).sort((a, b) => a.end - b.end || a.deviceId.localeCompare(b.deviceId));
+    const closed: OpenWindow[] = [];
+    for (const [key, w] of this.open) {
+      const d = this.devices.get(w.deviceId)!;
+      if (!this.isClosed(w, d)) continue;
+      this.open.delete(key);
+      d.closedUntil = Math.max(d.closedUntil, w.end);
+      closed.push(w);
+    }
+    return closed.sort((a, b) => a.end - b.end || a.deviceId.localeCompare(b.deviceId));
+  }
+
+  /**
+   * Where the device's windows still in memory begin (its closed ones end before): a
+   * recomputation from the store stops there. Undefined when none is open.
+   */
+  openFrom(deviceId: string): number | undefined {
+    let from: number | undefined;
+    for (const w of this.open.values()) if (w.deviceId === deviceId && (from === undefined || w.start < from)) from = w.start;
+    return from;
+  }
+
+  /** End of the device's newest closed window (-Infinity when none has closed). */
+  closedUntil(deviceId: string): number {
+    return this.devices.get(deviceId)?.closedUntil ?? -Infinity;
   }
 
   /** Where a restart must resume: the oldest open window's first record, else `next`. */
@@ -101,7 +159,10 @@ export class PartitionWindows {
     return min;
   }
 
-  private isClosed(end: number): boolean {
-    return this.wm >= end + this.timing.latenessMs;
+  private isClosed(w: OpenWindow, d: DeviceProgress): boolean {
+    const { delayMs, latenessMs, quietMs } = this.timing;
+    if (w.end + latenessMs <= d.watermark) return true;
+    // A quiet device: its windows the partition's clock has passed close without its progress.
+    return this.clock - delayMs >= w.end + latenessMs && this.clock - d.lastSeen >= quietMs;
   }
 }
