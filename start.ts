@@ -13,7 +13,7 @@ import { ConfigError, parseConfig } from './shared/config.ts';
 import { createLogger, logFile, logFileLimits } from './shared/logging.ts';
 import { ensureDemoDevice, issueDemoKeys } from './services/npm-start/demo.ts';
 import { singleNodeEnv } from './services/npm-start/config.ts';
-import { startSingleNode, type SingleNode } from './services/npm-start/node.ts';
+import { SINGLE_NODE_STAGES, startSingleNode, type SingleNode } from './services/npm-start/node.ts';
 import { sampleStatus, statusLine } from './services/npm-start/status.ts';
 import { MUNICIPALITIES } from './simulators/municipalities.ts';
 import { runSimulation, simulationDefaults, type SimulationOptions } from './simulators/runner.ts';
@@ -141,10 +141,10 @@ const simulation = async () => {
 };
 const simulating = o.simulate ? simulation().catch((err: Error) => console.error(`simulator stopped: ${err.message}`)) : undefined;
 
-let last = await sampleStatus(node.metrics);
+let last = await sampleStatus(SINGLE_NODE_STAGES, node.metrics);
 const statusTimer = setInterval(
   () =>
-    void sampleStatus(node.metrics).then((now) => {
+    void sampleStatus(SINGLE_NODE_STAGES, node.metrics).then((now) => {
       const line = statusLine(last, now);
       last = now;
       if (process.stdout.isTTY) process.stdout.write(`\r${line}   `);

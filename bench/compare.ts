@@ -18,11 +18,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { InfluxStore } from '#shared/influx/client.ts';
 import { readingsSince } from '#shared/influx/counts.ts';
-import { provisionStore } from '#shared/local-engines/influxdb.ts';
-import { influxPid } from '#shared/local-engines/influxdb.ts';
-import { kafkaPid } from '#shared/local-engines/kafka.ts';
-import { INFLUX_VERSION, KAFKA_VERSION } from '#shared/local-engines/paths.ts';
-import { down, serviceEnv, status, up } from '#shared/local-engines/services.ts';
+import { provisionStore, tokenOf } from '../engines/influxdb.ts';
+import { influxPid } from '../engines/influxdb.ts';
+import { kafkaPid } from '../engines/kafka.ts';
+import { INFLUX_VERSION, KAFKA_VERSION } from '../engines/paths.ts';
+import { down, serviceEnv, status, up } from '../engines/services.ts';
 import type { GroundTruthLine, Progress } from '../simulators/runner.ts';
 import { sleep } from '#shared/time.ts';
 import { type ContractFloor, highestSustained, systemCost, whatBounds } from './bounds.ts';
@@ -297,7 +297,7 @@ const withPeer =
   async (name, use) => {
     const access = await provisionStore(`${id}_${name}_telegraf`.replace(/-/g, '_'));
     const dir = mkdtempSync(join(tmpdir(), `${id}-telegraf-`));
-    const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: access.tokens.writer }, log);
+    const peer = await startPeer(dir, PEER_MQTT_PORT, { url: access.INFLUX_URL, org: access.INFLUX_ORG, bucket: access.INFLUX_BUCKET, token: tokenOf(access, 'writer') }, log);
     try {
       const store = influxReadings(new InfluxStore({ ...access, INFLUX_TOKEN: access.operatorToken }));
       return await use({ mqttUrl: `mqtt://127.0.0.1:${PEER_MQTT_PORT}`, dataDir: dir, store, pids: { mosquitto: peer.mosquitto.pid!, telegraf: peer.telegraf.pid!, influxdb: influxd } });

@@ -5,8 +5,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { KAFKA_VERSION, cacheHome } from '#shared/local-engines/paths.ts';
-import { provisionStore } from '#shared/local-engines/influxdb.ts';
+import { KAFKA_VERSION, cacheHome } from '../engines/paths.ts';
+import { provisionStore } from '../engines/influxdb.ts';
 
 export interface KafkaPerf {
   records: number;

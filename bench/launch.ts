@@ -6,10 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { sleep } from '#shared/time.ts';
+import type { StageDefinition } from '#shared/stages/stage.ts';
 import { CATALOGUE } from '../services/catalogue.ts';
 
 /** The stages every reading passes through, from the catalogue (downstream first). */
-export const PIPELINE_SERVICES = CATALOGUE.filter((s) => s.carriesReadings).map((s) => s.name);
+export const pipelineServices = (stages: readonly StageDefinition[] = CATALOGUE) => stages.filter((s) => s.carriesReadings).map((s) => s.name);
+export const PIPELINE_SERVICES = pipelineServices();
 export type PipelineService = string;
 
 export interface LaunchOptions {

@@ -12,9 +12,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheHome } from '#shared/local-engines/paths.ts';
-import { portOpen, waitFor } from '#shared/local-engines/process.ts';
-import { requireTool, run } from '#shared/local-engines/tools.ts';
+import { cacheHome } from '../engines/paths.ts';
+import { portOpen, waitFor } from '../engines/process.ts';
+import { requireTool, run } from '../engines/tools.ts';
 
 export const TELEGRAF_VERSION = '1.37.2';
 const PLUGINS = ['inputs.mqtt_consumer', 'outputs.influxdb_v2', 'parsers.json_v2'];

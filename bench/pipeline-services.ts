@@ -6,11 +6,12 @@
 import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionStore, storeEnvFor, type StoreAccess } from '#shared/local-engines/influxdb.ts';
-import { launchServices, type LaunchedServices } from './launch.ts';
+import { provisionStore, storeEnvFor, type StoreAccess } from '../engines/influxdb.ts';
+import { launchServices, PIPELINE_SERVICES, type LaunchedServices } from './launch.ts';
 
 export const BENCH_MQTT_PORT = 18830;
-export const BENCH_OPS_PORTS = { gateway: '19201', normalizer: '19202', writer: '19203', aggregator: '19204' };
+/** Each stage on a reading's path gets an ops port of the bench's own range, in catalogue order. */
+export const BENCH_OPS_PORTS: Record<string, string> = Object.fromEntries(PIPELINE_SERVICES.map((name, i) => [name, String(19201 + i)]));
 
 export interface BenchPipeline {
   services: LaunchedServices;
@@ -48,7 +49,7 @@ export async function startBenchPipeline(engineEnv: Record<string, string>, id: 
       BUS_GROUP_ID: `${id}-${name}`,
       WRITER_GROUP_ID: `${id}-writer`,
       // Each service with its own least-privilege token, as in production.
-      INFLUX_TOKEN: name === 'writer' || name === 'aggregator' ? access.tokens[name] : '',
+      INFLUX_TOKEN: access.tokens[name] ?? '', // the gateway and normaliser have no store rights
     }),
     output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
     nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…

@@ -4,7 +4,7 @@ import { ApiKeyError } from '#shared/auth/api-keys.ts';
 import { ConfigError } from '#shared/config-error.ts';
 import { ERROR_CODES } from '#shared/errors.ts';
 import { UnwritablePoint } from '#shared/influx/line-protocol.ts';
-import { MissingToolError } from '#shared/local-engines/tools.ts';
+import { MissingToolError } from '../engines/tools.ts';
 import { RegistryError } from '#shared/registry/device-registry.ts';
 import { SpoolFullError } from './gateway/spool.ts';
 import { KpiSourceUnavailable } from './kpi-api/kpis.ts';

@@ -18,7 +18,7 @@ import { DeviceRegistry, defaultRegistryPath } from '#shared/registry/device-reg
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
 import type { StageDeps } from '#shared/stages/stage.ts';
 import type { TelemetryStore } from '#shared/store/store.ts';
-import { STAGE_NAMES, stageNamed } from './catalogue.ts';
+import { CATALOGUE, STAGE_NAMES, stageNamed } from './catalogue.ts';
 
 const name = process.argv[2] ?? '';
 const stage = stageNamed(name);
@@ -54,6 +54,7 @@ const deps: StageDeps = {
     return devices;
   }),
   keys: once(() => new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR))),
+  stages: () => CATALOGUE,
 };
 
 /** The service's own least-privilege token, when the environment holds every service's. */

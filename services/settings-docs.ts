@@ -3,10 +3,18 @@
  * holds its table) plus `npm start`'s own page — the list `npm run docs` and the drift test share.
  */
 import type { z } from 'zod';
+import type { StageDefinition } from '#shared/stages/stage.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { singleNodeEnv } from './npm-start/config.ts';
 
-export const DOCUMENTED_SETTINGS: { readme: string; id: string; shape: z.ZodRawShape }[] = [
-  ...CATALOGUE.map((s) => ({ readme: `services/${s.name}/README.md`, id: s.name, shape: s.env })),
-  { readme: 'docs/operations.md', id: 'npm-start', shape: singleNodeEnv },
-];
+export interface DocumentedSettings {
+  readme: string;
+  id: string;
+  shape: z.ZodRawShape;
+}
+
+export function documentedSettings(stages: readonly StageDefinition[] = CATALOGUE): DocumentedSettings[] {
+  return [...stages.map((s) => ({ readme: `services/${s.name}/README.md`, id: s.name, shape: s.env })), { readme: 'docs/operations.md', id: 'npm-start', shape: singleNodeEnv }];
+}
+
+export const DOCUMENTED_SETTINGS = documentedSettings();

@@ -1,61 +1,29 @@
 /**
  * docker-compose.yml is for users with Docker (no engine runs here): it is checked by parsing.
- * Every service's environment must pass the same config schema the service validates at start,
- * and ports and volumes must be consistent.
+ * Every stage of the catalogue must be a compose service whose environment passes the config
+ * schema the stage validates at start (test/support/compose-check.ts), and ports, volumes and
+ * tokens must be consistent.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseConfig } from '#shared/config.ts';
-import { gatewayEnv } from '../services/gateway/config.ts';
-import { normalizerEnv } from '../services/normalizer/config.ts';
-import { writerEnv } from '../services/writer/config.ts';
-import { aggregatorEnv } from '../services/aggregator/config.ts';
-import { kpiApiEnv } from '../services/kpi-api/config.ts';
+import { CATALOGUE } from '../services/catalogue.ts';
 import { monitorEnv } from '../services/monitor/config.ts';
+import { composeProblems, settingsOf, tokenMount as mountOf, type ComposeFile } from './support/compose-check.ts';
 
-interface ComposeService {
-  image?: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  entrypoint?: string[];
-  volumes?: (string | { type: string; source: string; target: string; read_only?: boolean; volume?: { subpath?: string } })[];
-  depends_on?: Record<string, unknown>;
-  healthcheck?: { test: string[] };
-}
-const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as { services: Record<string, ComposeService>; volumes: Record<string, unknown> };
-const SCHEMAS = { gateway: gatewayEnv, normalizer: normalizerEnv, writer: writerEnv, aggregator: aggregatorEnv } as const;
-const HTTP_SCHEMAS = { 'kpi-api': kpiApiEnv, monitor: monitorEnv } as const;
-
-/** A service's settings as its schema sees them; secret files (`*_FILE`) exist inside its container only (their mounts are checked below). */
-const settingsOf = (svc: ComposeService) => Object.fromEntries(Object.entries(svc.environment ?? {}).filter(([k]) => !k.endsWith('_FILE')));
+const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as ComposeFile;
 
 /** Where `service` mounts its own (read-only) subdirectory of the token volume. */
 function tokenMount(service: string): string {
-  const mounts = (compose.services[service]!.volumes ?? []).filter((v) => typeof v !== 'string' && v.source === 'influx-tokens');
-  expect(mounts, `${service} mounts one token subdirectory`).toHaveLength(1);
-  const m = mounts[0] as Exclude<(typeof mounts)[number], string>;
-  expect(m).toMatchObject({ read_only: true, volume: { subpath: service } });
-  return m.target;
+  const target = mountOf(compose, service);
+  expect(target, `${service} mounts one token subdirectory of its own, read-only`).toBeDefined();
+  return target!;
 }
 
 describe('docker-compose.yml', () => {
-  it.each(Object.keys(SCHEMAS))('gives the %s an environment its config schema accepts', (name) => {
-    const svc = compose.services[name]!;
-    expect(svc.command).toEqual([name]);
-    const cfg = parseConfig(SCHEMAS[name as keyof typeof SCHEMAS], settingsOf(svc));
-    expect(cfg.KAFKA_BROKERS).toEqual(['kafka:9092']);
-    // Its healthcheck asks its own ops port.
-    expect(svc.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${cfg.OPS_PORT}/readyz`);
-  });
-
-  it.each(Object.keys(HTTP_SCHEMAS))('gives the %s an environment its config schema accepts, pointed at InfluxDB', (name) => {
-    const svc = compose.services[name]!;
-    expect(svc.command).toEqual([name]);
-    const cfg = parseConfig(HTTP_SCHEMAS[name as keyof typeof HTTP_SCHEMAS], settingsOf(svc));
-    expect(cfg.INFLUX_URL).toBe('http://influxdb:8086');
-    expect(svc.healthcheck?.test.join(' ')).toContain(`127.0.0.1:${cfg.OPS_PORT}/readyz`);
+  it('runs every stage of the catalogue, each with an environment its schema accepts, its healthcheck, engines and token', () => {
+    expect(composeProblems(compose, CATALOGUE)).toEqual([]);
   });
 
   it('publishes the KPI API on HTTP_PORT and lets the monitor scrape every service on its ops port', () => {
@@ -63,7 +31,7 @@ describe('docker-compose.yml', () => {
     expect(api.ports).toContain(`${api.environment!.HTTP_PORT}:${api.environment!.HTTP_PORT}`);
     const targets = parseConfig(monitorEnv, settingsOf(compose.services.monitor!)).MONITOR_TARGETS;
     const scraped = new Map(targets.map((t) => [t.service, t.url]));
-    for (const name of [...Object.keys(SCHEMAS), 'kpi-api']) {
+    for (const name of CATALOGUE.map((s) => s.name).filter((n) => n !== 'monitor')) {
       expect(scraped.get(name), name).toBe(`http://${name}:${compose.services[name]!.environment!.OPS_PORT}/metrics`);
     }
   });
@@ -87,7 +55,7 @@ describe('docker-compose.yml', () => {
     const influx = compose.services.influxdb!.environment!;
     const access = compose.services['influxdb-access']!.environment!;
     expect(access).toMatchObject({ INFLUX_ORG: influx.DOCKER_INFLUXDB_INIT_ORG, INFLUX_BUCKET: influx.DOCKER_INFLUXDB_INIT_BUCKET, INFLUX_OPERATOR_TOKEN: influx.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN });
-    for (const w of ['writer', 'aggregator', 'kpi-api', 'monitor']) {
+    for (const w of CATALOGUE.filter((s) => s.rights.store).map((s) => s.name)) {
       const e = compose.services[w]!.environment!;
       expect(e.INFLUX_ORG).toBe(influx.DOCKER_INFLUXDB_INIT_ORG);
       expect(e.INFLUX_BUCKET).toBe(influx.DOCKER_INFLUXDB_INIT_BUCKET);

@@ -12,7 +12,7 @@ const files = (dir: string, ext: RegExp): string[] =>
   readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) => (e.name === 'node_modules' || e.name.startsWith('.') ? [] : e.isDirectory() ? files(join(dir, e.name), ext) : ext.test(e.name) ? [join(dir, e.name)] : []));
 
 const docs = ['README.md', ...files('docs', /\.md$/), ...files('services', /README\.md$/)];
-const code = [...['services', 'shared', 'simulators', 'bench', 'deploy', 'test'].flatMap((d) => files(d, /\.(ts|ya?ml|sh|json|properties|conf)$/)), 'start.ts', 'docker-compose.yml', 'Dockerfile', '.ci/run', 'package.json'];
+const code = [...['services', 'shared', 'engines', 'simulators', 'bench', 'deploy', 'test'].flatMap((d) => files(d, /\.(ts|ya?ml|sh|json|properties|conf)$/)), 'start.ts', 'docker-compose.yml', 'Dockerfile', '.ci/run', 'package.json'];
 
 /** Read by other software the docs tell how to use, not by this project: name → who reads it. */
 const READ_ELSEWHERE: Record<string, string> = { CKJS_LINKING: "@confluentinc/kafka-javascript's build (a benchmark's method)" };

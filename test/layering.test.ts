@@ -1,4 +1,7 @@
-/** The shared layer depends on nothing that should depend on it: no module under shared/ imports from services/ or simulators/. */
+/**
+ * The shared layer depends on nothing that should depend on it: no module under shared/ imports
+ * from services/ or simulators/; and the stages never need the local-engine tooling (engines/).
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +22,13 @@ function importsOf(file: string): string[] {
 describe('layering', () => {
   it('keeps shared/ free of imports from services/ and simulators/', () => {
     const offending = tsFiles(join(root, 'shared')).flatMap((f) => importsOf(f).filter((i) => /^(services|simulators)\//.test(i)).map((i) => `${relative(root, f)} → ${i}`));
+    expect(offending).toEqual([]);
+  });
+
+  it('keeps services/ free of imports from engines/ (the local-engine tooling is not in the image)', () => {
+    const offending = tsFiles(join(root, 'services'))
+      .filter((f) => !f.endsWith('.test.ts'))
+      .flatMap((f) => importsOf(f).filter((i) => i.startsWith('engines/')).map((i) => `${relative(root, f)} → ${i}`));
     expect(offending).toEqual([]);
   });
 

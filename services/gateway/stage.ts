@@ -9,7 +9,11 @@ export const gatewayStage = defineStage({
   name: 'gateway',
   env: gatewayEnv,
   singleNode: true,
+  thread: 'front',
   carriesReadings: true,
+  // Raw envelopes out, and the dead letters of what it could not even parse.
+  rights: { produces: ['raw', 'deadletter'] },
+  status: { online: 'gateway_connected_devices' },
   async start(cfg, deps) {
     const bus = deps.bus();
     // Topics are made here when the bus is up; when it is not, the gateway still starts and spools.

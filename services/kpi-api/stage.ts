@@ -9,7 +9,9 @@ export const kpiApiStage = defineStage({
   name: 'kpi-api',
   env: kpiApiEnv,
   singleNode: true,
+  thread: 'front',
   carriesReadings: false,
+  rights: { store: { read: ['raw', 'aggregates'], write: [] } },
   async start(cfg, deps) {
     const store = deps.store();
     const devices = deps.devices();

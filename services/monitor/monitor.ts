@@ -11,8 +11,13 @@ import type { StorePoint } from '../../shared/store/store.ts';
 
 export const PIPELINE_MEASUREMENT = 'pipeline';
 
-/** The pipeline's own metrics; process and runtime metrics stay in Prometheus. */
-const PIPELINE_METRIC = /^(gateway|normalizer|writer|aggregator|worker|kpi_api)_/;
+/**
+ * The pipeline's own metrics — those named after a scraped service (`kpi-api` → `kpi_api_…`), and
+ * the `worker_…` ones every stream worker has; process and runtime metrics stay in Prometheus.
+ */
+export function pipelineMetric(services: readonly string[]): RegExp {
+  return new RegExp(`^(${[...services.map((s) => s.replace(/-/g, '_')), 'worker'].join('|')})_`);
+}
 
 export interface MetricsSource {
   service: string;
@@ -47,6 +52,7 @@ export interface Monitor {
 export function startMonitor(opts: { sources: MetricsSource[]; write: (points: StorePoint[]) => Promise<void>; intervalMs: number; log: Logger; registry: Registry }): Monitor {
   const failures = new Counter({ name: 'monitor_scrape_failures_total', help: 'Failed scrapes by service', labelNames: ['target'], registers: [opts.registry] });
   const down = new Set<string>();
+  const ours = pipelineMetric(opts.sources.map((s) => s.service));
 
   async function scrapeOnce(): Promise<number> {
     const at = Date.now();
@@ -54,7 +60,7 @@ export function startMonitor(opts: { sources: MetricsSource[]; write: (points: S
     await Promise.all(
       opts.sources.map(async (src) => {
         try {
-          points.push(...samplesToPoints(src.service, parseSamples(await src.read(), (n) => PIPELINE_METRIC.test(n)), at));
+          points.push(...samplesToPoints(src.service, parseSamples(await src.read(), (n) => ours.test(n)), at));
           if (down.delete(src.service)) opts.log.info({ service: src.service }, 'scrape target back');
         } catch (err) {
           failures.inc({ target: src.service });

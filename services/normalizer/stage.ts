@@ -3,4 +3,9 @@ import { workerStage } from '../../shared/stages/worker-stage.ts';
 import { normalizerEnv } from './config.ts';
 import { startNormalizer } from './normalizer.ts';
 
-export const normalizerStage = workerStage({ name: 'normalizer', env: normalizerEnv, usesStore: false, start: (cfg, worker, deps) => startNormalizer(cfg, { ...worker, devices: deps.devices() }) });
+export const normalizerStage = workerStage({
+  name: 'normalizer',
+  env: normalizerEnv,
+  rights: { consumes: ['raw'], produces: ['normalized', 'deadletter'] },
+  start: (cfg, worker, deps) => startNormalizer(cfg, { ...worker, devices: deps.devices() }),
+});

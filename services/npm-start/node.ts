@@ -4,8 +4,8 @@
  * stages are the same code the separate services run; each keeps its own configuration (from the
  * same environment), metrics registry and ops endpoints.
  *
- * Two threads: this one runs what devices and users talk to (gateway, KPI API and page); the
- * stages that work through the log run in `stages-thread.ts`. One event loop for all of them made
+ * Two threads: this one runs what devices and users talk to (gateway, KPI API and page: a stage's
+ * `thread` is `front`); the stages that work through the log (`log`) run in `stages-thread.ts`. One event loop for all of them made
  * every PUBACK wait behind the workers' batches; with two, each has a core of the machine's.
  */
 import { join } from 'node:path';
@@ -29,8 +29,8 @@ const DAY_MS = 86_400_000;
 /** The stages `npm start` runs, in start order. */
 export const SINGLE_NODE_STAGES: StageDefinition[] = CATALOGUE.filter((s) => s.singleNode);
 
-/** The stages that only work through the log: they run in the second thread. */
-const LOG_WORKERS = new Set(['normalizer', 'writer', 'aggregator']);
+/** The stages of `npm start` on one of its two threads. */
+export const stagesOnThread = (stages: readonly StageDefinition[], thread: StageDefinition['thread']) => stages.filter((s) => s.singleNode && s.thread === thread);
 
 /** Deletes raw points older than RAW_RETENTION_DAYS and aggregates older than AGG_RETENTION_DAYS. */
 export function applyRetention(store: SqliteStore, cfg: Pick<SingleNodeConfig, 'RAW_RETENTION_DAYS' | 'AGG_RETENTION_DAYS'>, now: number): number {
@@ -87,7 +87,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
     {
       cfg,
       env,
-      stages: SINGLE_NODE_STAGES.filter((s) => LOG_WORKERS.has(s.name)).map((s) => s.name),
+      stages: stagesOnThread(SINGLE_NODE_STAGES, 'log').map((s) => s.name),
       logPath: opts.logPath,
       logWriter: engines.bus instanceof SqliteBus ? engines.bus.connectWriter() : undefined,
     },
@@ -96,7 +96,7 @@ export async function startSingleNode(cfg: SingleNodeConfig, env: NodeJS.Process
   let here: StartedStages;
   try {
     here = await startStages(
-      SINGLE_NODE_STAGES.filter((s) => !LOG_WORKERS.has(s.name)),
+      stagesOnThread(SINGLE_NODE_STAGES, 'front'),
       { cfg, env, engines, devices, keys, logPath: opts.logPath, processMetrics: true, onFatal: opts.onFatal },
     );
   } catch (err) {

@@ -8,12 +8,13 @@ import { parseConfig } from '../../shared/config.ts';
 import { createMetricsRegistry, startOpsServer } from '../../shared/http/ops-server.ts';
 import { createLogger, logFile, logFileLimits } from '../../shared/logging.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
-import type { RunningStage, StageDefinition } from '../../shared/stages/stage.ts';
+import { defaultOpsPort, type RunningStage, type StageDefinition } from '../../shared/stages/stage.ts';
 import type { SingleNodeConfig } from './config.ts';
 import type { Engines } from './engines.ts';
+import { CATALOGUE } from '../catalogue.ts';
 
 /** A stage's ops port here: its service default moved by OPS_PORT_BASE (9100 keeps 9101…9105); 0 = any free port. */
-const opsPortOf = (cfg: SingleNodeConfig, stage: StageDefinition) => (cfg.OPS_PORT_BASE === 0 ? 0 : cfg.OPS_PORT_BASE + ((parseConfig(stage.env, {}) as { OPS_PORT: number }).OPS_PORT - 9100));
+const opsPortOf = (cfg: SingleNodeConfig, stage: StageDefinition) => (cfg.OPS_PORT_BASE === 0 ? 0 : cfg.OPS_PORT_BASE + (defaultOpsPort(stage) - 9100));
 
 export interface StartedStages {
   registries: Record<string, Registry>;
@@ -76,6 +77,7 @@ export async function startStages(stages: StageDefinition[], c: StageContext): P
         store: () => c.engines.store,
         devices: () => c.devices,
         keys: () => c.keys,
+        stages: () => CATALOGUE,
       });
       const ops = await startOpsServer({ port: opsPortOf(cfg, stage), host: '127.0.0.1', registry, readiness: () => run.readiness() });
       running.push({ stage: stage.name, run, ops: ops.app });

@@ -1,5 +1,6 @@
-/** The live one-line status of `npm start`, from the stages' own metrics. */
+/** The live one-line status of `npm start`, from the stages' own metrics (each stage says which of its metrics count). */
 import { counterValue } from '../../shared/http/metrics-text.ts';
+import type { StageDefinition, StatusMetrics } from '../../shared/stages/stage.ts';
 
 export interface StatusSample {
   stored: number;
@@ -8,16 +9,11 @@ export interface StatusSample {
   at: number;
 }
 
-/** `metrics`: a stage's metrics text, by stage name. */
-export async function sampleStatus(metrics: (stage: string) => Promise<string>): Promise<StatusSample> {
-  const text = metrics;
-  const [writer, gateway, normalizer, aggregator] = await Promise.all([text('writer'), text('gateway'), text('normalizer'), text('aggregator')]);
-  return {
-    stored: counterValue(writer, 'writer_points_written_total'),
-    online: counterValue(gateway, 'gateway_connected_devices'),
-    deadLetters: counterValue(normalizer, 'worker_deadletter_records_total') + counterValue(writer, 'worker_deadletter_records_total') + counterValue(aggregator, 'worker_deadletter_records_total'),
-    at: Date.now(),
-  };
+/** `metrics`: a stage's metrics text, by stage name; `stages`: those running. */
+export async function sampleStatus(stages: readonly StageDefinition[], metrics: (stage: string) => Promise<string>): Promise<StatusSample> {
+  const texts = await Promise.all(stages.map(async (s) => ({ status: s.status ?? {}, text: s.status ? await metrics(s.name) : '' })));
+  const sum = (figure: keyof StatusMetrics) => texts.reduce((total, { status, text }) => total + (status[figure] ? counterValue(text, status[figure]) : 0), 0);
+  return { stored: sum('stored'), online: sum('online'), deadLetters: sum('deadLetters'), at: Date.now() };
 }
 
 export function statusLine(prev: StatusSample, now: StatusSample): string {

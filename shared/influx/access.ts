@@ -1,33 +1,23 @@
 /**
- * Who may do what in InfluxDB 2.x, defined once: each service gets a token that reads and writes
- * only the buckets its work needs, as production does (the KPI API and Grafana only read; the
- * writer only writes raw readings). `provisionAccess` creates the buckets and those tokens through
- * the v2 API with the operator's token; it is idempotent, so it can run on every start. Used by
+ * Least privilege in InfluxDB 2.x: each service gets a token that reads and writes only the
+ * buckets its work needs, as production does. Who needs what is the stage catalogue's to say
+ * (services/rights.ts); `provisionAccess` creates the buckets and those tokens through the v2 API
+ * with the operator's token. It is idempotent, so it can run on every start. Used by
  * `npm run services -- up` on the local InfluxDB and by the compose stack's `influxdb-access` job.
  */
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { AuthorizationsAPI, BucketsAPI, OrgsAPI, type Permission } from '@influxdata/influxdb-client-apis';
 
-export type BucketRole = 'raw' | 'aggregates';
+import type { StoreArea } from '../stages/stage.ts';
 
-interface Access {
+/** A bucket by what it holds: the raw readings' or the aggregates'. */
+export type BucketRole = StoreArea;
+
+/** What one service may read and write. */
+export interface Access {
   read: readonly BucketRole[];
   write: readonly BucketRole[];
 }
-
-export const SERVICE_ACCESS = {
-  // Raw readings in; nothing read back (its idempotence is InfluxDB's series + timestamp).
-  writer: { read: [], write: ['raw'] },
-  // Reads a device's raw points to recompute a late window, and the previous window's carry.
-  aggregator: { read: ['raw', 'aggregates'], write: ['aggregates'] },
-  'kpi-api': { read: ['raw', 'aggregates'], write: [] },
-  grafana: { read: ['raw', 'aggregates'], write: [] },
-  // The pipeline's own metrics go beside the raw readings (the Pipeline health dashboard).
-  monitor: { read: [], write: ['raw'] },
-} as const satisfies Record<string, Access>;
-
-export type InfluxService = keyof typeof SERVICE_ACCESS;
-export const INFLUX_SERVICES = Object.keys(SERVICE_ACCESS) as InfluxService[];
 
 export const DAY_S = 86_400;
 
@@ -45,12 +35,14 @@ export interface AccessPlan {
   buckets: Record<BucketRole, { name: string; retentionSeconds: number }>;
   /** Names the tokens (`smartcity <label> <service>`), so a second run finds and reuses them. */
   label?: string;
+  /** Each service's rights: one token each. */
+  services: Record<string, Access>;
 }
 
 export interface ProvisionedAccess {
   orgID: string;
   bucketIDs: Record<BucketRole, string>;
-  tokens: Record<InfluxService, string>;
+  tokens: Record<string, string>;
 }
 
 export async function provisionAccess(plan: AccessPlan): Promise<ProvisionedAccess> {
@@ -70,10 +62,10 @@ export async function provisionAccess(plan: AccessPlan): Promise<ProvisionedAcce
 
   const auths = new AuthorizationsAPI(influx);
   const existing = (await auths.getAuthorizations({ orgID })).authorizations ?? [];
-  const tokens = {} as Record<InfluxService, string>;
-  for (const service of INFLUX_SERVICES) {
+  const tokens: Record<string, string> = {};
+  for (const [service, access] of Object.entries(plan.services)) {
     const description = `smartcity ${plan.label ?? plan.org} ${service}`;
-    const permissions = permissionsOf(SERVICE_ACCESS[service], orgID, bucketIDs);
+    const permissions = permissionsOf(access, orgID, bucketIDs);
     const reuse = existing.find((a) => a.description === description && a.status !== 'inactive' && samePermissions(a.permissions ?? [], permissions));
     const auth = reuse ?? (await auths.postAuthorizations({ body: { orgID, description, permissions } }));
     tokens[service] = auth.token!;

@@ -1,33 +1,35 @@
 /**
- * Who may do what on the bus, defined once: each service's Kafka principal gets only what its
- * work needs. The gateway may only produce raw envelopes (and ingest-stage dead letters); each
- * worker reads its input under its own consumer group and writes its outputs. Every service may
+ * Least privilege on the bus: each service's Kafka principal gets only what its work needs — the
+ * topics it reads (under its own consumer group), those it writes, the groups whose progress it
+ * watches. Who does what is the stage catalogue's to say (services/rights.ts). Every service may
  * describe the pipeline's topics (metadata only), which is how it checks they exist at start-up.
  */
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
+import type { TopicRole } from '../stages/stage.ts';
 
 // kafkajs is CommonJS and its ACL enums are not visible as named ESM exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
 
-export const BUS_SERVICES = ['gateway', 'normalizer', 'writer', 'aggregator'] as const;
-export type BusService = (typeof BUS_SERVICES)[number];
-
-export interface BusNames {
-  topics: { raw: string; normalized: string; deadletter: string };
-  /** Consumer group of each worker. */
-  groups: { normalizer: string; writer: string; aggregator: string };
+/** A service on the bus and what it does there (services/rights.ts derives these from the stage catalogue). */
+export interface BusParty {
+  /** Its principal, and its consumer group unless the deployment names another. */
+  name: string;
+  consumes: readonly TopicRole[];
+  produces: readonly TopicRole[];
+  /** Services whose consumer groups' committed offsets it reads. */
+  watchesGroupsOf: readonly string[];
 }
 
-/**
- * The names a deployment uses: its topic settings, and each worker's consumer group — by default
- * the worker's own name, as its BUS_GROUP_ID defaults to.
- */
-export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string }, groups: Partial<BusNames['groups']> = {}): BusNames {
-  const named = Object.fromEntries(Object.entries(groups).filter(([, g]) => g !== undefined));
-  return {
-    topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER },
-    groups: { normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator', ...named },
-  };
+export interface BusNames {
+  topics: Record<TopicRole, string>;
+  /** Consumer groups the deployment names otherwise than after their service. */
+  groups: Record<string, string>;
+}
+
+/** The names a deployment uses: its topic settings, and any consumer group not named after its service. */
+export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string }, groups: Record<string, string | undefined> = {}): BusNames {
+  const named = Object.fromEntries(Object.entries(groups).filter((e): e is [string, string] => e[1] !== undefined));
+  return { topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER }, groups: named };
 }
 
 export interface Grant {
@@ -39,15 +41,21 @@ export interface Grant {
 const topic = (name: string, operation: Grant['operation']): Grant => ({ resource: 'topic', name, operation });
 const group = (name: string, operation: Grant['operation']): Grant => ({ resource: 'group', name, operation });
 
-export function busGrants({ topics, groups }: BusNames): Record<BusService, Grant[]> {
-  const describeAll = [topics.raw, topics.normalized, topics.deadletter].map((t) => topic(t, 'DESCRIBE'));
-  return {
-    gateway: [...describeAll, topic(topics.raw, 'WRITE'), topic(topics.deadletter, 'WRITE')],
-    normalizer: [...describeAll, topic(topics.raw, 'READ'), group(groups.normalizer, 'READ'), topic(topics.normalized, 'WRITE'), topic(topics.deadletter, 'WRITE')],
-    writer: [...describeAll, topic(topics.normalized, 'READ'), group(groups.writer, 'READ'), topic(topics.deadletter, 'WRITE')],
-    // It reads the writer group's committed offsets (describe) before recomputing a late window.
-    aggregator: [...describeAll, topic(topics.normalized, 'READ'), group(groups.aggregator, 'READ'), group(groups.writer, 'DESCRIBE'), topic(topics.deadletter, 'WRITE')],
-  };
+export function busGrants({ topics, groups }: BusNames, parties: readonly BusParty[]): Record<string, Grant[]> {
+  const describeAll = Object.values(topics).map((t) => topic(t, 'DESCRIBE'));
+  const groupOf = (service: string) => groups[service] ?? service;
+  return Object.fromEntries(
+    parties.map((p) => [
+      p.name,
+      [
+        ...describeAll,
+        ...p.consumes.map((t) => topic(topics[t], 'READ')),
+        ...(p.consumes.length > 0 ? [group(groupOf(p.name), 'READ')] : []),
+        ...p.watchesGroupsOf.map((w) => group(groupOf(w), 'DESCRIBE')),
+        ...p.produces.map((t) => topic(topics[t], 'WRITE')),
+      ],
+    ]),
+  );
 }
 
 export function aclEntries(principal: string, grants: Grant[]): AclEntry[] {
@@ -62,8 +70,8 @@ export function aclEntries(principal: string, grants: Grant[]): AclEntry[] {
   }));
 }
 
-/** Grants every service its rights on these topics and groups (idempotent: Kafka keeps one copy). */
-export async function grantBusAcls(admin: Admin, names: BusNames, principalOf: (s: BusService) => string = (s) => s): Promise<void> {
-  const grants = busGrants(names);
-  await admin.createAcls({ acl: BUS_SERVICES.flatMap((s) => aclEntries(principalOf(s), grants[s])) });
+/** Grants every party its rights on these topics and groups (idempotent: Kafka keeps one copy). */
+export async function grantBusAcls(admin: Admin, names: BusNames, parties: readonly BusParty[], principalOf: (s: string) => string = (s) => s): Promise<void> {
+  const grants = busGrants(names, parties);
+  await admin.createAcls({ acl: parties.flatMap((p) => aclEntries(principalOf(p.name), grants[p.name]!)) });
 }

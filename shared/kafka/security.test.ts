@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { busEnv, parseConfig } from '../config.ts';
-import { busGrants, busNames } from './acls.ts';
 import { kafkaSecurity } from './security.ts';
 
 const settings = (env: Record<string, string>) => parseConfig(busEnv, env);
@@ -30,30 +29,5 @@ describe('kafkaSecurity', () => {
     expect(() => kafkaSecurity(settings({ KAFKA_SSL_CA: '/ca.crt' }))).toThrow(/does not use TLS/);
     expect(() => kafkaSecurity(settings({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SSL_CA: '/nonexistent/ca.crt' }))).toThrow(/KAFKA_SSL_CA='\/nonexistent\/ca.crt': cannot read it/);
     expect(() => settings({ KAFKA_SECURITY_PROTOCOL: 'TLS' })).toThrow(/^invalid configuration: KAFKA_SECURITY_PROTOCOL='TLS'/);
-  });
-});
-
-describe('busGrants', () => {
-  const g = busGrants({ topics: { raw: 'r', normalized: 'n', deadletter: 'd' }, groups: { normalizer: 'gn', writer: 'gw', aggregator: 'ga' } });
-  const has = (s: keyof typeof g, resource: string, name: string, op: string) => g[s].some((x) => x.resource === resource && x.name === name && x.operation === op);
-
-  it('the gateway writes raw envelopes (and ingest dead letters) only, and reads nothing', () => {
-    expect(g.gateway.filter((x) => x.operation !== 'DESCRIBE')).toEqual([
-      { resource: 'topic', name: 'r', operation: 'WRITE' },
-      { resource: 'topic', name: 'd', operation: 'WRITE' },
-    ]);
-  });
-
-  it('each worker reads its input under its own group only and writes its outputs', () => {
-    expect(has('normalizer', 'topic', 'r', 'READ') && has('normalizer', 'group', 'gn', 'READ') && has('normalizer', 'topic', 'n', 'WRITE')).toBe(true);
-    expect(has('writer', 'topic', 'n', 'READ') && has('writer', 'group', 'gw', 'READ') && !has('writer', 'topic', 'n', 'WRITE') && !has('writer', 'topic', 'r', 'READ')).toBe(true);
-    expect(has('aggregator', 'group', 'ga', 'READ') && has('aggregator', 'group', 'gw', 'DESCRIBE') && !has('aggregator', 'group', 'gw', 'READ')).toBe(true);
-    for (const s of ['gateway', 'normalizer', 'writer', 'aggregator'] as const) expect(g[s].filter((x) => x.resource === 'group' && x.operation === 'READ').length, s).toBeLessThanOrEqual(1);
-  });
-
-  it("names each worker's group after the worker unless told otherwise", () => {
-    const t = { TOPIC_RAW: 'r', TOPIC_NORMALIZED: 'n', TOPIC_DEADLETTER: 'd' };
-    expect(busNames(t).groups).toEqual({ normalizer: 'normalizer', writer: 'writer', aggregator: 'aggregator' });
-    expect(busNames(t, { writer: 'w2', aggregator: undefined }).groups).toEqual({ normalizer: 'normalizer', writer: 'w2', aggregator: 'aggregator' });
   });
 });

@@ -28,6 +28,8 @@ export interface StageDeps {
   store(): TelemetryStore;
   devices(): DeviceRegistry;
   keys(): ApiKeyStore;
+  /** The catalogue the stage runs among (the monitor scrapes the others). */
+  stages(): readonly StageDefinition[];
 }
 
 export interface RunningStage {
@@ -39,15 +41,56 @@ export interface RunningStage {
   describe: Record<string, unknown>;
 }
 
+/** A topic of the pipeline by its role; its name is a setting (`TOPIC_RAW`, …). */
+export type TopicRole = 'raw' | 'normalized' | 'deadletter';
+/** Where the store keeps what: raw readings (and the pipeline's own metrics), or aggregates. */
+export type StoreArea = 'raw' | 'aggregates';
+
+/**
+ * What a stage may touch, and nothing more: its bus principal's ACLs and its store token are
+ * derived from this (services/rights.ts), so a stage's rights are written where the stage is.
+ */
+export interface StageRights {
+  /** Topics it reads, under its own consumer group (its `BUS_GROUP_ID`, by default its name). */
+  consumes?: readonly TopicRole[];
+  /** Topics it writes. */
+  produces?: readonly TopicRole[];
+  /** Other stages whose consumer groups' committed offsets it reads. */
+  watchesGroupsOf?: readonly string[];
+  /** What it reads and writes in the store. */
+  store?: { read: readonly StoreArea[]; write: readonly StoreArea[] };
+}
+
+/** The figures of `npm start`'s status line a stage contributes to, each a metric it exports (summed over stages). */
+export interface StatusMetrics {
+  stored?: string;
+  online?: string;
+  deadLetters?: string;
+}
+
 export interface StageDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   name: string;
   /** The settings, validated at start (and documented from their descriptions). */
   env: S;
   /** Part of `npm start`'s single process. */
   singleNode: boolean;
+  /**
+   * `npm start`'s thread for it: `front` (what devices and users talk to) or `log` (stages that
+   * only work through the log, in the second thread).
+   */
+  thread: 'front' | 'log';
   /** On the path of every reading (device → store): what the benchmark launches. */
   carriesReadings: boolean;
+  rights: StageRights;
+  status?: StatusMetrics;
   start(cfg: z.infer<z.ZodObject<S>>, deps: StageDeps): Promise<RunningStage>;
+}
+
+/** The ops port a stage listens on when its settings do not say (every stage's schema has an `OPS_PORT` default). */
+export function defaultOpsPort(stage: StageDefinition): number {
+  const port = (stage.env as { OPS_PORT?: z.ZodType<number> }).OPS_PORT?.parse(undefined);
+  if (port === undefined) throw new Error(`stage ${stage.name} has no default OPS_PORT`);
+  return port;
 }
 
 /** Keeps each definition's config type tied to its schema. */

@@ -1,12 +1,13 @@
 /**
  * A stream worker as a catalogue stage: ensure the pipeline's topics, start the worker on the
- * bus (and the store, for the writer and the aggregator), ready once it has joined its group (and
- * the store answers). The normaliser, writer and aggregator differ only in the worker they start.
+ * bus (and the store, for those with store rights), ready once it has joined its group (and the
+ * store answers). The normaliser, writer and aggregator differ only in the worker they start and
+ * the rights they declare.
  */
 import type { z } from 'zod';
 import { pipelineTopics } from '../bus/topics.ts';
 import { storeReadiness } from '../http/ops-server.ts';
-import { defineStage, type StageDeps, type StageDefinition } from './stage.ts';
+import { defineStage, type StageDeps, type StageDefinition, type StageRights, type StatusMetrics } from './stage.ts';
 import type { RunningWorker, WorkerDeps, workerEnv } from './worker.ts';
 
 type WorkerShape = ReturnType<typeof workerEnv> & z.ZodRawShape;
@@ -16,15 +17,20 @@ type WorkerSettings = { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADL
 export function workerStage<S extends WorkerShape>(o: {
   name: string;
   env: S;
-  /** The store is part of its readiness (writer, aggregator). */
-  usesStore: boolean;
+  /** What it may touch; a worker with store rights has the store in its readiness. */
+  rights: StageRights;
+  /** Beyond its dead letters, which every worker counts. */
+  status?: StatusMetrics;
   start: (cfg: z.infer<z.ZodObject<S>>, worker: WorkerDeps, deps: StageDeps) => Promise<RunningWorker>;
 }): StageDefinition<S> {
   return defineStage({
     name: o.name,
     env: o.env,
     singleNode: true,
+    thread: 'log',
     carriesReadings: true,
+    rights: o.rights,
+    status: { deadLetters: 'worker_deadletter_records_total', ...o.status },
     async start(cfg, deps) {
       const c = cfg as unknown as WorkerSettings;
       const bus = deps.bus();
@@ -32,7 +38,7 @@ export function workerStage<S extends WorkerShape>(o: {
       const w = await o.start(cfg, { bus, log: deps.log, registry: deps.registry, onFatal: deps.onFatal }, deps);
       const joined = () => w.consumer.joined();
       return {
-        readiness: o.usesStore ? storeReadiness(deps.store(), joined) : () => ({ ready: joined(), detail: { group: c.BUS_GROUP_ID } }),
+        readiness: o.rights.store ? storeReadiness(deps.store(), joined) : () => ({ ready: joined(), detail: { group: c.BUS_GROUP_ID } }),
         stop: () => w.stop(),
         describe: { group: c.BUS_GROUP_ID },
       };

@@ -13,7 +13,7 @@ import type { BusConsumer } from '../../shared/bus/bus.ts';
 import { createConsumerMetrics } from '../../shared/bus/consumer-metrics.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
-import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
+import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../engines/kafka.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { sleep } from '../../shared/time.ts';
 import { waitUntil } from '../support/gateway.ts';

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, busEnv } from '../../shared/config.ts';
 import { kafkaSecurity } from '../../shared/kafka/security.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
-import { kafkaCaPath, secureClientEnv } from '../../shared/local-engines/kafka.ts';
+import { kafkaCaPath, secureClientEnv } from '../../engines/kafka.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { grantTestAcls, testKafka, unique } from '../support/services.ts';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openReadOnly } from '../../shared/embedded/sqlite.ts';
 import { afterAll, describe, expect, it } from 'vitest';
-import { provisionStore } from '../../shared/local-engines/influxdb.ts';
+import { provisionStore } from '../../engines/influxdb.ts';
 import { InfluxStore } from '../../shared/influx/client.ts';
 import { countRawPoints } from '../../shared/influx/counts.ts';
 import { runSimulation, simulationDefaults } from '../../simulators/runner.ts';

@@ -6,7 +6,7 @@
  * reading is in the topic after Kafka returns.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
+import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../engines/kafka.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { rawEnvelopeSchema } from '../../shared/schemas/envelope.ts';
 import { sleep } from '../../shared/time.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
+import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../engines/kafka.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { runSimulation, simulationDefaults, type SimulationOptions } from '../../simulators/runner.ts';
 import { spawnGateway, startTestGateway, waitUntil } from '../support/gateway.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { influxMajor } from '../../shared/local-engines/paths.ts';
+import { influxMajor } from '../../engines/paths.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { startMonitor, type Monitor } from '../../services/monitor/monitor.ts';
 import { waitUntil } from '../support/gateway.ts';

@@ -9,16 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { INFLUX_SERVICES, SERVICE_ACCESS, type BucketRole } from '../../shared/influx/access.ts';
-import { daemonSettings, influxBinary, provisionStore } from '../../shared/local-engines/influxdb.ts';
-import { influxMajor } from '../../shared/local-engines/paths.ts';
+import type { BucketRole } from '../../shared/influx/access.ts';
+import { STORE_ACCESS, STORE_SERVICES } from '../../services/rights.ts';
+import { daemonSettings, influxBinary, provisionStore } from '../../engines/influxdb.ts';
+import { influxMajor } from '../../engines/paths.ts';
 import { waitUntil } from '../support/gateway.ts';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { probeRights } from '../support/influx-rights.ts';
 import { spawnService } from '../support/spawn.ts';
 import { freePort, servicesEnv, unique } from '../support/services.ts';
 
-const expectedRights = (service: keyof typeof SERVICE_ACCESS) => ({ read: [...SERVICE_ACCESS[service].read], write: [...SERVICE_ACCESS[service].write] });
+const expectedRights = (service: string) => ({ read: [...STORE_ACCESS[service]!.read], write: [...STORE_ACCESS[service]!.write] });
 
 describe.skipIf(influxMajor === 1)('InfluxDB 2.x with auth on and least-privilege tokens', () => {
   it('serves 2.x and refuses a request without a token', async () => {
@@ -34,10 +35,10 @@ describe.skipIf(influxMajor === 1)('InfluxDB 2.x with auth on and least-privileg
   it("gives each service exactly its rights: the KPI API's and Grafana's tokens cannot write, the writer's cannot read", async () => {
     const a = await provisionStore(unique('rights').replace(/-/g, '_'));
     const buckets: Record<BucketRole, string> = { raw: a.INFLUX_BUCKET, aggregates: a.INFLUX_AGG_BUCKET };
-    for (const service of INFLUX_SERVICES) {
-      expect(await probeRights(a.INFLUX_URL, a.INFLUX_ORG, a.tokens[service], buckets), service).toEqual(expectedRights(service));
+    for (const service of STORE_SERVICES) {
+      expect(await probeRights(a.INFLUX_URL, a.INFLUX_ORG, a.tokens[service]!, buckets), service).toEqual(expectedRights(service));
     }
-    expect(SERVICE_ACCESS['kpi-api'].write).toEqual([]);
+    expect(STORE_ACCESS['kpi-api']!.write).toEqual([]);
     // Idempotent: a second run reuses the tokens (and buckets) it made.
     expect((await provisionStore(a.INFLUX_BUCKET)).tokens).toEqual(a.tokens);
   });
@@ -60,7 +61,7 @@ describe.skipIf(influxMajor === 1)('`npm run service` with every service\'s toke
       }
     };
     // INFLUX_TOKEN is one InfluxDB refuses: only the service's own token can make the query work.
-    expect(await statusOf({ INFLUX_TOKEN: 'not-a-token', KPI_API_INFLUX_TOKEN: a.tokens['kpi-api'] })).toBe(200);
+    expect(await statusOf({ INFLUX_TOKEN: 'not-a-token', KPI_API_INFLUX_TOKEN: a.tokens['kpi-api']! })).toBe(200);
     expect(await statusOf({ INFLUX_TOKEN: 'not-a-token' })).toBe(503);
   }, 120_000);
 });
@@ -110,8 +111,8 @@ describe.skipIf(influxMajor === 1)("the compose stack's InfluxDB set-up, on a fr
       const run = spawnSync(command!, args, { env: { ...process.env, ...jobEnv }, encoding: 'utf8', timeout: 60_000 });
       const out = `${run.stdout}${run.stderr}`;
       expect(run.status, out).toBe(0);
-      expect(out).toContain(`tokens for ${INFLUX_SERVICES.join(', ')}`);
-      const tokens = INFLUX_SERVICES.map((s) => readFileSync(join(tokenDir, s, 'token'), 'utf8').trim());
+      expect(out).toContain(`tokens for ${STORE_SERVICES.join(', ')}`);
+      const tokens = STORE_SERVICES.map((s) => readFileSync(join(tokenDir, s, 'token'), 'utf8').trim());
       for (const t of tokens) expect(out).not.toContain(t); // prints no token
       runs.push(tokens);
     }
@@ -125,7 +126,7 @@ describe.skipIf(influxMajor === 1)("the compose stack's InfluxDB set-up, on a fr
 
     // 3. Each service's token file holds exactly that service's rights.
     const buckets: Record<BucketRole, string> = { raw: job.environment!.INFLUX_BUCKET!, aggregates: job.environment!.INFLUX_AGG_BUCKET! };
-    for (const service of INFLUX_SERVICES) {
+    for (const service of STORE_SERVICES) {
       expect(existsSync(join(tokenDir, service, 'token'))).toBe(true);
       const token = readFileSync(join(tokenDir, service, 'token'), 'utf8').trim();
       expect(await probeRights(url, init.DOCKER_INFLUXDB_INIT_ORG!, token, buckets), service).toEqual(expectedRights(service));

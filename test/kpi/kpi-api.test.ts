@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
-import { influxMajor } from '../../shared/local-engines/paths.ts';
+import { influxMajor } from '../../engines/paths.ts';
 import { fillQuery, panelNamed } from '../support/grafana.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { athensDay, expectedEnergyKpis, expectedFleetKpis, expectedLastSeen, expectedParkingKpis } from '../support/kpi-expected.ts';

@@ -3,12 +3,12 @@
  * mid-stream, each worker killed with SIGKILL mid-stream, two aggregators sharing the partitions.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../shared/local-engines/influxdb.ts';
+import { influxPid, startInflux, stopInflux, waitInfluxReady } from '../../engines/influxdb.ts';
 import type { WorkerName } from '../support/pipeline.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { expectMatchesTruth, simulate } from '../support/verify.ts';
 import { leaveKafkaRunning, testKafka } from '../support/services.ts';
-import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
+import { kafkaPid, startKafka, stopKafka, waitKafkaReady } from '../../engines/kafka.ts';
 import { sleep } from '../../shared/time.ts';
 
 

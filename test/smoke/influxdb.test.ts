@@ -1,7 +1,7 @@
 /** Proves the store is a real InfluxDB with the v2 API: a point written and read back with Flux. */
 import { describe, expect, it } from 'vitest';
 import { Point } from '@influxdata/influxdb-client';
-import { INFLUX_VERSION } from '../../shared/local-engines/paths.ts';
+import { INFLUX_VERSION } from '../../engines/paths.ts';
 import { servicesEnv, testInflux } from '../support/services.ts';
 
 describe('InfluxDB (real server, v2 API)', () => {

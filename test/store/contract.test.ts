@@ -8,7 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { provisionStore } from '../../shared/local-engines/influxdb.ts';
+import { provisionStore } from '../../engines/influxdb.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { readingToPoint } from '../../shared/store/points.ts';

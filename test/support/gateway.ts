@@ -14,7 +14,7 @@ import { gatewayEnv } from '../../services/gateway/config.ts';
 import { startGateway, type Gateway } from '../../services/gateway/gateway.ts';
 import { createGatewayMetrics } from '../../services/gateway/metrics.ts';
 import { kafkaSecurity } from '../../shared/kafka/security.ts';
-import { secureClientEnv } from '../../shared/local-engines/kafka.ts';
+import { secureClientEnv } from '../../engines/kafka.ts';
 import { grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
 

@@ -3,8 +3,8 @@
  * when they are, and stops in teardown only what it started itself.
  */
 import type { TestProject } from 'vitest/node';
-import { down, serviceEnv, status, up } from '../../shared/local-engines/services.ts';
-import { MissingToolError } from '../../shared/local-engines/tools.ts';
+import { down, serviceEnv, status, up } from '../../engines/services.ts';
+import { MissingToolError } from '../../engines/tools.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { portOpen } from '../../shared/local-engines/process.ts';
+import { portOpen } from '../../engines/process.ts';
 import { freePort } from './services.ts';
 import { waitUntil } from './gateway.ts';
 

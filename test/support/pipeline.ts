@@ -9,16 +9,15 @@ import type { Registry } from 'prom-client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { provisionStore, storeEnvFor, type StoreAccess } from '../../shared/local-engines/influxdb.ts';
-import type { InfluxService } from '../../shared/influx/access.ts';
+import { provisionStore, storeEnvFor, type StoreAccess } from '../../engines/influxdb.ts';
 import { busEnv, parseConfig } from '../../shared/config.ts';
 import { kafkaSecurity } from '../../shared/kafka/security.ts';
-import { secureClientEnv } from '../../shared/local-engines/kafka.ts';
+import { secureClientEnv } from '../../engines/kafka.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { createKafka } from '../../shared/kafka/client.ts';
 import type { RunningStage } from '../../shared/stages/stage.ts';
-import { stageNamed } from '../../services/catalogue.ts';
+import { CATALOGUE, stageNamed } from '../../services/catalogue.ts';
 import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { pipelineTopics } from '../../shared/bus/topics.ts';
@@ -46,7 +45,7 @@ export interface Pipeline {
   /** The buckets and each service's least-privilege token; every stage runs with its own. */
   access: StoreAccess;
   /** A store with `service`'s token, as that service would have in production. */
-  storeFor(service: InfluxService): InfluxTelemetryStore;
+  storeFor(service: string): InfluxTelemetryStore;
   bucket: string;
   aggBucket: string;
   /** Metrics registries of the in-process gateway and workers (what their /metrics would serve). */
@@ -94,7 +93,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const login = (service: 'gateway' | WorkerName): Record<string, string> => (opts.kafka ? plaintext : secureClientEnv(service));
   if (!opts.kafka) await grantTestAcls(env);
   const gw = await startTestGateway({ ...env, ...login('gateway'), TOPIC_RAW: env.TOPIC_RAW! }, {}, opts.kafka?.admin);
-  const storeFor = (service: InfluxService) => new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, ...storeEnvFor(access, service) }));
+  const storeFor = (service: string) => new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, ...storeEnvFor(access, service) }));
   const store = new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, INFLUX_TOKEN: access.operatorToken }));
   const telemetry = storeFor('kpi-api');
   const running: RunningStage[] = [];
@@ -106,7 +105,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     ...env,
     ...login(name),
     BUS_GROUP_ID: env[`${name.toUpperCase()}_GROUP`]!,
-    INFLUX_TOKEN: name === 'normalizer' ? '' : access.tokens[name],
+    INFLUX_TOKEN: access.tokens[name] ?? '', // the normaliser has no store rights, so no token
   });
 
   async function startWorker(name: WorkerName) {
@@ -128,6 +127,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
       bus: () => bus,
       store: () => (name === 'normalizer' ? telemetry : storeFor(name)),
       devices: () => new DeviceRegistry(gw.registryPath),
+      stages: () => CATALOGUE,
       keys: () => {
         throw new Error('workers use no API keys');
       },

@@ -6,7 +6,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { busEnv, parseConfig } from '../../shared/config.ts';
 import { busNames, grantBusAcls } from '../../shared/kafka/acls.ts';
-import { kafkaPid, startKafka, waitKafkaReady } from '../../shared/local-engines/kafka.ts';
+import { BUS_PARTIES } from '../../services/rights.ts';
+import { kafkaPid, startKafka, waitKafkaReady } from '../../engines/kafka.ts';
 
 export const servicesEnv = () => inject('services');
 
@@ -62,7 +63,7 @@ export async function grantTestAcls(env: Partial<Record<string, unknown>> & { TO
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    await grantBusAcls(admin, busNames(topics, { normalizer: env.NORMALIZER_GROUP, writer: env.WRITER_GROUP, aggregator: env.AGGREGATOR_GROUP }));
+    await grantBusAcls(admin, busNames(topics, { normalizer: env.NORMALIZER_GROUP, writer: env.WRITER_GROUP, aggregator: env.AGGREGATOR_GROUP }), BUS_PARTIES);
   } finally {
     await admin.disconnect();
   }

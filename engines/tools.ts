@@ -1,6 +1,6 @@
 /** Checks that a build tool is on PATH and runs it, failing with one line that names what is missing. */
 import { spawnSync } from 'node:child_process';
-import { ERROR_CODES } from '../errors.ts';
+import { ERROR_CODES } from '#shared/errors.ts';
 
 export class MissingToolError extends Error {
   override name = 'MissingToolError';

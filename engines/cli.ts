@@ -34,8 +34,8 @@ program
   .option('--plain', 'SASL PLAIN instead of SCRAM-SHA-512')
   .description("KEY=value settings that log a service in on the local Kafka's SASL_SSL listener")
   .action((user: string, opts: { plain?: boolean }) => {
-    if (!kafka.KAFKA_USERS.includes(user as kafka.KafkaUser)) throw new Error(`unknown principal '${user}': one of ${kafka.KAFKA_USERS.join(', ')}`);
-    for (const [k, v] of Object.entries(kafka.secureClientEnv(user as kafka.KafkaUser, opts.plain ? 'PLAIN' : 'SCRAM-SHA-512'))) console.log(`${k}=${v}`);
+    if (!kafka.KAFKA_USERS.includes(user)) throw new Error(`unknown principal '${user}': one of ${kafka.KAFKA_USERS.join(', ')}`);
+    for (const [k, v] of Object.entries(kafka.secureClientEnv(user, opts.plain ? 'PLAIN' : 'SCRAM-SHA-512'))) console.log(`${k}=${v}`);
   });
 
 async function printStatus() {

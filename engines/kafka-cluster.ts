@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BUS_SERVICES, type BusService } from '../kafka/acls.ts';
-import { issueCertificate, openLocalCa } from '../registry/certificates.ts';
+import { BUS_PARTIES } from '../services/rights.ts';
+import { issueCertificate, openLocalCa } from '#shared/registry/certificates.ts';
 import { KAFKA_VERSION, cacheHome } from './paths.ts';
 import { isAlive, portOpen, readPid, startDaemon, stopDaemon, waitFor } from './process.ts';
 import { requireTool, run } from './tools.ts';
@@ -37,9 +37,9 @@ export function installKafka(): void {
   renameSync(tmp, libs);
 }
 
-/** The SASL principals: the services, and `admin` (a super user, for operators' tools over TLS). */
-export type KafkaUser = BusService | 'admin';
-export const KAFKA_USERS: KafkaUser[] = ['admin', ...BUS_SERVICES];
+/** The SASL principals: the stages on the bus, and `admin` (a super user, for operators' tools over TLS). */
+export type KafkaUser = string;
+export const KAFKA_USERS: KafkaUser[] = ['admin', ...BUS_PARTIES.map((p) => p.name)];
 
 /** Where a cluster keeps its state, how many nodes it has, and its first port. */
 export interface ClusterLayout {
@@ -71,6 +71,13 @@ export function clusterCredentials(l: ClusterLayout): Record<KafkaUser, string> 
   return JSON.parse(readFileSync(file, 'utf8')) as Record<KafkaUser, string>;
 }
 
+/** A principal's password; a stage added after the cluster was made has none until it is made anew (`up --clean`). */
+function passwordOf(l: ClusterLayout, user: KafkaUser): string {
+  const password = clusterCredentials(l)[user];
+  if (password === undefined) throw new Error(`the local Kafka has no principal '${user}' yet: \`npm run services -- down\` and \`up --clean\` make it with every stage's`);
+  return password;
+}
+
 /** The settings of a client logging in as `user` on the SASL_SSL listeners (shared/kafka/security.ts). */
 export function clusterClientEnv(l: ClusterLayout, user: KafkaUser, mechanism: 'SCRAM-SHA-512' | 'PLAIN' = 'SCRAM-SHA-512'): Record<string, string> {
   return {
@@ -78,7 +85,7 @@ export function clusterClientEnv(l: ClusterLayout, user: KafkaUser, mechanism: '
     KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
     KAFKA_SASL_MECHANISM: mechanism,
     KAFKA_SASL_USERNAME: user,
-    KAFKA_SASL_PASSWORD: clusterCredentials(l)[user],
+    KAFKA_SASL_PASSWORD: passwordOf(l, user),
     KAFKA_SSL_CA: clusterFiles(l).ca,
   };
 }

@@ -9,8 +9,9 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { influxEnv, int, loadConfig } from '../config.ts';
-import { DAY_S, INFLUX_SERVICES, provisionAccess } from './access.ts';
+import { influxEnv, int, loadConfig } from '#shared/config.ts';
+import { DAY_S, provisionAccess } from '#shared/influx/access.ts';
+import { STORE_ACCESS, STORE_SERVICES } from './rights.ts';
 
 const cfg = loadConfig({
   INFLUX_URL: influxEnv.INFLUX_URL,
@@ -27,16 +28,17 @@ const access = await provisionAccess({
   url: cfg.INFLUX_URL,
   operatorToken: cfg.INFLUX_OPERATOR_TOKEN,
   org: cfg.INFLUX_ORG,
+  services: STORE_ACCESS,
   buckets: {
     raw: { name: cfg.INFLUX_BUCKET, retentionSeconds: cfg.INFLUX_RAW_RETENTION_DAYS * DAY_S },
     aggregates: { name: cfg.INFLUX_AGG_BUCKET, retentionSeconds: cfg.INFLUX_AGG_RETENTION_DAYS * DAY_S },
   },
 });
-for (const service of INFLUX_SERVICES) {
+for (const service of STORE_SERVICES) {
   const dir = join(cfg.INFLUX_TOKEN_DIR, service);
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const file = join(dir, 'token');
   writeFileSync(file, `${access.tokens[service]}\n`, { mode: 0o644 });
   chmodSync(file, 0o644);
 }
-console.log(`buckets ${cfg.INFLUX_BUCKET} and ${cfg.INFLUX_AGG_BUCKET} in org ${cfg.INFLUX_ORG}; tokens for ${INFLUX_SERVICES.join(', ')} in ${cfg.INFLUX_TOKEN_DIR}`);
+console.log(`buckets ${cfg.INFLUX_BUCKET} and ${cfg.INFLUX_AGG_BUCKET} in org ${cfg.INFLUX_ORG}; tokens for ${STORE_SERVICES.join(', ')} in ${cfg.INFLUX_TOKEN_DIR}`);

@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAY_S, INFLUX_SERVICES, provisionAccess, type InfluxService } from '../influx/access.ts';
+import { DAY_S, provisionAccess } from '#shared/influx/access.ts';
+import { STORE_ACCESS, STORE_SERVICES } from '../services/rights.ts';
 import { INFLUX_VERSION, influxDatabase, influxMajor, influxPort, runHome } from './paths.ts';
 import { influxBinary, influxInstalled, installInflux } from './influxdb-build.ts';
 import { portOpen, readPid, startDaemon, stopDaemon, waitFor } from './process.ts';
@@ -116,17 +117,24 @@ export interface StoreAccess {
   /** The operator's token (all rights): for set-up and reading back in tests. */
   operatorToken: string;
   /** Each service's least-privilege token ('' on 1.8, which has no auth). */
-  tokens: Record<InfluxService, string>;
+  tokens: Record<string, string>;
 }
 
 /** The settings one service runs with: its own token only. */
-export const storeEnvFor = (a: StoreAccess, service: InfluxService): Record<string, string> => ({
+export const storeEnvFor = (a: StoreAccess, service: string): Record<string, string> => ({
   INFLUX_URL: a.INFLUX_URL,
   INFLUX_ORG: a.INFLUX_ORG,
   INFLUX_BUCKET: a.INFLUX_BUCKET,
   INFLUX_AGG_BUCKET: a.INFLUX_AGG_BUCKET,
-  INFLUX_TOKEN: a.tokens[service],
+  INFLUX_TOKEN: tokenOf(a, service),
 });
+
+/** A service's own token; one the catalogue gives no store rights has none. */
+export function tokenOf(a: StoreAccess, service: string): string {
+  const token = a.tokens[service];
+  if (token === undefined) throw new Error(`no store token for '${service}': its stage declares no store rights`);
+  return token;
+}
 
 /**
  * Buckets of their own for `name` (raw, and `<name>_aggregates`) with the services' tokens for
@@ -138,7 +146,7 @@ export async function provisionStore(name: string): Promise<StoreAccess> {
   const aggName = `${name}_aggregates`;
   if (influxMajor === 1) {
     for (const db of [name, aggName]) await createDatabase(db);
-    const tokens = Object.fromEntries(INFLUX_SERVICES.map((s) => [s, ''])) as Record<InfluxService, string>;
+    const tokens = Object.fromEntries(STORE_SERVICES.map((s) => [s, '']));
     return { ...base, INFLUX_BUCKET: `${name}/autogen`, INFLUX_AGG_BUCKET: `${aggName}/autogen`, operatorToken: '', tokens };
   }
   const operator = operatorToken();
@@ -148,6 +156,7 @@ export async function provisionStore(name: string): Promise<StoreAccess> {
     operatorToken: operator,
     org: INFLUX_ORG,
     label: name,
+    services: STORE_ACCESS,
     buckets: { raw: { name, retentionSeconds: RAW_RETENTION_S }, aggregates: { name: aggName, retentionSeconds: AGG_RETENTION_S } },
   });
   return { ...base, INFLUX_BUCKET: name, INFLUX_AGG_BUCKET: aggName, operatorToken: operator, tokens };

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
-import { sleep } from '../time.ts';
+import { sleep } from '#shared/time.ts';
 
 export function isAlive(pid: number): boolean {
   try {

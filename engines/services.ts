@@ -2,15 +2,16 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { INFLUX_SERVICES, ownTokenSetting } from '../influx/access.ts';
+import { ownTokenSetting } from '#shared/influx/access.ts';
+import { BUS_PARTIES, STORE_SERVICES } from '../services/rights.ts';
 import { KAFKA_VERSION, INFLUX_VERSION, influxDatabase, influxMajor, kafkaPort, influxPort, runHome } from './paths.ts';
 import { portOpen } from './process.ts';
 import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
-import { busNames, grantBusAcls } from '../kafka/acls.ts';
-import { ensureTopics } from '../kafka/topics.ts';
-import { pipelineTopics } from '../bus/topics.ts';
-import { parseConfig, busEnv } from '../config.ts';
+import { busNames, grantBusAcls } from '#shared/kafka/acls.ts';
+import { ensureTopics } from '#shared/kafka/topics.ts';
+import { pipelineTopics } from '#shared/bus/topics.ts';
+import { parseConfig, busEnv } from '#shared/config.ts';
 
 const localStoreFile = join(runHome, 'influxdb', 'store.json');
 
@@ -34,7 +35,7 @@ export function serviceEnv(): Record<string, string> {
     INFLUX_BUCKET: store?.INFLUX_BUCKET ?? (influxMajor === 1 ? `${influxDatabase}/autogen` : influxDatabase),
     INFLUX_AGG_BUCKET: store?.INFLUX_AGG_BUCKET ?? '',
   };
-  for (const s of INFLUX_SERVICES) env[ownTokenSetting(s)] = store?.tokens[s] ?? '';
+  for (const s of STORE_SERVICES) env[ownTokenSetting(s)] = store?.tokens[s] ?? '';
   return env;
 }
 
@@ -76,7 +77,7 @@ export async function up({ clean = false, brokers, log = () => undefined }: UpOp
   const admin = client.admin();
   await admin.connect();
   try {
-    await grantBusAcls(admin, busNames(cfg));
+    await grantBusAcls(admin, busNames(cfg), BUS_PARTIES);
   } finally {
     await admin.disconnect();
   }

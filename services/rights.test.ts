@@ -1,0 +1,40 @@
+/** The rights each stage's definition declares, as its bus principal and store token get them. */
+import { describe, expect, it } from 'vitest';
+import { busGrants, busNames } from '#shared/kafka/acls.ts';
+import { BUS_PARTIES, STORE_ACCESS } from './rights.ts';
+
+describe('bus rights from the catalogue', () => {
+  const g = busGrants({ topics: { raw: 'r', normalized: 'n', deadletter: 'd' }, groups: { normalizer: 'gn', writer: 'gw', aggregator: 'ga' } }, BUS_PARTIES);
+  const has = (s: string, resource: string, name: string, op: string) => g[s]!.some((x) => x.resource === resource && x.name === name && x.operation === op);
+
+  it('the gateway writes raw envelopes (and ingest dead letters) only, and reads nothing', () => {
+    expect(g.gateway!.filter((x) => x.operation !== 'DESCRIBE')).toEqual([
+      { resource: 'topic', name: 'r', operation: 'WRITE' },
+      { resource: 'topic', name: 'd', operation: 'WRITE' },
+    ]);
+  });
+
+  it('each worker reads its input under its own group only and writes its outputs', () => {
+    expect(has('normalizer', 'topic', 'r', 'READ') && has('normalizer', 'group', 'gn', 'READ') && has('normalizer', 'topic', 'n', 'WRITE')).toBe(true);
+    expect(has('writer', 'topic', 'n', 'READ') && has('writer', 'group', 'gw', 'READ') && !has('writer', 'topic', 'n', 'WRITE') && !has('writer', 'topic', 'r', 'READ')).toBe(true);
+    expect(has('aggregator', 'group', 'ga', 'READ') && has('aggregator', 'group', 'gw', 'DESCRIBE') && !has('aggregator', 'group', 'gw', 'READ')).toBe(true);
+    for (const s of Object.keys(g)) expect(g[s]!.filter((x) => x.resource === 'group' && x.operation === 'READ').length, s).toBeLessThanOrEqual(1);
+  });
+
+  it("names each worker's group after the worker unless told otherwise", () => {
+    const t = { TOPIC_RAW: 'r', TOPIC_NORMALIZED: 'n', TOPIC_DEADLETTER: 'd' };
+    const groupRead = (names: ReturnType<typeof busNames>, s: string) => busGrants(names, BUS_PARTIES)[s]!.find((x) => x.resource === 'group' && x.operation === 'READ')?.name;
+    expect(groupRead(busNames(t), 'writer')).toBe('writer');
+    expect(groupRead(busNames(t, { writer: 'w2', aggregator: undefined }), 'writer')).toBe('w2');
+    expect(groupRead(busNames(t, { writer: 'w2', aggregator: undefined }), 'aggregator')).toBe('aggregator');
+  });
+});
+
+describe('store rights from the catalogue', () => {
+  it('gives the readers no write and the writer no read', () => {
+    expect(STORE_ACCESS['kpi-api']).toEqual({ read: ['raw', 'aggregates'], write: [] });
+    expect(STORE_ACCESS.grafana).toEqual({ read: ['raw', 'aggregates'], write: [] });
+    expect(STORE_ACCESS.writer).toEqual({ read: [], write: ['raw'] });
+    expect(STORE_ACCESS.normalizer).toBeUndefined(); // the normaliser never touches the store
+  });
+});
