@@ -22,6 +22,8 @@ import type { SampledLog } from '../../shared/sampled-log.ts';
 import { backoffMs, sleep } from '../../shared/time.ts';
 import type { TelemetryIngest } from './ingest.ts';
 import type { GatewayMetrics } from './metrics.ts';
+import { defineSource, type RunningSource } from './source.ts';
+import { readSettingFile } from '../../shared/config-error.ts';
 
 export interface ChirpstackSettings {
   url: string;
@@ -92,6 +94,32 @@ export interface ChirpstackSource {
   subscribed(): boolean;
   close(): Promise<void>;
 }
+
+export interface RunningChirpstack extends RunningSource {
+  /** Connected, with the uplink subscription in place. */
+  subscribed(): boolean;
+}
+
+/** LoRaWAN devices through ChirpStack's MQTT integration: on when CHIRPSTACK_MQTT_URL is set. */
+export const chirpstackSource = defineSource({
+  name: 'chirpstack',
+  enabled: (cfg) => Boolean(cfg.CHIRPSTACK_MQTT_URL),
+  async start(ctx): Promise<RunningChirpstack> {
+    const { cfg } = ctx;
+    const settings: ChirpstackSettings = {
+      url: cfg.CHIRPSTACK_MQTT_URL!,
+      username: cfg.CHIRPSTACK_MQTT_USERNAME,
+      password: cfg.CHIRPSTACK_MQTT_PASSWORD,
+      ca: cfg.CHIRPSTACK_MQTT_CA ? readSettingFile('CHIRPSTACK_MQTT_CA', cfg.CHIRPSTACK_MQTT_CA) : undefined,
+      topic: cfg.CHIRPSTACK_TOPIC,
+      clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`,
+      tenants: cfg.CHIRPSTACK_TENANT_MAP,
+    };
+    const s = startChirpstackSource(settings, { ...ctx, log: ctx.log.child({ component: 'chirpstack' }), maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES });
+    // Its client is closed first: no uplink is taken while the forwarder drains.
+    return { subscribed: () => s.subscribed(), describe: { chirpstackTopic: cfg.CHIRPSTACK_TOPIC }, stopTaking: () => s.close(), close: async () => undefined };
+  },
+});
 
 export interface ChirpstackDeps {
   registry: DeviceRegistry;

@@ -1,22 +1,22 @@
 /**
- * The edge gateway: the sources devices reach it by — MQTT (`mqtt-source.ts`), HTTP ingest and
- * The Things Stack's webhook (`http-ingest.ts`), ChirpStack's MQTT integration
- * (`chirpstack-source.ts`) — composed over one context (`context.ts`): the login, the limits,
- * the path onto the bus and the dead-letter sink they share. Registry changes apply at once:
- * revoked devices are disconnected.
+ * The edge gateway: the sources devices reach it by (`sources.ts`: MQTT, HTTP ingest with The
+ * Things Stack's webhook, ChirpStack's MQTT integration) composed over one context
+ * (`context.ts`): the login, the limits, the path onto the bus and the dead-letter sink they
+ * share. Registry changes apply at once: revoked devices are disconnected.
  */
-import { readSettingFile } from '../../shared/config-error.ts';
 import type { Aedes } from 'aedes';
 import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
-import { startChirpstackSource, type ChirpstackSource } from './chirpstack-source.ts';
+import { chirpstackSource, type RunningChirpstack } from './chirpstack-source.ts';
 import type { GatewayConfig } from './config.ts';
 import { openGatewayContext } from './context.ts';
 import type { Forwarder } from './forwarder.ts';
-import { buildHttpIngest } from './http-ingest.ts';
+import { httpIngestSource, type HttpIngestSource } from './http-ingest.ts';
 import type { GatewayMetrics } from './metrics.ts';
-import { startMqttSource } from './mqtt-source.ts';
+import { mqttSource, type MqttSource } from './mqtt-source.ts';
+import type { RunningSource } from './source.ts';
+import { GATEWAY_SOURCES } from './sources.ts';
 import type { Spool } from './spool.ts';
 
 export interface Gateway {
@@ -28,7 +28,7 @@ export interface Gateway {
   mqttsPort: number | undefined;
   httpIngestPort: number;
   /** The ChirpStack MQTT source, when CHIRPSTACK_MQTT_URL is set. */
-  chirpstack: ChirpstackSource | undefined;
+  chirpstack: RunningChirpstack | undefined;
   /** Stop accepting, drain in-flight readings to Kafka or the spool, close. */
   close(): Promise<void>;
 }
@@ -36,53 +36,40 @@ export interface Gateway {
 export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
   const ctx = await openGatewayContext(cfg, deps);
   const { registry, forwarder, log } = ctx;
-  const mqtt = await startMqttSource(ctx);
+  const running = new Map<string, RunningSource>();
+  try {
+    for (const source of GATEWAY_SOURCES) if (source.enabled(cfg)) running.set(source.name, await source.start(ctx));
+  } catch (err) {
+    for (const r of running.values()) await Promise.resolve(r.stopTaking()).then(() => r.close()).catch(() => undefined);
+    await ctx.close();
+    throw err;
+  }
   const unwatch = registry.watch(() => {
     ctx.authenticator.invalidate();
-    mqtt.registryChanged();
+    for (const r of running.values()) r.registryChanged?.();
   });
   forwarder.start();
-  const http = buildHttpIngest({
-    ...ctx,
-    gatewayId: cfg.GATEWAY_ID,
-    maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES,
-    maxFutureMs: cfg.MAX_FUTURE_MS,
-    auth: ctx.authenticator,
-    log: log.child({ component: 'http-ingest' }),
-    ttsWebhookSecret: cfg.TTS_WEBHOOK_SECRET,
-    ttsApplications: cfg.TTS_APPLICATION_MAP,
-    timeouts: { requestMs: cfg.HTTP_REQUEST_TIMEOUT_MS, headersMs: cfg.HTTP_HEADERS_TIMEOUT_MS },
-  });
-  await http.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
-  const chirpstack = cfg.CHIRPSTACK_MQTT_URL
-    ? startChirpstackSource(
-        { url: cfg.CHIRPSTACK_MQTT_URL, username: cfg.CHIRPSTACK_MQTT_USERNAME, password: cfg.CHIRPSTACK_MQTT_PASSWORD, ca: cfg.CHIRPSTACK_MQTT_CA ? readSettingFile('CHIRPSTACK_MQTT_CA', cfg.CHIRPSTACK_MQTT_CA) : undefined, topic: cfg.CHIRPSTACK_TOPIC, clientId: cfg.CHIRPSTACK_CLIENT_ID ?? `smartcity-${cfg.GATEWAY_ID}`, tenants: cfg.CHIRPSTACK_TENANT_MAP },
-        { ...ctx, log: log.child({ component: 'chirpstack' }), maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES },
-      )
-    : undefined;
-  const httpIngestPort = (http.server.address() as { port: number }).port;
-  const { mqttPort, mqttsPort } = mqtt;
-  log.info({ mqttPort, mqttsPort, httpIngestPort, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: ctx.spool.dir, openFileLimit: ctx.fileLimit?.soft, maxConnections: ctx.budget.maxTotal }, 'gateway listening');
+  const described = Object.assign({}, ...[...running.values()].map((r) => r.describe)) as Record<string, unknown>;
+  log.info({ ...described, gatewayId: cfg.GATEWAY_ID, registry: registry.path, spool: ctx.spool.dir, openFileLimit: ctx.fileLimit?.soft, maxConnections: ctx.budget.maxTotal }, 'gateway listening');
+  const mqtt = running.get(mqttSource.name) as MqttSource;
 
   return {
     broker: mqtt.broker,
     forwarder,
     spool: ctx.spool,
     registry,
-    mqttPort,
-    mqttsPort,
-    httpIngestPort,
-    chirpstack,
+    mqttPort: mqtt.mqttPort,
+    mqttsPort: mqtt.mqttsPort,
+    httpIngestPort: (running.get(httpIngestSource.name) as HttpIngestSource).port,
+    chirpstack: running.get(chirpstackSource.name) as RunningChirpstack | undefined,
     async close() {
       unwatch();
-      // Stop new connections, then let in-flight publishes and requests finish before closing clients.
-      mqtt.stopListening();
-      const httpClosed = http.close();
-      await chirpstack?.close();
+      // Stop taking input everywhere, let in-flight publishes and requests finish onto the bus or
+      // the spool, then close what is left.
+      for (const r of running.values()) await r.stopTaking();
       await forwarder.drain();
-      await httpClosed;
+      for (const r of running.values()) await r.close();
       await ctx.close();
-      await mqtt.close();
     },
   };
 }

@@ -34,6 +34,7 @@ import { deviceLogin } from './login.ts';
 import type { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal } from './refusals.ts';
+import { defineSource, type RunningSource } from './source.ts';
 import { routeTtsUplink } from './tts-uplink.ts';
 
 export interface HttpIngestDeps {
@@ -92,6 +93,35 @@ const LOGIN_STATUS: Record<ConnectRefusal, number> = {
   throttled: 429,
   bad_certificate: 401,
 };
+
+export interface HttpIngestSource extends RunningSource {
+  port: number;
+}
+
+/** Devices over HTTP, and The Things Stack's webhook (when its secret is set): always on. */
+export const httpIngestSource = defineSource({
+  name: 'http-ingest',
+  enabled: () => true,
+  async start(ctx): Promise<HttpIngestSource> {
+    const { cfg } = ctx;
+    const app = buildHttpIngest({
+      ...ctx,
+      gatewayId: cfg.GATEWAY_ID,
+      maxPayloadBytes: cfg.MAX_PAYLOAD_BYTES,
+      maxFutureMs: cfg.MAX_FUTURE_MS,
+      auth: ctx.authenticator,
+      log: ctx.log.child({ component: 'http-ingest' }),
+      ttsWebhookSecret: cfg.TTS_WEBHOOK_SECRET,
+      ttsApplications: cfg.TTS_APPLICATION_MAP,
+      timeouts: { requestMs: cfg.HTTP_REQUEST_TIMEOUT_MS, headersMs: cfg.HTTP_HEADERS_TIMEOUT_MS },
+    });
+    await app.listen({ port: cfg.HTTP_INGEST_PORT, host: cfg.HTTP_INGEST_HOST });
+    const port = (app.server.address() as { port: number }).port;
+    // Closing stops new requests at once and resolves when those in flight have been answered.
+    let closed: Promise<void> | undefined;
+    return { port, describe: { httpIngestPort: port }, stopTaking: () => void (closed = app.close()), close: () => closed ?? app.close() };
+  },
+});
 
 export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
   // Slow senders are timed out and idle keep-alive connections closed (http-limits.ts), so held-open

@@ -22,17 +22,18 @@ import { deviceLogin } from './login.ts';
 import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import { CONNACK_CODE, CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal, type PublishRefusal } from './refusals.ts';
 import { SessionExpiry } from './sessions.ts';
+import { defineSource, type RunningSource } from './source.ts';
 
-export interface MqttSource {
+export interface MqttSource extends RunningSource {
   broker: Aedes;
   mqttPort: number;
   mqttsPort: number | undefined;
   /** The registry changed: disconnect devices that are no longer active. */
   registryChanged(): void;
-  /** Stops taking connections (in-flight publishes finish). */
-  stopListening(): void;
-  close(): Promise<void>;
 }
+
+/** Devices over MQTT (and MQTT over TLS, with passwords or client certificates): always on. */
+export const mqttSource = defineSource({ name: 'mqtt', enabled: () => true, start: startMqttSource });
 
 const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Object.assign(new Error(message), { returnCode });
 
@@ -193,8 +194,10 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
     broker,
     mqttPort,
     mqttsPort,
+    describe: { mqttPort, mqttsPort },
     registryChanged,
-    stopListening: () => {
+    // In-flight publishes finish; the broker closes its clients after the forwarder has drained.
+    stopTaking: () => {
       sessions.close();
       tcp.close();
       tls?.close();
