@@ -74,6 +74,16 @@ describe('PartitionWindows', () => {
     expect(w.closedUntil('a')).toBe(T0 + 30 * MIN);
   });
 
+  it("lets a window still in memory take a reading its device's watermark has since passed (it is not written yet)", () => {
+    const w = new PartitionWindows(timing(0, 0, 60 * MIN));
+    w.add(energy('a', T0 + MIN, 1), 0);
+    w.add(energy('a', T0 + 20 * MIN, 2), 1); // the watermark passes the first window
+    expect(w.add(energy('a', T0 + 2 * MIN, 3), 2)).toBe('accepted');
+    expect(w.add(energy('b', T0 + 30 * MIN, 1), 3)).toBe('accepted');
+    expect(w.takeClosed().map((c) => [c.deviceId, c.start, c.readings.length])).toEqual([['a', T0, 2]]);
+    expect(w.add(energy('a', T0 + 3 * MIN, 4), 4)).toBe('late'); // now written
+  });
+
   it("caps a device's watermark at the gateway's receive time: a clock running ahead closes nothing early", () => {
     const w = new PartitionWindows(timing(0, 0));
     w.add(energy('a', T0 + MIN, 1), 0);

@@ -91,7 +91,7 @@ export class PartitionWindows {
     return this.open.size;
   }
 
-  /** Adds a reading; 'late' when its device's window has already closed. */
+  /** Adds a reading; 'late' when its device's window has closed (or its watermark passed it before it opened). */
   add(r: CanonicalReading, offset: number): 'accepted' | 'late' {
     const { sizeMs } = WINDOWS[r.kind];
     const start = windowStart(r.ts, sizeMs);
@@ -100,9 +100,11 @@ export class PartitionWindows {
     if (!d) this.devices.set(r.deviceId, (d = { watermark: -Infinity, lastSeen: -Infinity, closedUntil: -Infinity }));
     d.lastSeen = Math.max(d.lastSeen, r.receivedAt);
     this.clock = Math.max(this.clock, r.receivedAt);
-    if (end <= d.closedUntil || end + this.timing.latenessMs <= d.watermark) return 'late';
     const key = `${r.deviceId}|${r.kind}|${start}`;
     let w = this.open.get(key);
+    // A window still in memory takes the reading even if the device's watermark has passed it
+    // since (within this batch): it has not been written yet.
+    if (!w && (end <= d.closedUntil || end + this.timing.latenessMs <= d.watermark)) return 'late';
     if (!w) {
       w = { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, start, end, readings: [], seen: new Set(), firstOffset: offset };
       if (start <= this.writtenBefore) w.fromStore = true;
