@@ -61,21 +61,20 @@ export const clusterFiles = (l: ClusterLayout) => ({ credentials: join(l.home, '
 export const plaintextBrokers = (l: ClusterLayout) => Array.from({ length: l.nodes }, (_, i) => `127.0.0.1:${nodePorts(l, i).plaintext}`).join(',');
 export const secureBrokers = (l: ClusterLayout) => Array.from({ length: l.nodes }, (_, i) => `127.0.0.1:${nodePorts(l, i).secure}`).join(',');
 
-/** Passwords of the cluster's principals, made once per data directory (mode 0600). */
+/**
+ * Passwords of the cluster's principals, made once per data directory (mode 0600). A stage added
+ * since gets one too, so no broker setting ever holds an empty password; its SCRAM login exists
+ * once the cluster is made anew (`up --clean`), as SCRAM users are created when storage is formatted.
+ */
 export function clusterCredentials(l: ClusterLayout): Record<KafkaUser, string> {
   const file = clusterFiles(l).credentials;
-  if (!existsSync(file)) {
-    mkdirSync(l.home, { recursive: true });
-    writeFileSync(file, JSON.stringify(Object.fromEntries(KAFKA_USERS.map((u) => [u, randomBytes(18).toString('base64url')]))), { mode: 0o600 });
-  }
-  return JSON.parse(readFileSync(file, 'utf8')) as Record<KafkaUser, string>;
-}
-
-/** A principal's password; a stage added after the cluster was made has none until it is made anew (`up --clean`). */
-function passwordOf(l: ClusterLayout, user: KafkaUser): string {
-  const password = clusterCredentials(l)[user];
-  if (password === undefined) throw new Error(`the local Kafka has no principal '${user}' yet: \`npm run services -- down\` and \`up --clean\` make it with every stage's`);
-  return password;
+  const known = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<KafkaUser, string>) : {};
+  const missing = KAFKA_USERS.filter((u) => known[u] === undefined);
+  if (missing.length === 0) return known;
+  mkdirSync(l.home, { recursive: true });
+  const all = { ...known, ...Object.fromEntries(missing.map((u) => [u, randomBytes(18).toString('base64url')])) };
+  writeFileSync(file, JSON.stringify(all), { mode: 0o600 });
+  return all;
 }
 
 /** The settings of a client logging in as `user` on the SASL_SSL listeners (shared/kafka/security.ts). */
@@ -85,7 +84,7 @@ export function clusterClientEnv(l: ClusterLayout, user: KafkaUser, mechanism: '
     KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
     KAFKA_SASL_MECHANISM: mechanism,
     KAFKA_SASL_USERNAME: user,
-    KAFKA_SASL_PASSWORD: passwordOf(l, user),
+    KAFKA_SASL_PASSWORD: clusterCredentials(l)[user] ?? '',
     KAFKA_SSL_CA: clusterFiles(l).ca,
   };
 }
