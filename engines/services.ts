@@ -69,7 +69,7 @@ export async function up({ clean = false, brokers, log = () => undefined }: UpOp
   await Promise.all([kafka.waitKafkaReady(), influx.waitInfluxReady()]);
   await influx.setUpInflux();
   writeFileSync(localStoreFile, JSON.stringify(await influx.provisionStore(influxDatabase)), { mode: 0o600 });
-  const cfg = parseConfig(busEnv, { ...process.env, KAFKA_BROKERS: kafka.kafkaBrokers() });
+  const cfg = parseConfig(busEnv);
   const client = new Kafka({ brokers: kafka.kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
   const created = await ensureTopics(client, pipelineTopics(cfg));
   if (created.length > 0) log(`created topics: ${created.join(', ')}`);

@@ -9,7 +9,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { influxEnv, int, loadConfig } from '#shared/config.ts';
+import { int, loadConfig } from '#shared/config.ts';
+import { influxEnv } from '#shared/influx/settings.ts';
 import { DAY_S, provisionAccess } from '#shared/influx/access.ts';
 import { STORE_ACCESS, STORE_SERVICES } from './rights.ts';
 

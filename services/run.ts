@@ -5,19 +5,13 @@
  * drains it on SIGTERM.
  */
 import { ApiKeyStore, defaultApiKeysPath } from '#shared/auth/api-keys.ts';
-import type { Bus } from '#shared/bus/bus.ts';
-import { influxEnv, busEnv, loadConfig, parseConfig } from '#shared/config.ts';
+import { ConfigError, loadConfig } from '#shared/config.ts';
+import { checkEngineSettings, openBus, openStore } from '#shared/engines.ts';
 import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.ts';
-import { ownTokenSetting } from '#shared/influx/access.ts';
-import { InfluxTelemetryStore } from '#shared/influx/telemetry-store.ts';
-import { createKafka } from '#shared/kafka/client.ts';
-import { KafkaBus } from '#shared/kafka/kafka-bus.ts';
-import { kafkaSecurity } from '#shared/kafka/security.ts';
 import { createLogger } from '#shared/logging.ts';
 import { DeviceRegistry, defaultRegistryPath } from '#shared/registry/device-registry.ts';
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
 import type { StageDeps } from '#shared/stages/stage.ts';
-import type { TelemetryStore } from '#shared/store/store.ts';
 import { CATALOGUE, STAGE_NAMES, stageNamed } from './catalogue.ts';
 
 const name = process.argv[2] ?? '';
@@ -28,6 +22,15 @@ if (!stage) {
 }
 
 const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number; DEVICE_REGISTRY?: string };
+// The engines it will open, by its rights: a wrong Kafka or InfluxDB setting is the same one line.
+const { consumes = [], produces = [], store: storeRights } = stage.rights;
+try {
+  checkEngineSettings(process.env, { bus: consumes.length + produces.length > 0, store: storeRights !== undefined });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
+  process.exit(2);
+}
 const log = createLogger(name, cfg.LOG_LEVEL);
 const registry = createMetricsRegistry(name);
 const closers: (() => void | Promise<void>)[] = [];
@@ -41,13 +44,12 @@ const deps: StageDeps = {
   log,
   registry,
   onFatal: exitOnFatal(log),
-  bus: once((): Bus => {
-    const settings = parseConfig(busEnv);
-    const bus = new KafkaBus(createKafka({ brokers: settings.KAFKA_BROKERS, security: kafkaSecurity(settings), clientId: name, log }));
+  bus: once(() => {
+    const bus = openBus(process.env, { service: name, log }).engine;
     closers.push(() => bus.close());
     return bus;
   }),
-  store: once((): TelemetryStore => new InfluxTelemetryStore(parseConfig(influxEnv, withOwnToken(process.env)))),
+  store: once(() => openStore(process.env, { service: name }).engine),
   devices: once(() => {
     const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
     closers.push(devices.watch(() => log.info('device registry reloaded')));
@@ -56,12 +58,6 @@ const deps: StageDeps = {
   keys: once(() => new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR))),
   stages: () => CATALOGUE,
 };
-
-/** The service's own least-privilege token, when the environment holds every service's. */
-function withOwnToken(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const own = env[ownTokenSetting(name)];
-  return own ? { ...env, INFLUX_TOKEN: own, INFLUX_TOKEN_FILE: undefined } : env;
-}
 
 const running = await stage.start(cfg, deps);
 const ops = await startOpsServer({ port: cfg.OPS_PORT, registry, readiness: () => running.readiness() });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config.ts';
 import { gatewayEnv } from './gateway/config.ts';
-import { writerEnv } from './writer/config.ts';
+import { influxEnv } from '#shared/influx/settings.ts';
 
 describe('parseConfig', () => {
   it('takes a deprecated KAFKA_ name for its BUS_ successor; the new name wins when both are set', () => {
@@ -20,10 +20,10 @@ describe('parseConfig', () => {
   it('reads a secret from NAME_FILE (trailing newline dropped); a value set directly wins; an unreadable file is named', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'secret-')), 'writer.token');
     writeFileSync(file, 'tok-from-file\n');
-    expect(parseConfig(writerEnv, { INFLUX_TOKEN_FILE: file }).INFLUX_TOKEN).toBe('tok-from-file');
-    expect(parseConfig(writerEnv, { INFLUX_TOKEN_FILE: file, INFLUX_TOKEN: 'direct' }).INFLUX_TOKEN).toBe('direct');
-    expect(() => parseConfig(writerEnv, { INFLUX_TOKEN_FILE: '/nonexistent/t' })).toThrow(/^invalid configuration: INFLUX_TOKEN_FILE='\/nonexistent\/t': cannot read it \(ENOENT\)/);
+    expect(parseConfig(influxEnv, { INFLUX_TOKEN_FILE: file }).INFLUX_TOKEN).toBe('tok-from-file');
+    expect(parseConfig(influxEnv, { INFLUX_TOKEN_FILE: file, INFLUX_TOKEN: 'direct' }).INFLUX_TOKEN).toBe('direct');
+    expect(() => parseConfig(influxEnv, { INFLUX_TOKEN_FILE: '/nonexistent/t' })).toThrow(/^invalid configuration: INFLUX_TOKEN_FILE='\/nonexistent\/t': cannot read it \(ENOENT\)/);
     // Not a secret setting: no file indirection.
-    expect(parseConfig(writerEnv, { INFLUX_ORG_FILE: file }).INFLUX_ORG).toBe('smartcity');
+    expect(parseConfig(influxEnv, { INFLUX_ORG_FILE: file }).INFLUX_ORG).toBe('smartcity');
   });
 });

@@ -5,7 +5,6 @@
  */
 import { z } from 'zod';
 import { ConfigError, readSettingFile } from './config-error.ts';
-import { kafkaSecurityEnv } from './kafka/security.ts';
 import { isSecretName } from './secret-names.ts';
 
 /** Integer from an env string, e.g. `port(1883)`. */
@@ -41,30 +40,16 @@ export const commonEnv = {
   DATA_DIR: z.string().min(1).default('data').describe('device registry, API keys, gateway spool and (npm start) the embedded log and store'),
 };
 
-/** The bus (Kafka in production, the embedded log under npm start): brokers and topics. */
+/**
+ * The bus's topics and partitions, whatever the engine (Kafka in production, the embedded log under
+ * npm start). The engines' own settings are their adapters' (`shared/kafka/settings.ts`,
+ * `shared/influx/settings.ts`), read by `shared/engines.ts`.
+ */
 export const busEnv = {
-  KAFKA_BROKERS: z
-    .string()
-    .min(1)
-    .default('127.0.0.1:9092')
-    .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
-    .refine((list) => list.every((b) => /^[^:\s]+:\d{1,5}$/.test(b)), 'expected host:port[,host:port…]')
-    .describe('Kafka brokers, comma-separated host:port'),
-  KAFKA_CLIENT_ID: z.string().min(1).default('smartcity').describe('Kafka client id prefix'),
-  BUS_PARTITIONS: int(6, 1, 1000).describe('partitions of the topics the project creates (the most processes per worker group that share the load); formerly KAFKA_PARTITIONS'),
-  KAFKA_REPLICATION_FACTOR: int(0, 0, 10).describe('replicas of each topic the project creates (Kafka); 0: as the cluster allows, 3 (with min.insync.replicas 2) on three or more brokers, else 1'),
+  BUS_PARTITIONS: int(6, 1, 1000).describe('partitions of the topics the project creates (the most processes per worker group that share the load)'),
   TOPIC_RAW: z.string().min(1).default('telemetry.raw').describe('raw envelopes from the gateway'),
   TOPIC_NORMALIZED: z.string().min(1).default('telemetry.normalized').describe('normalised messages: one record per device message, its canonical readings'),
   TOPIC_DEADLETTER: z.string().min(1).default('telemetry.deadletter').describe('dead letters: reason, stage, source offset, original'),
-  ...kafkaSecurityEnv,
-};
-
-export const influxEnv = {
-  INFLUX_URL: z.url().default('http://127.0.0.1:8086').describe("InfluxDB's URL (the v2 HTTP API)"),
-  INFLUX_TOKEN: z.string().default('').describe("API token: in production the service's own least-privilege token (npm run influx-access), or INFLUX_TOKEN_FILE; empty only for InfluxDB 1.8 with auth off; never logged"),
-  INFLUX_ORG: z.string().default('smartcity').describe('organisation'),
-  INFLUX_BUCKET: z.string().min(1).default('telemetry').describe('bucket of the raw readings (InfluxDB 1.8: database/retention-policy, e.g. telemetry/autogen)'),
-  INFLUX_AGG_BUCKET: z.string().default('').describe('bucket of the aggregates (energy_15m, fleet_1h, parking_15m), so raw readings can expire long before them; empty = INFLUX_BUCKET'),
 };
 
 /**

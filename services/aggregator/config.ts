@@ -1,11 +1,10 @@
 /** The aggregator's settings (documented in services/aggregator/README.md). */
 import { z } from 'zod';
-import { influxEnv, int } from '../../shared/config.ts';
+import { int } from '../../shared/config.ts';
 import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const aggregatorEnv = {
   ...workerEnv(9104, 'aggregator'),
-  ...influxEnv,
   WATERMARK_DELAY_MS: int(60_000, 0).describe("a device's watermark trails its own newest event time (capped at the gateway's clock) by this much: out-of-order tolerance"),
   ALLOWED_LATENESS_MS: int(5 * 60_000, 0).describe("a window stays open this long after its device's watermark passed its end"),
   IDLE_CLOSE_MS: int(60_000, 100).describe("a device silent this long (by the gateway's receive times) has the windows the partition's clock has passed closed without waiting for its own progress; a partition without records this long lets its clock follow the wall clock"),

@@ -8,9 +8,7 @@ import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
-import { join } from 'node:path';
-import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
-import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
+import { openStore } from '../../shared/engines.ts';
 import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { kpiApiEnv } from './config.ts';
 import { toCsv } from './csv.ts';
@@ -29,7 +27,7 @@ interface Options {
 
 const cfg = loadConfig(kpiApiEnv);
 const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
-const store = process.env.INFLUX_URL ? new InfluxTelemetryStore(cfg) : new SqliteStore(join(cfg.DATA_DIR, 'store.db'));
+const store = openStore(process.env, { service: 'kpi-api', embedded: { dataDir: cfg.DATA_DIR } }).engine;
 const kpis = new Kpis(store, () => devices.list().filter((d) => !d.revokedAt));
 
 /** The same zod schemas as the API: one clear line on a bad value. */

@@ -1,10 +1,9 @@
 /** The KPI API's settings (documented in services/kpi-api/README.md). */
 import { z } from 'zod';
-import { commonEnv, influxEnv, int, port } from '../../shared/config.ts';
+import { commonEnv, int, port } from '../../shared/config.ts';
 
 export const kpiApiEnv = {
   ...commonEnv,
-  ...influxEnv,
   HTTP_PORT: port(8080).describe('the API and the dashboard page'),
   HTTP_HOST: z.string().min(1).default('0.0.0.0').describe('bind address'),
   KPI_RATE_LIMIT_PER_MIN: int(600, 1).describe('requests per minute per API key (429 beyond)'),

@@ -1,10 +1,9 @@
 /** The pipeline monitor's settings (documented in services/monitor/README.md). */
 import { z } from 'zod';
-import { commonEnv, influxEnv, int, port } from '../../shared/config.ts';
+import { commonEnv, int, port } from '../../shared/config.ts';
 
 export const monitorEnv = {
   ...commonEnv,
-  ...influxEnv,
   MONITOR_TARGETS: z
     .string()
     .default('')

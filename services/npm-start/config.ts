@@ -20,7 +20,7 @@ export const singleNodeEnv = {
   LOG_FILE_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024).describe('the log file (logs/pipeline.log) is rotated when it reaches this size'),
   LOG_FILE_KEEP: z.coerce.number().int().min(1).max(100).default(4).describe('rotated log files kept (pipeline.log.1 …); the logs take at most (LOG_FILE_KEEP + 1) × LOG_FILE_MAX_BYTES'),
   KAFKA_BROKERS: z.string().min(1).optional().meta({ description: 'set: the bus is Kafka instead of the embedded log', docDefault: 'unset (embedded log)' }),
-  BUS_GROUP_PREFIX: z.string().default('').describe('on Kafka, the workers\' consumer groups are <prefix>normalizer, <prefix>writer, <prefix>aggregator; formerly KAFKA_GROUP_PREFIX'),
+  BUS_GROUP_PREFIX: z.string().default('').describe('on Kafka, the workers\' consumer groups are <prefix>normalizer, <prefix>writer, <prefix>aggregator'),
   INFLUX_URL: z.url().optional().meta({ description: 'set: the store is InfluxDB instead of the embedded database', docDefault: 'unset (embedded store)' }),
 };
 

@@ -1,11 +1,10 @@
 /** The writer's settings (documented in services/writer/README.md). */
 import type { z } from 'zod';
-import { influxEnv, int } from '../../shared/config.ts';
+import { int } from '../../shared/config.ts';
 import { workerEnv } from '../../shared/stages/worker.ts';
 
 export const writerEnv = {
   ...workerEnv(9103, 'writer'),
-  ...influxEnv,
   WRITE_BATCH_MAX: int(5000, 1).describe('points per store write request'),
   WRITE_RETRY_MAX_MS: int(10_000, 100).describe('longest wait between retries of a failed write'),
 };

@@ -32,8 +32,8 @@ export interface BusBatch {
 export interface TopicSpec {
   topic: string;
   partitions: number;
-  /** Copies of each partition; 0 = as the cluster allows (3 on three or more brokers, else 1). */
-  replicationFactor: number;
+  /** Copies of each partition, where the engine keeps copies; absent or 0 = the engine's setting (Kafka: `KAFKA_REPLICATION_FACTOR`). */
+  replicationFactor?: number;
   configs?: Record<string, string>;
 }
 

@@ -2,8 +2,8 @@
 import type { TopicSpec } from './bus.ts';
 
 /** The three pipeline topics with the configured names and partition count. */
-export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; BUS_PARTITIONS: number; KAFKA_REPLICATION_FACTOR: number }): TopicSpec[] {
-  const base = { partitions: cfg.BUS_PARTITIONS, replicationFactor: cfg.KAFKA_REPLICATION_FACTOR };
+export function pipelineTopics(cfg: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; BUS_PARTITIONS: number }): TopicSpec[] {
+  const base = { partitions: cfg.BUS_PARTITIONS };
   return [
     { topic: cfg.TOPIC_RAW, ...base },
     { topic: cfg.TOPIC_NORMALIZED, ...base },

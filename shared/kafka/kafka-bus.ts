@@ -44,9 +44,12 @@ export class KafkaBus implements Bus {
   private admin: Promise<Admin> | undefined;
 
   readonly kafka: Kafka;
+  /** Copies of a topic this bus creates when its spec does not say (`KAFKA_REPLICATION_FACTOR`; 0: as the cluster allows). */
+  private readonly replicationFactor: number;
 
-  constructor(kafka: Kafka) {
+  constructor(kafka: Kafka, opts: { replicationFactor?: number } = {}) {
     this.kafka = kafka;
+    this.replicationFactor = opts.replicationFactor ?? 0;
   }
 
   private connectedAdmin(): Promise<Admin> {
@@ -66,7 +69,7 @@ export class KafkaBus implements Bus {
   }
 
   ensureTopics(specs: TopicSpec[]): Promise<string[]> {
-    return ensureTopics(this.kafka, specs);
+    return ensureTopics(this.kafka, specs.map((s) => ({ ...s, replicationFactor: s.replicationFactor || this.replicationFactor })));
   }
 
   async producer(opts: ProducerOptions = {}): Promise<BusProducer> {

@@ -2,10 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { busEnv, parseConfig } from '../config.ts';
+import { parseConfig } from '../config.ts';
 import { kafkaSecurity } from './security.ts';
+import { kafkaEnv } from './settings.ts';
 
-const settings = (env: Record<string, string>) => parseConfig(busEnv, env);
+const settings = (env: Record<string, string>) => parseConfig(kafkaEnv, env);
 
 describe('kafkaSecurity', () => {
   it('is plaintext without settings', () => {

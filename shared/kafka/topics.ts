@@ -11,7 +11,7 @@ import type { TopicSpec } from '../bus/bus.ts';
  * the producers' acks=all), so one broker may fail without losing or refusing an acknowledged write.
  */
 export function replicationOf(spec: TopicSpec, brokers: number): { replicationFactor: number; configs: Record<string, string> } {
-  const replicationFactor = spec.replicationFactor > 0 ? spec.replicationFactor : brokers >= 3 ? 3 : 1;
+  const replicationFactor = spec.replicationFactor ? spec.replicationFactor : brokers >= 3 ? 3 : 1;
   const configs = { ...(replicationFactor >= 3 ? { 'min.insync.replicas': '2' } : {}), ...spec.configs };
   return { replicationFactor, configs };
 }
@@ -23,7 +23,7 @@ export async function ensureTopics(kafka: Kafka, specs: TopicSpec[]): Promise<st
   try {
     const existing = new Set(await admin.listTopics());
     const wanted = specs.filter((s) => !existing.has(s.topic));
-    const brokers = wanted.some((s) => s.replicationFactor <= 0) ? (await admin.describeCluster()).brokers.length : 0;
+    const brokers = wanted.some((s) => !s.replicationFactor) ? (await admin.describeCluster()).brokers.length : 0;
     const missing: ITopicConfig[] = wanted.map((s) => {
       const r = replicationOf(s, brokers);
       return {

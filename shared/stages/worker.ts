@@ -12,6 +12,8 @@ export interface WorkerDeps {
   log: Logger;
   registry: Registry;
   onFatal: (err: Error) => void;
+  /** What its dead letters say in `stage` (its catalogue entry's `deadLetterStage`). */
+  deadLetterStage: string;
 }
 
 /** A started stream worker. */
@@ -25,9 +27,9 @@ export const workerEnv = (defaultOpsPort: number, defaultGroup: string) => ({
   ...commonEnv,
   ...busEnv,
   OPS_PORT: port(defaultOpsPort).describe('/healthz, /readyz, /metrics'),
-  BUS_GROUP_ID: z.string().min(1).default(defaultGroup).describe('consumer group: more processes in it share the partitions; formerly KAFKA_GROUP_ID'),
+  BUS_GROUP_ID: z.string().min(1).default(defaultGroup).describe('consumer group: more processes in it share the partitions'),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 100).describe('drain deadline on SIGTERM'),
-  BUS_SESSION_TIMEOUT_MS: int(30_000, 6000, 300_000).describe('a member silent this long is dropped from its group and its partitions move on (Kafka); formerly KAFKA_SESSION_TIMEOUT_MS'),
+  BUS_SESSION_TIMEOUT_MS: int(30_000, 6000, 300_000).describe('a member silent this long is dropped from its group and its partitions move on'),
 });
 
 /** The consumer settings every worker takes from its config: its group, session timeout, metrics. */

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig, busEnv } from '../../shared/config.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { kafkaEnv } from '../../shared/kafka/settings.ts';
 import { kafkaSecurity } from '../../shared/kafka/security.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { kafkaCaPath, secureClientEnv } from '../../engines/kafka.ts';
@@ -19,7 +20,7 @@ const topics = { TOPIC_RAW: `${id}.raw`, TOPIC_NORMALIZED: `${id}.normalized`, T
 /** A kafkajs client logged in as `user` (or not at all) on the SASL_SSL listener. */
 function client(user: 'gateway' | 'writer' | null, mechanism: 'SCRAM-SHA-512' | 'PLAIN' = 'SCRAM-SHA-512', password?: string): Kafka {
   const env = secureClientEnv(user ?? 'gateway', mechanism);
-  const security = kafkaSecurity(parseConfig(busEnv, { ...env, ...(password ? { KAFKA_SASL_PASSWORD: password } : {}) }));
+  const security = kafkaSecurity(parseConfig(kafkaEnv, { ...env, ...(password ? { KAFKA_SASL_PASSWORD: password } : {}) }));
   if (user === null) delete security.sasl; // TLS only: no login
   return new Kafka({
     brokers: [env.KAFKA_BROKERS!],

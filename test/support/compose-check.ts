@@ -5,6 +5,7 @@
  * the monitor's targets. A list of what is wrong; empty when compose and catalogue agree.
  */
 import { parseConfig } from '../../shared/config.ts';
+import { ENGINE_SETTINGS } from '../../shared/engines.ts';
 import type { StageDefinition } from '../../shared/stages/stage.ts';
 
 export interface ComposeService {
@@ -53,9 +54,9 @@ export function composeProblems(compose: ComposeFile, stages: readonly StageDefi
     }
     if (!svc.healthcheck?.test.join(' ').includes(`127.0.0.1:${String(cfg.OPS_PORT)}/readyz`)) problems.push(`${stage.name}: no healthcheck on its ops port`);
     const onBus = (stage.rights.consumes?.length ?? 0) + (stage.rights.produces?.length ?? 0) > 0;
-    if (onBus && String(cfg.KAFKA_BROKERS) !== 'kafka:9092') problems.push(`${stage.name}: not pointed at the compose Kafka`);
+    if (onBus && String(parseConfig(ENGINE_SETTINGS.kafka, settingsOf(svc)).KAFKA_BROKERS) !== 'kafka:9092') problems.push(`${stage.name}: not pointed at the compose Kafka`);
     if (stage.rights.store) {
-      if (cfg.INFLUX_URL !== 'http://influxdb:8086') problems.push(`${stage.name}: not pointed at the compose InfluxDB`);
+      if (parseConfig(ENGINE_SETTINGS.influxdb, settingsOf(svc)).INFLUX_URL !== 'http://influxdb:8086') problems.push(`${stage.name}: not pointed at the compose InfluxDB`);
       const mount = tokenMount(compose, stage.name);
       if (!mount || svc.environment?.INFLUX_TOKEN_FILE !== `${mount}/token`) problems.push(`${stage.name}: no store token file of its own`);
     }

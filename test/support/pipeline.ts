@@ -10,21 +10,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionStore, storeEnvFor, type StoreAccess } from '../../engines/influxdb.ts';
-import { busEnv, parseConfig } from '../../shared/config.ts';
-import { kafkaSecurity } from '../../shared/kafka/security.ts';
+import { parseConfig } from '../../shared/config.ts';
+import { openBus } from '../../shared/engines.ts';
+import { influxEnv } from '../../shared/influx/settings.ts';
+import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
 import { secureClientEnv } from '../../engines/kafka.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
-import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
-import { createKafka } from '../../shared/kafka/client.ts';
 import type { RunningStage } from '../../shared/stages/stage.ts';
 import { CATALOGUE, stageNamed } from '../../services/catalogue.ts';
-import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
+import type { Bus } from '../../shared/bus/bus.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { pipelineTopics } from '../../shared/bus/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { normalizerEnv } from '../../services/normalizer/config.ts';
-import { writerEnv } from '../../services/writer/config.ts';
 import { startTestGateway, type TestGateway } from './gateway.ts';
 import { engineEnv, grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
@@ -93,13 +92,13 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
   const login = (service: 'gateway' | WorkerName): Record<string, string> => (opts.kafka ? plaintext : secureClientEnv(service));
   if (!opts.kafka) await grantTestAcls(env);
   const gw = await startTestGateway({ ...env, ...login('gateway'), TOPIC_RAW: env.TOPIC_RAW! }, {}, opts.kafka?.admin);
-  const storeFor = (service: string) => new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, ...storeEnvFor(access, service) }));
-  const store = new InfluxTelemetryStore(parseConfig(writerEnv, { ...env, INFLUX_TOKEN: access.operatorToken }));
+  const storeFor = (service: string) => new InfluxTelemetryStore(parseConfig(influxEnv, { ...env, ...storeEnvFor(access, service) }));
+  const store = new InfluxTelemetryStore(parseConfig(influxEnv, { ...env, INFLUX_TOKEN: access.operatorToken }));
   const telemetry = storeFor('kpi-api');
   const running: RunningStage[] = [];
   const registries = [{ service: 'gateway', registry: gw.metrics }];
   const children: ChildProcess[] = [];
-  const buses: KafkaBus[] = [];
+  const buses: Bus[] = [];
 
   const groupEnv = (name: WorkerName): Record<string, string> => ({
     ...env,
@@ -114,8 +113,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     const log = createLogger(`${name}-test`, e.LOG_LEVEL);
     const registry = createMetricsRegistry(name);
     registries.push({ service: name, registry });
-    const settings = parseConfig(busEnv, e);
-    const bus = new KafkaBus(createKafka({ brokers: settings.KAFKA_BROKERS, security: kafkaSecurity(settings), clientId: `${name}-test`, log }));
+    const bus = openBus(e, { service: `${name}-test`, log }).engine;
     buses.push(bus);
     // The same catalogue entry `npm run service` and `npm start` run, on this test's engines.
     const w = await stage.start(parseConfig(stage.env, e), {

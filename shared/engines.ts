@@ -1,0 +1,75 @@
+/**
+ * The one way anything opens the bus and the store: the services' runner, `npm start`, the CLIs
+ * and the tests. Each engine's settings are its adapter's (Kafka: `kafka/settings.ts`, InfluxDB:
+ * `influx/settings.ts`) and are read here only, so a stage's settings name topics and groups,
+ * never an engine.
+ *
+ * In production the engines are Kafka and InfluxDB (their defaults are on this machine). Where a
+ * caller offers the embedded engines (`npm start`, the operators' CLIs), they are used unless
+ * `KAFKA_BROKERS` / `INFLUX_URL` is set.
+ */
+import { join } from 'node:path';
+import type { MessagePort } from 'node:worker_threads';
+import type { Bus } from './bus/bus.ts';
+import { parseConfig } from './config.ts';
+import { SqliteBus } from './embedded/sqlite-bus.ts';
+import { SqliteStore } from './embedded/sqlite-store.ts';
+import { ownTokenSetting } from './influx/access.ts';
+import { influxEnv } from './influx/settings.ts';
+import { InfluxTelemetryStore } from './influx/telemetry-store.ts';
+import { createKafka } from './kafka/client.ts';
+import { KafkaBus } from './kafka/kafka-bus.ts';
+import { kafkaSecurity } from './kafka/security.ts';
+import { kafkaEnv } from './kafka/settings.ts';
+import type { Logger } from './logging.ts';
+import type { TelemetryStore } from './store/store.ts';
+
+/** Every engine's settings, by the page that documents them (`npm run docs`). */
+export const ENGINE_SETTINGS = { kafka: kafkaEnv, influxdb: influxEnv };
+
+export interface Opened<T> {
+  engine: T;
+  /** Where it lives, for a start-up line (no secret). */
+  describe: string;
+}
+
+export interface BusOptions {
+  /** Who connects (a service's name): its Kafka client id is `<KAFKA_CLIENT_ID>-<service>`. */
+  service: string;
+  log: Logger;
+  /** The embedded log in this directory unless `KAFKA_BROKERS` is set. */
+  embedded?: { dataDir: string; logWriter?: MessagePort | undefined };
+}
+
+export function openBus(env: NodeJS.ProcessEnv, o: BusOptions): Opened<Bus> {
+  if (o.embedded && !env.KAFKA_BROKERS) {
+    const bus = new SqliteBus(join(o.embedded.dataDir, 'bus.db'), o.embedded.logWriter ? { writer: o.embedded.logWriter } : {});
+    return { engine: bus, describe: `embedded log ${bus.path}` };
+  }
+  const k = parseConfig(kafkaEnv, env);
+  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: `${k.KAFKA_CLIENT_ID}-${o.service}`, log: o.log });
+  return { engine: new KafkaBus(kafka, { replicationFactor: k.KAFKA_REPLICATION_FACTOR }), describe: `Kafka ${k.KAFKA_BROKERS.join(',')}` };
+}
+
+export interface StoreOptions {
+  /** Whose token: a service's own least-privilege one (`<SERVICE>_INFLUX_TOKEN`) wins over `INFLUX_TOKEN` when the environment holds it. */
+  service?: string;
+  /** The embedded store in this directory unless `INFLUX_URL` is set. */
+  embedded?: { dataDir: string };
+}
+
+export function openStore(env: NodeJS.ProcessEnv, o: StoreOptions = {}): Opened<TelemetryStore> {
+  if (o.embedded && !env.INFLUX_URL) {
+    const store = new SqliteStore(join(o.embedded.dataDir, 'store.db'));
+    return { engine: store, describe: `embedded store ${store.path}` };
+  }
+  const own = o.service ? env[ownTokenSetting(o.service)] : undefined;
+  const i = parseConfig(influxEnv, own ? { ...env, INFLUX_TOKEN: own, INFLUX_TOKEN_FILE: undefined } : env);
+  return { engine: new InfluxTelemetryStore(i), describe: `InfluxDB ${i.INFLUX_URL} bucket ${i.INFLUX_BUCKET}${i.INFLUX_AGG_BUCKET ? ` (aggregates ${i.INFLUX_AGG_BUCKET})` : ''}` };
+}
+
+/** Fails (a ConfigError naming the setting) now rather than when the engine is first opened. */
+export function checkEngineSettings(env: NodeJS.ProcessEnv, uses: { bus: boolean; store: boolean }): void {
+  if (uses.bus) kafkaSecurity(parseConfig(kafkaEnv, env));
+  if (uses.store) parseConfig(influxEnv, env);
+}
