@@ -31,6 +31,7 @@ const alerts = defineStage({
   thread: 'log',
   carriesReadings: true,
   rights: { consumes: ['normalized'], produces: ['deadletter'], store: { read: ['aggregates'], write: [] } },
+  deadLetterStage: 'alert',
   status: { deadLetters: 'alerts_probe_deadletters_total' },
   start: () => Promise.reject(new Error('never started here')),
 });
@@ -90,6 +91,15 @@ function stageLists(text: string, names: readonly string[]): string[] {
   const key = new RegExp(`(?:^|[{,\\s])['"]?${name}['"]?\\s*:`, 'g');
   return [...code.matchAll(/\[[^[\]]*\]|\{[^{}]*\}/g)].map((m) => m[0]).filter((lit) => new Set([...(lit.match(quoted) ?? []), ...(lit.match(key) ?? []).map((k) => k.replace(/[\s{,:'"]/g, ''))].map((n) => n.replace(/['"]/g, ''))).size >= 2);
 }
+
+describe('dead letters', () => {
+  it('each stage that produces them says what they carry as their stage, a name no other stage uses', () => {
+    const producing = CATALOGUE.filter((s) => s.rights.produces?.includes('deadletter'));
+    expect(producing.length).toBeGreaterThanOrEqual(4);
+    expect(producing.filter((s) => !s.deadLetterStage).map((s) => s.name)).toEqual([]);
+    expect(new Set(producing.map((s) => s.deadLetterStage)).size).toBe(producing.length);
+  });
+});
 
 describe('stage names', () => {
   const names = CATALOGUE.map((s) => s.name);

@@ -43,7 +43,7 @@ export function admitBatch(st: PartitionState, batch: BusBatch, records: Decoded
     });
     if (lateHere.length === 0) continue;
     const r = readings[0]!;
-    out.deadLetters.push({ stage: 'aggregate', rejections: lateHere, deviceId: r.deviceId, municipality: r.municipality, kind: r.kind, source: { topic: batch.topic, partition: batch.partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
+    out.deadLetters.push({ rejections: lateHere, deviceId: r.deviceId, municipality: r.municipality, kind: r.kind, source: { topic: batch.topic, partition: batch.partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
   }
   st.next = Number(lastOffset(batch)) + 1;
   st.caughtUp = st.next >= Number(batch.highWatermark);

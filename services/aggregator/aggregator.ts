@@ -43,7 +43,6 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
 
   // The runner decodes, dead-letters the late readings and commits; the windows are this worker's.
   const processor: BatchProcessor<CanonicalReading[] | undefined> = {
-    stage: 'aggregate',
     decode: readingsOfRecord,
     async process({ bus: batch, records }) {
       activeHandlers++;

@@ -8,5 +8,6 @@ export const aggregatorStage = workerStage({
   env: aggregatorEnv,
   // It reads the writer's committed offsets, and the raw readings, before recomputing a window from the store.
   rights: { consumes: ['normalized'], produces: ['deadletter'], watchesGroupsOf: ['writer'], store: { read: ['raw', 'aggregates'], write: ['aggregates'] } },
+  deadLetterStage: 'aggregate',
   start: (cfg, worker, deps) => startAggregator(cfg, { ...worker, store: deps.store() }),
 });

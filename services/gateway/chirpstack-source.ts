@@ -169,7 +169,7 @@ export function startChirpstackSource(s: ChirpstackSettings, d: ChirpstackDeps):
       d.metrics.publishes.inc({ result: 'refused', reason: route.rejection.code, kind: 'unknown', source });
       d.refusalLog.warn(route.rejection.code, { source, code: route.rejection.code, reason: route.rejection.reason }, 'uplink dead-lettered');
       const original = tooLarge ? { original: '', omittedBytes: payload.length } : { original: payload.toString('utf8') };
-      const dl: DeadLetterInput = { stage: 'ingest', rejections: [route.rejection], deviceId: route.deviceId, source: { listener: source }, ...original };
+      const dl: DeadLetterInput = { rejections: [route.rejection], deviceId: route.deviceId, source: { listener: source }, ...original };
       return untilDone('dead letter', () => d.deadLetter(dl));
     }
     const { device } = route;

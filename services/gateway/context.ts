@@ -20,6 +20,14 @@ import { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { Spool } from './spool.ts';
 
+/** What the gateway is given: the bus, its log and metrics, and what its dead letters say in `stage`. */
+export interface GatewayDeps {
+  bus: Bus;
+  log: Logger;
+  metrics: GatewayMetrics;
+  deadLetterStage: string;
+}
+
 export interface GatewayContext {
   cfg: GatewayConfig;
   registry: DeviceRegistry;
@@ -42,7 +50,7 @@ export interface GatewayContext {
   log: Logger;
 }
 
-export async function openGatewayContext(cfg: GatewayConfig, deps: { bus: Bus; log: Logger; metrics: GatewayMetrics }): Promise<GatewayContext & { close(): Promise<void> }> {
+export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps): Promise<GatewayContext & { close(): Promise<void> }> {
   const { bus, log, metrics } = deps;
   const refusalLog = new SampledLog(log, undefined, (msg) => metrics.logLinesSuppressed.inc({ message: msg }));
   // Every socket is a file descriptor: the budget keeps connections below the file limit, with
@@ -62,7 +70,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: { bus: Bus; l
   const forwarder = new Forwarder(bus, spool, { topic: cfg.TOPIC_RAW, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS }, metrics, log.child({ component: 'forwarder' }));
   metrics.spoolProbe.records = () => spool.depthRecords;
   metrics.spoolProbe.bytes = () => spool.depthBytes;
-  const deadLetters = deadLetterSink(bus, cfg.TOPIC_DEADLETTER);
+  const deadLetters = deadLetterSink(bus, cfg.TOPIC_DEADLETTER, deps.deadLetterStage);
   return {
     cfg,
     registry,
@@ -90,7 +98,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: { bus: Bus; l
  * Ingest dead letters, produced when the first one comes, within a per-device budget of bytes
  * (all unknown senders share one), so nothing an outsider sends grows the topic without bound.
  */
-function deadLetterSink(bus: Bus, topic: string): { send: (d: DeadLetterInput) => Promise<void>; close(): Promise<void> } {
+function deadLetterSink(bus: Bus, topic: string, stage: string): { send: (d: DeadLetterInput) => Promise<void>; close(): Promise<void> } {
   let producer: Promise<BusProducer> | undefined;
   const budget = new DeadLetterBudget(4096, 256 * 1024);
   return {
@@ -99,7 +107,7 @@ function deadLetterSink(bus: Bus, topic: string): { send: (d: DeadLetterInput) =
         producer = undefined;
         throw err;
       });
-      await (await producer).send(topic, [deadLetter(d, budget).message]);
+      await (await producer).send(topic, [deadLetter(stage, d, budget).message]);
     },
     close: async () => {
       await producer?.then((p) => p.close()).catch(() => undefined);

@@ -5,15 +5,12 @@
  * share. Registry changes apply at once: revoked devices are disconnected.
  */
 import type { Aedes } from 'aedes';
-import type { Bus } from '../../shared/bus/bus.ts';
-import type { Logger } from '../../shared/logging.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { chirpstackSource, type RunningChirpstack } from './chirpstack-source.ts';
 import type { GatewayConfig } from './config.ts';
-import { openGatewayContext } from './context.ts';
+import { openGatewayContext, type GatewayDeps } from './context.ts';
 import type { Forwarder } from './forwarder.ts';
 import { httpIngestSource, type HttpIngestSource } from './http-ingest.ts';
-import type { GatewayMetrics } from './metrics.ts';
 import { mqttSource, type MqttSource } from './mqtt-source.ts';
 import type { RunningSource } from './source.ts';
 import { GATEWAY_SOURCES } from './sources.ts';
@@ -33,7 +30,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(cfg: GatewayConfig, deps: { bus: Bus; log: Logger; metrics: GatewayMetrics }): Promise<Gateway> {
+export async function startGateway(cfg: GatewayConfig, deps: GatewayDeps): Promise<Gateway> {
   const ctx = await openGatewayContext(cfg, deps);
   const { registry, forwarder, log } = ctx;
   const running = new Map<string, RunningSource>();

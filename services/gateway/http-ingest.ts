@@ -243,7 +243,7 @@ export function buildHttpIngest(d: HttpIngestDeps): FastifyInstance {
       d.metrics.publishes.inc({ result: 'refused', reason: rejection.code, kind: 'unknown', source });
       d.refusalLog.warn(`${rejection.code}|${req.ip}`, { source, code: rejection.code, reason: rejection.reason }, 'uplink dead-lettered');
       try {
-        await d.deadLetter({ stage: 'ingest', rejections: [rejection], deviceId: route.deviceId, source: { listener: source }, original: body.toString('utf8') });
+        await d.deadLetter({ rejections: [rejection], deviceId: route.deviceId, source: { listener: source }, original: body.toString('utf8') });
       } catch (err) {
         return fail(reply, 503, { error: PUBLISH_REFUSAL.NOT_DURABLE, reason: `not stored: ${(err as Error).message}` });
       }

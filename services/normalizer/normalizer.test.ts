@@ -48,7 +48,7 @@ describe('the normaliser stage', () => {
     await raw.send('raw', [envelope(receivedAt - 3000, 100), envelope(receivedAt - 2000, 101), envelope(receivedAt - 3000, 100)].map((value) => ({ key: 'kal-m-1', value })));
     const cfg = parseConfig(normalizerEnv, { TOPIC_RAW: 'raw', TOPIC_NORMALIZED: 'normalized', TOPIC_DEADLETTER: 'dead', BUS_GROUP_ID: 'n', DATA_DIR: dir });
     const registry = new Registry();
-    const w = await startNormalizer(cfg, { bus: failingFirstSendTo(bus, 'normalized'), log: createLogger('t', 'silent'), registry, onFatal: () => undefined, devices: new DeviceRegistry(join(dir, 'devices.json')) });
+    const w = await startNormalizer(cfg, { bus: failingFirstSendTo(bus, 'normalized'), log: createLogger('t', 'silent'), registry, onFatal: () => undefined, deadLetterStage: 'normalize', devices: new DeviceRegistry(join(dir, 'devices.json')) });
     for (let i = 0; i < 500 && bus.lag('n', 'raw') > 0; i++) await new Promise((r) => setTimeout(r, 20));
     await w.stop();
 
@@ -78,7 +78,7 @@ describe('the normaliser stage', () => {
       const value = JSON.stringify({ gatewayId: 'gw-1', receivedAt, municipality: 'kalamata', kind: 'energy', deviceId: 'kal-m-2', payload: JSON.stringify(items), payloadEncoding: 'utf8' });
       await raw.send('raw', [{ key: 'kal-m-2', value }]);
       const cfg = parseConfig(normalizerEnv, { TOPIC_RAW: 'raw', TOPIC_NORMALIZED: 'normalized', TOPIC_DEADLETTER: 'dead', BUS_GROUP_ID: 'n', DATA_DIR: dir });
-      const w = await startNormalizer(cfg, { bus, log: createLogger('t', 'silent'), registry: new Registry(), onFatal: () => undefined, devices: new DeviceRegistry(join(dir, 'devices.json')) });
+      const w = await startNormalizer(cfg, { bus, log: createLogger('t', 'silent'), registry: new Registry(), onFatal: () => undefined, deadLetterStage: 'normalize', devices: new DeviceRegistry(join(dir, 'devices.json')) });
       for (let i = 0; i < 500 && bus.lag('n', 'raw') > 0; i++) await new Promise((r) => setTimeout(r, 20));
       await w.stop();
       const db = openReadOnly(bus.path);

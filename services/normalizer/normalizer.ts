@@ -41,7 +41,6 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
   const options = { maxFutureMs: cfg.MAX_FUTURE_MS, maxReadings: cfg.MAX_READINGS_PER_MESSAGE, attributesOf, fieldMap: cfg.LORAWAN_FIELD_MAP };
 
   const processor: BatchProcessor<Normalized> = {
-    stage: 'normalize',
     decode: (m) => normalizeRecord(m.value?.toString('utf8') ?? '', options),
     async process({ topic, partition, records }) {
       const normalized: BusMessage[] = [];
@@ -78,7 +77,7 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
         const first = result.rejections[0]!;
         const e = result.envelope;
         log.warn({ device: e?.deviceId, code: first.code, field: first.field, reason: first.reason, rejected: result.rejections.length, accepted: result.readings.length, offset: m.offset, partition }, 'dead-lettered');
-        deadLetters.push({ stage: 'normalize', rejections: result.rejections, deviceId: e?.deviceId, municipality: e?.municipality, kind: e?.kind, source: { topic, partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
+        deadLetters.push({ rejections: result.rejections, deviceId: e?.deviceId, municipality: e?.municipality, kind: e?.kind, source: { topic, partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
       }
       // Remembered and counted once they are on the bus; a failed attempt is retried afresh.
       const onProduced = () => {

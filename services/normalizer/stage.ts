@@ -7,5 +7,6 @@ export const normalizerStage = workerStage({
   name: 'normalizer',
   env: normalizerEnv,
   rights: { consumes: ['raw'], produces: ['normalized', 'deadletter'] },
+  deadLetterStage: 'normalize',
   start: (cfg, worker, deps) => startNormalizer(cfg, { ...worker, devices: deps.devices() }),
 });

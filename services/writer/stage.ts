@@ -8,6 +8,7 @@ export const writerStage = workerStage({
   env: writerEnv,
   // Raw readings in; nothing read back (its idempotence is the store's series + timestamp).
   rights: { consumes: ['normalized'], produces: ['deadletter'], store: { read: [], write: ['raw'] } },
+  deadLetterStage: 'write',
   status: { stored: 'writer_points_written_total' },
   start: (cfg, worker, deps) => startWriter(cfg, { ...worker, store: deps.store() }),
 });

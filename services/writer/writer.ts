@@ -51,7 +51,6 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   };
 
   const processor: BatchProcessor<ReturnType<typeof parseNormalizedMessage>> = {
-    stage: 'write',
     decode: (m) => parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') ?? 'null')),
     async process({ topic, partition, records }) {
       const deadLetters: DeadLetterInput[] = [];
@@ -63,7 +62,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
           const issue = parsed.error.issues[0];
           const field = issue?.path.map(String).join('.') || '(record)';
           log.error({ offset: record.offset, partition, field }, 'record is not a normalised message; dead-lettered');
-          deadLetters.push({ stage: 'write', rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${issue?.message ?? 'not a normalised message'}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
+          deadLetters.push({ rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${issue?.message ?? 'not a normalised message'}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
           continue;
         }
         const m = parsed.data;

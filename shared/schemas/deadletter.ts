@@ -14,17 +14,14 @@ import { z } from 'zod';
 import { REJECTION_CODES, type Rejection } from './rejections.ts';
 import { SOURCES } from './envelope.ts';
 
-/** `ingest`: the gateway, for what a network server sent that no registered device can own. */
-export const DEAD_LETTER_STAGES = ['ingest', 'normalize', 'aggregate', 'write'] as const;
-export type DeadLetterStage = (typeof DEAD_LETTER_STAGES)[number];
-
 /** At most this many per-reading reasons are listed; `rejectionCount` says how many there were. */
 export const MAX_LISTED_REJECTIONS = 20;
 
 const rejectionSchema = z.object({ code: z.enum(REJECTION_CODES), field: z.string(), reason: z.string(), index: z.number().int().optional() });
 
 export const deadLetterSchema = z.object({
-  stage: z.enum(DEAD_LETTER_STAGES),
+  /** Which stage set it aside: its catalogue entry's `deadLetterStage` (e.g. `ingest` for the gateway, `normalize`). */
+  stage: z.string().min(1),
   /** The first (or only) rejection: its code, field and reason. */
   code: z.enum(REJECTION_CODES),
   field: z.string(),
@@ -50,8 +47,8 @@ export const deadLetterSchema = z.object({
 
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
+/** A dead letter as a stage describes it; the stage's name is added by whoever sends it (the runner, the gateway's sink). */
 export interface DeadLetterInput {
-  stage: DeadLetterStage;
   rejections: Rejection[];
   deviceId?: string | undefined;
   municipality?: string | undefined;
@@ -79,12 +76,12 @@ export interface BuiltDeadLetter {
   omittedBytes: number;
 }
 
-export function deadLetter(d: DeadLetterInput, budget?: DeadLetterBudget): BuiltDeadLetter {
+export function deadLetter(stage: string, d: DeadLetterInput, budget?: DeadLetterBudget): BuiltDeadLetter {
   const first = d.rejections[0] ?? { code: 'processing_failed' as const, field: '(record)', reason: 'rejected' };
   const bytes = Buffer.byteLength(d.original);
   const keep = (!budget || budget.take(d.deviceId ?? 'unknown', bytes)) && !d.omittedBytes;
   const value: DeadLetter = {
-    stage: d.stage,
+    stage,
     code: first.code,
     field: first.field,
     reason: first.reason,

@@ -31,7 +31,6 @@ describe('runBatches', () => {
       isRefusal: (err: unknown) => (err as { statusCode?: number }).statusCode === 400,
     };
     const processor: BatchProcessor<string> = {
-      stage: 'write',
       decode: (m) => {
         const v = m.value!.toString();
         if (v === 'boom') throw new RangeError('Invalid time value');
@@ -45,7 +44,7 @@ describe('runBatches', () => {
         };
       },
     };
-    const w = await runBatches(processor, { bus, log: createLogger('t', 'silent'), registry: new Registry(), onFatal: () => undefined }, { cfg: { BUS_GROUP_ID: 'g', BUS_SESSION_TIMEOUT_MS: 10_000, TOPIC_DEADLETTER: 'dead' }, topic: 'in', store });
+    const w = await runBatches(processor, { bus, log: createLogger('t', 'silent'), registry: new Registry(), onFatal: () => undefined, deadLetterStage: 'probe-stage' }, { cfg: { BUS_GROUP_ID: 'g', BUS_SESSION_TIMEOUT_MS: 10_000, TOPIC_DEADLETTER: 'dead' }, topic: 'in', store });
     await waitFor(() => bus.lag('g', 'in') === 0);
     await w.stop();
 
@@ -59,6 +58,7 @@ describe('runBatches', () => {
       ['store_refused', '3', 'refuse-me'],
     ]);
     expect(dead[0]!.error).toBe('RangeError: Invalid time value');
+    expect(dead.map((d) => d.stage)).toEqual(['probe-stage', 'probe-stage']); // the stage's name as its catalogue entry gives it
     db.close();
     await bus.close();
   });

@@ -14,7 +14,7 @@
  */
 import { Counter } from 'prom-client';
 import { nextOffset, type BatchContext, type BusBatch, type BusMessage, type BusRecord, type ConsumeOptions } from '../bus/bus.ts';
-import { DeadLetterBudget, deadLetter, type DeadLetterInput, type DeadLetterStage } from '../schemas/deadletter.ts';
+import { DeadLetterBudget, deadLetter, type DeadLetterInput } from '../schemas/deadletter.ts';
 import { REJECT } from '../schemas/rejections.ts';
 import { retryStore } from '../store/retry.ts';
 import type { StorePoint, TelemetryStore } from '../store/store.ts';
@@ -56,8 +56,6 @@ export interface DecodedRecord<T> {
 }
 
 export interface BatchProcessor<T> {
-  /** Which stage dead letters are from. */
-  stage: DeadLetterStage;
   /** One record → the worker's value. Throwing makes it a poison pill (retried, then dead-lettered). */
   decode(record: BusRecord): T;
   process(batch: { topic: string; partition: number; bus: BusBatch; records: DecodedRecord<T>[] }, ctx: BatchContext): Promise<BatchOutput>;
@@ -96,7 +94,7 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
       const letters: DeadLetterInput[] = [...out.deadLetters];
       for (const p of poisoned) {
         log.error({ offset: p.record.offset, partition: batch.partition, err: p.error }, 'record could not be handled; dead-lettered');
-        letters.push({ stage: processor.stage, rejections: [{ code: REJECT.PROCESSING_FAILED, field: '(record)', reason: `handling threw: ${p.error}` }], source: source(p.record), original: p.record.value?.toString('utf8') ?? '', error: p.error });
+        letters.push({ rejections: [{ code: REJECT.PROCESSING_FAILED, field: '(record)', reason: `handling threw: ${p.error}` }], source: source(p.record), original: p.record.value?.toString('utf8') ?? '', error: p.error });
       }
       if (out.points && out.points.length > 0) {
         const store = o.store!;
@@ -123,7 +121,7 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
         for (const r of refused) byRecord.set(r.point.record, [...(byRecord.get(r.point.record) ?? []), r]);
         for (const [record, rs] of byRecord) {
           const rejections = rs.map(({ point: x, error }) => ({ code: REJECT.STORE_REFUSED, field: '(point)', reason: `the store refused the point: ${error}`, ...(x.index === undefined ? {} : { index: x.index }) }));
-          letters.push({ stage: processor.stage, rejections, ...rs[0]!.point.device, source: source(record), original: record.value?.toString('utf8') ?? '', error: rs[0]!.error });
+          letters.push({ rejections, ...rs[0]!.point.device, source: source(record), original: record.value?.toString('utf8') ?? '', error: rs[0]!.error });
         }
         const refusedSet = new Set(refused.map((r) => r.point));
         out.afterStore?.(out.points.filter((x) => !refusedSet.has(x)));
@@ -131,7 +129,7 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
       for (const p of out.produce) await producer.send(p.topic, p.messages);
       const messages = letters.map((l) => {
         deadLettered.inc({ code: l.rejections[0]?.code ?? REJECT.PROCESSING_FAILED });
-        const built = deadLetter(l, o.deadLetterBudget);
+        const built = deadLetter(deps.deadLetterStage, l, o.deadLetterBudget);
         if (built.omittedBytes > 0) omitted.inc(built.omittedBytes);
         return built.message;
       });

@@ -48,7 +48,7 @@ describe('dead letters', () => {
   it('is one record per source record, listing the first reasons and the original once', () => {
     const original = 'x'.repeat(65_000);
     const rejections = Array.from({ length: 32_700 }, (_, i) => ({ code: REJECT.FIELD_INVALID, field: '(reading)', reason: '(reading): expected object', index: i }));
-    const built = deadLetter({ stage: 'normalize', rejections, deviceId: 'd', source, original });
+    const built = deadLetter('normalize', { rejections, deviceId: 'd', source, original });
     const value = deadLetterSchema.parse(JSON.parse(built.message.value as string));
     expect(value.rejectionCount).toBe(32_700);
     expect(value.rejections).toHaveLength(MAX_LISTED_REJECTIONS);
@@ -60,13 +60,13 @@ describe('dead letters', () => {
     let now = 0;
     const budget = new DeadLetterBudget(1000, 10_000, () => now);
     const original = 'y'.repeat(4000);
-    const kept = [1, 2, 3].map(() => deadLetter({ stage: 'normalize', rejections: [], deviceId: 'noisy', source, original }, budget).omittedBytes);
+    const kept = [1, 2, 3].map(() => deadLetter('normalize', { rejections: [], deviceId: 'noisy', source, original }, budget).omittedBytes);
     expect(kept).toEqual([0, 0, 4000]);
-    expect(deadLetter({ stage: 'normalize', rejections: [], deviceId: 'quiet', source, original }, budget).omittedBytes).toBe(0);
-    const dropped = deadLetterSchema.parse(JSON.parse(deadLetter({ stage: 'normalize', rejections: [], deviceId: 'noisy', source, original }, budget).message.value as string));
+    expect(deadLetter('normalize', { rejections: [], deviceId: 'quiet', source, original }, budget).omittedBytes).toBe(0);
+    const dropped = deadLetterSchema.parse(JSON.parse(deadLetter('normalize', { rejections: [], deviceId: 'noisy', source, original }, budget).message.value as string));
     expect(dropped).toMatchObject({ original: '', originalOmittedBytes: 4000 });
     now = 4000; // refilled
-    expect(deadLetter({ stage: 'normalize', rejections: [], deviceId: 'noisy', source, original }, budget).omittedBytes).toBe(0);
+    expect(deadLetter('normalize', { rejections: [], deviceId: 'noisy', source, original }, budget).omittedBytes).toBe(0);
   });
 });
 

@@ -82,6 +82,8 @@ export interface StageDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   /** On the path of every reading (device → store): what the benchmark launches. */
   carriesReadings: boolean;
   rights: StageRights;
+  /** What its dead letters say in `stage` (a stage whose rights produce dead letters has one). */
+  deadLetterStage?: string;
   status?: StatusMetrics;
   start(cfg: z.infer<z.ZodObject<S>>, deps: StageDeps): Promise<RunningStage>;
 }

@@ -19,6 +19,8 @@ export function workerStage<S extends WorkerShape>(o: {
   env: S;
   /** What it may touch; a worker with store rights has the store in its readiness. */
   rights: StageRights;
+  /** What its dead letters say in `stage`. */
+  deadLetterStage: string;
   /** Beyond its dead letters, which every worker counts. */
   status?: StatusMetrics;
   start: (cfg: z.infer<z.ZodObject<S>>, worker: WorkerDeps, deps: StageDeps) => Promise<RunningWorker>;
@@ -30,12 +32,13 @@ export function workerStage<S extends WorkerShape>(o: {
     thread: 'log',
     carriesReadings: true,
     rights: o.rights,
+    deadLetterStage: o.deadLetterStage,
     status: { deadLetters: 'worker_deadletter_records_total', ...o.status },
     async start(cfg, deps) {
       const c = cfg as unknown as WorkerSettings;
       const bus = deps.bus();
       await bus.ensureTopics(pipelineTopics(c));
-      const w = await o.start(cfg, { bus, log: deps.log, registry: deps.registry, onFatal: deps.onFatal }, deps);
+      const w = await o.start(cfg, { bus, log: deps.log, registry: deps.registry, onFatal: deps.onFatal, deadLetterStage: o.deadLetterStage }, deps);
       const joined = () => w.consumer.joined();
       return {
         readiness: o.rights.store ? storeReadiness(deps.store(), joined) : () => ({ ready: joined(), detail: { group: c.BUS_GROUP_ID } }),

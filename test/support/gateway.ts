@@ -5,15 +5,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../shared/config.ts';
-import { createKafka } from '../../shared/kafka/client.ts';
-import { KafkaBus } from '../../shared/kafka/kafka-bus.ts';
+import { openBus } from '../../shared/engines.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
 import { gatewayEnv } from '../../services/gateway/config.ts';
 import { startGateway, type Gateway } from '../../services/gateway/gateway.ts';
 import { createGatewayMetrics } from '../../services/gateway/metrics.ts';
-import { kafkaSecurity } from '../../shared/kafka/security.ts';
+import { gatewayStage } from '../../services/gateway/stage.ts';
 import { secureClientEnv } from '../../engines/kafka.ts';
 import { grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
@@ -38,7 +37,7 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
   const dataDir = env.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'gw-test-'));
   const topic = env.TOPIC_RAW ?? unique('raw');
   await ensureTopics(kafka, [{ topic, partitions: 3, replicationFactor: 0, configs: topicConfigs }]);
-  const cfg = parseConfig(gatewayEnv, {
+  const settings: Record<string, string> = {
     ...secureClientEnv('gateway'),
     DATA_DIR: dataDir,
     TOPIC_RAW: topic,
@@ -48,15 +47,17 @@ export async function startTestGateway(env: Record<string, string> = {}, topicCo
     GATEWAY_ID: unique('gw'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
-  });
-  if (cfg.KAFKA_SECURITY_PROTOCOL !== 'PLAINTEXT') await grantTestAcls(cfg);
+  };
+  const cfg = parseConfig(gatewayEnv, settings);
+  if ((settings.KAFKA_SECURITY_PROTOCOL ?? 'PLAINTEXT') !== 'PLAINTEXT') await grantTestAcls(cfg);
   const log = createLogger('gateway-test', cfg.LOG_LEVEL);
   const registry = createMetricsRegistry('gateway');
-  const bus = new KafkaBus(createKafka({ brokers: cfg.KAFKA_BROKERS, security: kafkaSecurity(cfg), clientId: 'gateway-test', log }));
+  const bus = openBus(settings, { service: 'gateway-test', log }).engine;
   const gateway = await startGateway(cfg, {
     bus,
     log,
     metrics: createGatewayMetrics(registry),
+    deadLetterStage: gatewayStage.deadLetterStage!,
   });
   await waitUntil(() => gateway.forwarder.direct, 20_000, 'gateway forwarding to Kafka');
   return {
