@@ -19,52 +19,48 @@ import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import { admitBatch } from './admit.ts';
 import { AssignedPartitions } from './assigned-partitions.ts';
+import { ClosedWindows } from './closed-windows.ts';
 import type { AggregatorConfig } from './config.ts';
 import { commitInfo, isIdle, type PartitionState } from './partition-state.ts';
-import { WindowWriter } from './window-writer.ts';
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { bus, log, registry, store } = deps;
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: "Late readings older than the raw readings' retention (dead-lettered: the store no longer keeps what their window needs)", labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records that are not normalised messages (skipped; the writer dead-letters them)', registers: [registry] });
-  const openGauge = new Gauge({ name: 'aggregator_open_windows', help: 'Windows open in memory', registers: [registry] });
   const timing = { delayMs: cfg.WATERMARK_DELAY_MS, latenessMs: cfg.ALLOWED_LATENESS_MS, quietMs: cfg.IDLE_CLOSE_MS };
   const rules = { jitterM: cfg.FLEET_JITTER_M, movingKmh: cfg.FLEET_MOVING_KMH, speedLimitKmh: cfg.FLEET_SPEED_LIMIT_KMH, maxGapS: cfg.FLEET_MAX_GAP_S };
   const partitions = new AssignedPartitions({ bus, groupId: cfg.BUS_GROUP_ID, topic: cfg.TOPIC_NORMALIZED, timing, log });
+  new Gauge({
+    name: 'aggregator_open_windows',
+    help: 'Windows open in memory',
+    registers: [registry],
+    collect(this: Gauge) {
+      this.set(partitions.openWindows);
+    },
+  });
   // Partitions that waited behind a failing store call were not idle: they get a fresh idle period.
-  const windows = new WindowWriter({ bus, store, log, registry, cfg, rules, owns: (p, st) => partitions.owns(p, st), onStoreBack: () => partitions.touch() });
-  /** Writes the partition's closed windows (a recomputation waits for the writer to store what was read). */
-  const flush = async (partition: number, st: PartitionState, reopened?: Parameters<WindowWriter['flush']>[3]) => {
-    await windows.flush(partition, st, st.next - 1, reopened);
-    openGauge.set(partitions.openWindows);
-  };
-  /** Batches being handled: a partition cannot receive records while another's batch is stuck. */
-  let activeHandlers = 0;
+  const windows = new ClosedWindows({ bus, store, log, registry, cfg, rules, owns: (p, st) => partitions.owns(p, st), onStoreBack: () => partitions.touch() });
 
-  // The runner decodes, dead-letters the late readings and commits; the windows are this worker's.
+  // The runner decodes, stores the windows, dead-letters the late readings and commits; the windows are this worker's.
   const processor: BatchProcessor<CanonicalReading[] | undefined> = {
     decode: readingsOfRecord,
+    // A partition's batches and idle closes one at a time, each through its store writes and commit.
+    serialize: (partition, run) => partitions.serialize(partition, run),
     async process({ bus: batch, records }) {
-      activeHandlers++;
-      try {
-        const st = await partitions.stateFor(batch.partition);
-        return await st.lock.run(async () => {
-          const admitted = admitBatch(st, batch, records, cfg.REOPEN_HORIZON_MS);
-          invalidCount.inc(admitted.invalid);
-          for (const kind of admitted.lateKinds) lateCount.inc({ kind });
-          st.lastActivity = Date.now();
-          await flush(batch.partition, st, admitted.reopened);
-          st.lastActivity = Date.now(); // a slow write (the store away) is not idleness
-          return { produce: [], deadLetters: admitted.deadLetters, commit: commitInfo(st) };
-        });
-      } finally {
-        activeHandlers--;
-      }
+      const st = await partitions.stateFor(batch.partition);
+      const admitted = admitBatch(st, batch, records, cfg.REOPEN_HORIZON_MS);
+      invalidCount.inc(admitted.invalid);
+      for (const kind of admitted.lateKinds) lateCount.inc({ kind });
+      const closed = await windows.close(batch.partition, st, st.next - 1, admitted.reopened);
+      return { produce: [], ...closed, deadLetters: admitted.deadLetters, commit: commitInfo(st) };
     },
   };
   const worker = await runBatches(processor, deps, {
     cfg,
     topic: cfg.TOPIC_NORMALIZED,
+    store,
+    storeRetryMaxMs: cfg.WRITE_RETRY_MAX_MS,
+    storeWaits: windows.waits,
     // Whatever was in memory is rebuilt from the committed offsets of the new assignment.
     consume: { onAssignmentChange: () => (partitions.clear(), windows.clear()) },
     // The last batches finish (and write) before the producer closes.
@@ -74,7 +70,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   // Idle partitions — caught up and quiet for IDLE_CLOSE_MS, not stuck behind another partition's
   // batch nor waiting for the store — let their clock follow the wall clock, so quiet devices'
   // windows close without new data.
-  const idle = (st: PartitionState) => isIdle(st, { now: Date.now(), idleMs: cfg.IDLE_CLOSE_MS, activeHandlers, storeWaits: windows.storeWaits });
+  const idle = (st: PartitionState) => isIdle(st, { now: Date.now(), idleMs: cfg.IDLE_CLOSE_MS, activeHandlers: partitions.active, storeWaits: windows.storeWaits });
   const ticker = setInterval(() => {
     for (const [partition, st] of partitions.entries()) {
       if (st.windows.openCount === 0 || !idle(st)) continue;
@@ -83,8 +79,8 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
           // Re-checked under the lock: a batch may have run while this tick waited for it.
           if (!partitions.owns(partition, st) || !idle(st)) return;
           st.windows.advanceClock(Date.now());
-          await flush(partition, st);
-          await worker.consumer.commit(partition, commitInfo(st));
+          const closed = await windows.close(partition, st, st.next - 1);
+          await worker.apply(partition, { produce: [], deadLetters: [], ...closed, commit: commitInfo(st) }, () => partitions.owns(partition, st));
         })
         .catch((err: Error) => log.warn({ partition, err: err.message }, 'idle close failed; retried on the next tick'));
     }

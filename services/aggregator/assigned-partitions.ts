@@ -8,6 +8,8 @@ import { restorePartition, type PartitionState } from './partition-state.ts';
 import type { WindowTiming } from './windows.ts';
 
 export class AssignedPartitions {
+  /** Batches being handled: a partition cannot receive records while another's batch is stuck, so none is idle meanwhile. */
+  active = 0;
   private readonly states = new Map<number, PartitionState>();
   private committed: Promise<Map<number, Committed>> | undefined;
   private readonly o: { bus: Bus; groupId: string; topic: string; timing: WindowTiming; log: Logger };
@@ -32,6 +34,28 @@ export class AssignedPartitions {
     const newest = st.windows.newestEventTime;
     this.o.log.info({ partition, resumeAt: c?.offset, replayUntil: st.replayedUntil, newestEventTime: Number.isFinite(newest) ? new Date(newest).toISOString() : null }, 'partition state restored');
     return st;
+  }
+
+  /**
+   * Runs a batch (or an idle close) of the partition after the ones before it, through its store
+   * writes and commit; the partition counts as busy from start to end (a slow write, the store
+   * away, is not idleness).
+   */
+  async serialize<R>(partition: number, run: (st: PartitionState) => Promise<R>): Promise<R> {
+    this.active++;
+    try {
+      const st = await this.stateFor(partition);
+      return await st.lock.run(async () => {
+        st.lastActivity = Date.now();
+        try {
+          return await run(st);
+        } finally {
+          st.lastActivity = Date.now();
+        }
+      });
+    } finally {
+      this.active--;
+    }
   }
 
   /** Whether `st` is still this member's state of the partition (not dropped by a rebalance). */

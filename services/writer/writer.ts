@@ -8,20 +8,20 @@
  * holding the partition.
  */
 import { Counter, Histogram } from 'prom-client';
+import type { BusRecord } from '../../shared/bus/bus.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
 import { parseNormalizedMessage, readingsOf, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
-import type { StorePoint, TelemetryStore } from '../../shared/store/store.ts';
+import type { TelemetryStore } from '../../shared/store/store.ts';
 import type { WriterConfig } from './config.ts';
 
 export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { log, registry, store } = deps;
   const written = new Counter({ name: 'writer_points_written_total', help: 'Points accepted by the store', labelNames: ['measurement'], registers: [registry] });
   const invalid = new Counter({ name: 'writer_invalid_records_total', help: 'Records on the normalized topic that are not normalised messages (dead-lettered)', registers: [registry] });
-  const latency = new Histogram({ name: 'writer_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const endToEnd = new Histogram({
     name: 'writer_end_to_end_seconds',
     help: "From a reading's device timestamp to the store accepting its point (meaningful for live clocks)",
@@ -39,16 +39,6 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   const hopDevice = hops.labels('device_to_gateway');
   const hopNormalize = hops.labels('gateway_to_normalized');
   const hopStore = hops.labels('normalized_to_stored');
-
-  // The runner writes through this: the same store, timed.
-  const timedStore = {
-    write: async (points: StorePoint[]) => {
-      const end = latency.startTimer();
-      await store.write(points);
-      end();
-    },
-    isRefusal: (err: unknown) => store.isRefusal(err),
-  };
 
   const processor: BatchProcessor<ReturnType<typeof parseNormalizedMessage>> = {
     decode: (m) => parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') ?? 'null')),
@@ -72,7 +62,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
       const afterStore = (stored: PointFrom[]) => {
         const now = Date.now();
         const perMeasurement = new Map<string, number>();
-        for (const x of stored as (PointFrom & { reading: CanonicalReading })[]) {
+        for (const x of stored as (PointFrom & { reading: CanonicalReading; record: BusRecord })[]) {
           const r = x.reading;
           perMeasurement.set(r.kind, (perMeasurement.get(r.kind) ?? 0) + 1);
           const normalizedAt = Number(x.record.timestamp);
@@ -90,7 +80,7 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   return runBatches(processor, deps, {
     cfg,
     topic: cfg.TOPIC_NORMALIZED,
-    store: timedStore,
+    store,
     storeBatchMax: cfg.WRITE_BATCH_MAX,
     storeRetryMaxMs: cfg.WRITE_RETRY_MAX_MS,
     // Six partitions at once (all of them at the default BUS_PARTITIONS): their store writes wait

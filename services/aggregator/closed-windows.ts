@@ -1,15 +1,15 @@
 /**
- * Closed windows into the store. A window is computed from memory, from the carry of its device's
- * previous window; a device with late readings, or whose closing window an earlier owner of the
- * partition may have written, has its windows recomputed from the stored readings instead
- * (late-windows.ts), once the writer's consumer group has stored the partition that far. Store
- * calls are retried while the store is away; a point the store refuses for what it holds is set
- * aside with an error and a metric, so one window cannot hold its partition forever.
+ * Closed windows into points for the runner to store. A window is computed from memory, from the
+ * carry of its device's previous window; a device with late readings, or whose closing window an
+ * earlier owner of the partition may have written, has its windows recomputed from the stored
+ * readings instead (late-windows.ts), once the writer's consumer group has stored the partition
+ * that far — after the in-memory points are stored, span by span through the runner's writing.
+ * This reads the store (carries, readings), retrying while it is away; it never writes.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
-import { writeIsolating } from '../../shared/stages/isolate.ts';
+import type { BatchOutput } from '../../shared/stages/batch-runner.ts';
 import { retryStore } from '../../shared/store/retry.ts';
 import type { StorePoint, TelemetryStore } from '../../shared/store/store.ts';
 import { aggregateWindow } from './aggregate.ts';
@@ -22,9 +22,13 @@ import type { FleetRules } from './window-math.ts';
 import { WINDOWS } from './windows.ts';
 
 type Settings = Pick<AggregatorConfig, 'WRITER_GROUP_ID' | 'WRITER_WAIT_MAX_MS' | 'WRITE_RETRY_MAX_MS' | 'TOPIC_NORMALIZED'>;
+type Write = (points: StorePoint[]) => Promise<void>;
 
-export class WindowWriter {
-  /** Store calls failing and being retried: while any are, no partition counts as idle. */
+/** What closing a partition's windows gives the runner: the points, and the recomputations that follow them. */
+export type ClosedOutput = Pick<BatchOutput, 'points' | 'afterStore' | 'thenStore'>;
+
+export class ClosedWindows {
+  /** Store reads failing and being retried: while any are, no partition counts as idle. */
   storeWaits = 0;
   private stopping = false;
   /** Each device's carry. Cleared with the assignment. */
@@ -32,19 +36,17 @@ export class WindowWriter {
   private readonly metrics;
   private readonly o: { bus: Bus; store: TelemetryStore; log: Logger; registry: Registry; cfg: Settings; rules: FleetRules; owns: (partition: number, st: PartitionState) => boolean; onStoreBack: () => void };
 
-  constructor(o: WindowWriter['o']) {
+  constructor(o: ClosedWindows['o']) {
     this.o = o;
     const registers = [o.registry];
     this.metrics = {
       closed: new Counter({ name: 'aggregator_windows_closed_total', help: 'Windows computed and written', labelNames: ['measurement'], registers }),
       recomputed: new Counter({ name: 'aggregator_windows_recomputed_total', help: 'Windows computed from the stored readings: reopened by late readings, or possibly written before a restart', labelNames: ['measurement'], registers }),
-      refused: new Counter({ name: 'aggregator_windows_refused_total', help: 'Aggregate windows the store refused for what they hold (left out, logged)', labelNames: ['measurement'], registers }),
       fenceTimeouts: new Counter({ name: 'aggregator_writer_wait_timeouts_total', help: 'Windows recomputed without the writer having confirmed it stored their readings (WRITER_WAIT_MAX_MS passed)', registers }),
-      latency: new Histogram({ name: 'aggregator_store_write_seconds', help: 'Store write latency', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers }),
     };
   }
 
-  /** Stopping: waits end and failing store calls give their batch up, uncommitted (the next owner replays it). */
+  /** Stopping: waits end and failing store reads give their batch up, uncommitted (the next owner replays it). */
   stop(): void {
     this.stopping = true;
   }
@@ -54,32 +56,46 @@ export class WindowWriter {
     this.carries.clear();
   }
 
+  /** Records store waits for the runner's writes too (`RunnerOptions.storeWaits`). */
+  readonly waits = {
+    began: () => void this.storeWaits++,
+    ended: () => {
+      this.storeWaits--;
+      this.o.onStoreBack();
+    },
+  };
+
   /**
-   * Computes and writes every closed window of the partition; resolves when the store has them.
-   * `reopened`: devices with late readings. They, and devices whose closing windows may have been
-   * written before (`fromStore`), have all their closing windows computed from the store, once
-   * the writer has stored the partition up to `storedUpTo`; the others from memory.
+   * Every closed window of the partition as points. `reopened`: devices with late readings. They,
+   * and devices whose closing windows may have been written before (`fromStore`), have all their
+   * closing windows computed from the store, once the writer has stored the partition up to
+   * `storedUpTo`; the others from memory.
    */
-  async flush(partition: number, st: PartitionState, storedUpTo: number, reopened = new Map<string, Reopened>()): Promise<void> {
+  async close(partition: number, st: PartitionState, storedUpTo: number, reopened = new Map<string, Reopened>()): Promise<ClosedOutput> {
     const closed = st.windows.takeClosed();
     for (const w of closed) if (w.fromStore) reopen(reopened, { ...w, ts: w.start });
     const inMemory = closed.filter((w) => !reopened.has(w.deviceId));
     for (const w of closed) if (reopened.has(w.deviceId)) reopen(reopened, { ...w, ts: w.start });
+    const points: StorePoint[] = [];
     if (inMemory.length > 0) {
-      await this.carries.resolve(inMemory, (measurement, before, devices) => this.retry('carry lookup', () => loadCarries(this.o.store, measurement, before, devices)));
-      const points = inMemory.map((w) => {
+      await this.carries.resolve(inMemory, (measurement, before, devices) => this.retry('carry lookup', partition, st, () => loadCarries(this.o.store, measurement, before, devices)));
+      for (const w of inMemory) {
         const { fields, carry } = aggregateWindow(w, this.carries.get(w.deviceId), this.o.rules);
         this.carries.set(w.deviceId, carry);
-        return aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry);
-      });
-      await this.write('aggregate write', points);
-      for (const w of inMemory) this.metrics.closed.inc({ measurement: WINDOWS[w.kind].measurement });
+        points.push(aggregatePoint(w, WINDOWS[w.kind].measurement, fields, carry));
+      }
     }
-    if (reopened.size > 0) await this.recomputeFromStore(partition, st, reopened, storedUpTo);
+    return {
+      points: points.map((point) => ({ point })),
+      afterStore: (stored) => {
+        for (const x of stored) this.metrics.closed.inc({ measurement: x.point.measurement });
+      },
+      ...(reopened.size > 0 ? { thenStore: (write: Write) => this.recomputeFromStore(partition, st, reopened, storedUpTo, write) } : {}),
+    };
   }
 
   /** Rewrites the devices' windows from the stored readings, once the writer has stored the partition up to `storedUpTo`. */
-  private async recomputeFromStore(partition: number, st: PartitionState, reopened: Map<string, Reopened>, storedUpTo: number): Promise<void> {
+  private async recomputeFromStore(partition: number, st: PartitionState, reopened: Map<string, Reopened>, storedUpTo: number, write: Write): Promise<void> {
     const { cfg, log } = this.o;
     const t0 = Date.now();
     const fence = await waitForWriter(this.o.bus, {
@@ -88,7 +104,7 @@ export class WindowWriter {
       partition,
       offset: storedUpTo,
       maxWaitMs: cfg.WRITER_WAIT_MAX_MS,
-      stillOwned: () => !this.stopping && this.o.owns(partition, st),
+      stillOwned: () => this.owned(partition, st),
     });
     if (fence === 'gone') throw new Error('the partition moved on before its windows were recomputed'); // uncommitted: its next owner replays
     if (fence === 'timeout') {
@@ -100,7 +116,8 @@ export class WindowWriter {
     for (const o of reopened.values()) {
       // Up to the device's windows still in memory; with none open, through its newest closed one.
       const until = st.windows.openFrom(o.deviceId) ?? Math.max(st.windows.closedUntil(o.deviceId), o.lastLate + WINDOWS[o.kind].sizeMs);
-      const { windows, finalCarry } = await this.retry('window recompute', () => recompute(this.o.store, this.o.rules, o, until, (points) => this.write('recomputed window write', points)));
+      // Each span is written (by the runner, which retries) before the next is read; a failed read starts the chain again.
+      const { windows, finalCarry } = await this.retry('window recompute', partition, st, () => recompute(this.o.store, this.o.rules, o, until, write));
       // The chain ran up to the device's open windows: the next one continues from the new carry.
       if (finalCarry) this.carries.set(o.deviceId, finalCarry);
       this.metrics.recomputed.inc({ measurement: WINDOWS[o.kind].measurement }, windows);
@@ -111,36 +128,23 @@ export class WindowWriter {
     log.info({ partition, devices: reopened.size, windows: rewritten, ranges: ranges.slice(0, 10), writerWaitMs: waitedMs, recomputeMs: Date.now() - t0 - waitedMs }, 'windows recomputed from the stored readings');
   }
 
-  /** Writes aggregate points, retrying while the store is away; refused points are logged and counted. */
-  private async write(what: string, points: StorePoint[]): Promise<void> {
-    const refused = await this.retry(what, async () => {
-      const end = this.metrics.latency.startTimer();
-      const r = await writeIsolating(points, (ps) => this.o.store.write(ps), (err) => this.o.store.isRefusal(err));
-      end();
-      return r;
-    });
-    for (const { point, error } of refused) {
-      this.metrics.refused.inc({ measurement: point.measurement });
-      this.o.log.error({ measurement: point.measurement, device: point.tags.device, municipality: point.tags.municipality, window: new Date(point.ts).toISOString(), err: error }, 'the store refused an aggregate window; left out');
-    }
+  private owned(partition: number, st: PartitionState): boolean {
+    return !this.stopping && this.o.owns(partition, st);
   }
 
-  /** A store call retried until it succeeds; while it waits, idle closing holds off. */
-  private retry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** A store read retried until it succeeds, while the partition is still this member's; while it waits, idle closing holds off. */
+  private retry<T>(what: string, partition: number, st: PartitionState, fn: () => Promise<T>): Promise<T> {
     let counted = false;
     return retryStore(fn, {
       what,
       log: this.o.log,
       maxDelayMs: this.o.cfg.WRITE_RETRY_MAX_MS,
       onFailure: () => {
-        if (!counted) this.storeWaits++;
+        if (!counted) this.waits.began();
         counted = true;
-        if (this.stopping) throw new Error(`${what}: the worker is stopping`);
+        if (!this.owned(partition, st)) throw new Error(`${what}: the worker is stopping or the partition moved on`);
       },
-      onWaitEnded: () => {
-        this.storeWaits--;
-        this.o.onStoreBack();
-      },
+      onWaitEnded: () => this.waits.ended(),
     });
   }
 }
