@@ -12,8 +12,7 @@
  * need.
  */
 import { Counter, Gauge } from 'prom-client';
-import type { BusRecord } from '../../shared/bus/bus.ts';
-import { parseNormalizedMessage, readingsOf, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { readingsOfRecord, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { runBatches, type BatchProcessor } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
@@ -43,7 +42,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
 
   // The runner decodes, stores the windows, dead-letters the late readings and commits; the windows are this worker's.
   const processor: BatchProcessor<CanonicalReading[] | undefined> = {
-    decode: readingsOfRecord,
+    decode: (m) => readingsOfRecord(m.value),
     // A partition's batches and idle closes one at a time, each through its store writes and commit.
     serialize: (partition, run) => partitions.serialize(partition, run),
     async process({ bus: batch, records }) {
@@ -94,14 +93,4 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
       await worker.stop();
     },
   };
-}
-
-/** A record's readings; undefined when it is not a normalised message (the writer dead-letters those). */
-function readingsOfRecord(m: BusRecord): CanonicalReading[] | undefined {
-  try {
-    const parsed = parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') || 'null'));
-    return parsed.success ? readingsOf(parsed.data) : undefined;
-  } catch {
-    return undefined;
-  }
 }

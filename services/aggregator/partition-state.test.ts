@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
-import { commitInfo, isIdle, restorePartition, SerialLock } from './partition-state.ts';
+import { SerialLock } from '../../shared/serial-lock.ts';
+import { commitInfo, isIdle, restorePartition } from './partition-state.ts';
 
 const timing = { delayMs: 60_000, latenessMs: 300_000, quietMs: 120_000 };
 const reading = (ts: number, deviceId = 'm1'): CanonicalReading => ({ kind: 'energy', deviceId, municipality: 'kalamata', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'g', attrs: {}, values: { energy_wh: ts / 1000 } });

@@ -9,6 +9,7 @@
  * were already seen (their dead letters are not sent twice).
  */
 import type { Committed } from '../../shared/bus/bus.ts';
+import { SerialLock } from '../../shared/serial-lock.ts';
 import { PartitionWindows, type WindowTiming } from './windows.ts';
 
 export interface PartitionState {
@@ -44,22 +45,6 @@ export function restorePartition(c: Committed | undefined, timing: WindowTiming,
 export function commitInfo(st: PartitionState): { offset: string; metadata: string } {
   const ts = Number.isFinite(st.windows.newestEventTime) ? st.windows.newestEventTime : null;
   return { offset: String(st.windows.commitOffset(st.next)), metadata: JSON.stringify({ ts, hi: Math.max(st.next, st.replayedUntil) } satisfies CommitMetadata) };
-}
-
-/** Runs functions one after another; a failure does not block the next. */
-export class SerialLock {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
-  /** Resolves once everything queued so far has run. */
-  idle(): Promise<unknown> {
-    return this.tail;
-  }
 }
 
 /**

@@ -25,6 +25,8 @@ export interface Evidence {
 
 export interface Transition {
   alarmId: string;
+  /** When its condition began: where the alarm's point is kept. */
+  raisedAt: number;
   state: 'raised' | 'cleared';
   municipality: string;
   ruleId: string;
@@ -44,12 +46,26 @@ interface Zone {
   capacity: number | undefined;
 }
 
+/** Where a reading sits on the bus: a pending condition holds the commit back to where it began. */
+export interface Position {
+  partition: number;
+  offset: number;
+}
+
+/** An open alarm: its id and when its condition began (the time its point is kept at). */
+interface Open {
+  id: string;
+  raisedAt: number;
+}
+
 interface Track {
   /** Event time since which the condition holds; undefined while it does not. */
   since: number | undefined;
+  /** The record the condition began at, while it is pending (holds, not yet raised). */
+  sinceAt: Position | undefined;
   /** The newest event time applied: an older reading is behind the track and changes nothing. */
   lastTs: number;
-  open: string | undefined;
+  open: Open | undefined;
   evidence: Evidence[];
 }
 
@@ -59,7 +75,7 @@ export const alarmIdOf = (municipality: string, ruleId: string, subject: string,
 export class AlarmEvaluator {
   private readonly tracks = new Map<string, Track>();
   /** Per silence rule and device: the last receive time, and the open alarm. */
-  private readonly silence = new Map<string, { municipality: string; kind: string; deviceId: string; rule: AlarmRule; lastReceived: number; open: string | undefined }>();
+  private readonly silence = new Map<string, { municipality: string; kind: string; deviceId: string; rule: AlarmRule; lastReceived: number; open: Open | undefined }>();
   /** Per zone: each bay's last state and the zone's capacity. */
   private readonly zones = new Map<string, Zone>();
 
@@ -69,8 +85,10 @@ export class AlarmEvaluator {
     this.rulesFor = rulesFor;
   }
 
-  /** Applies one reading; the transitions it causes, in order. */
-  observe(r: CanonicalReading): Transition[] {
+  /**
+   * Applies one reading (`at`: where it was read); the transitions it causes, in order.
+   */
+  observe(r: CanonicalReading, at?: Position): Transition[] {
     const out: Transition[] = [];
     for (const rule of this.rulesFor(r.municipality)) {
       if (rule.kind !== r.kind || !appliesTo(rule, r.attrs)) continue;
@@ -79,11 +97,11 @@ export class AlarmEvaluator {
         const zone = typeof r.attrs.lot === 'string' ? r.attrs.lot : undefined;
         if (zone && r.kind === 'parking') {
           const pct = this.zonePct(r.municipality, zone, r);
-          if (pct !== undefined) out.push(...this.step(rule, r, zone, pct > rule.abovePct, rule.forMinutes));
+          if (pct !== undefined) out.push(...this.step(rule, r, zone, pct > rule.abovePct, rule.forMinutes, at));
         }
       } else {
         const h = holds(rule, r);
-        if (h !== undefined) out.push(...this.step(rule, r, r.deviceId, h, rule.forMinutes));
+        if (h !== undefined) out.push(...this.step(rule, r, r.deviceId, h, rule.forMinutes, at));
       }
     }
     return out;
@@ -94,15 +112,51 @@ export class AlarmEvaluator {
     const out: Transition[] = [];
     for (const s of this.silence.values()) {
       if (s.open || s.rule.type !== 'silence' || now - s.lastReceived < s.rule.minutes * 60_000) continue;
-      s.open = alarmIdOf(s.municipality, s.rule.id, s.deviceId, s.lastReceived);
-      out.push({ alarmId: s.open, state: 'raised', municipality: s.municipality, ruleId: s.rule.id, type: 'silence', kind: s.kind, subject: s.deviceId, severity: s.rule.severity, at: s.lastReceived, evidence: [] });
+      s.open = { id: alarmIdOf(s.municipality, s.rule.id, s.deviceId, s.lastReceived), raisedAt: s.lastReceived };
+      out.push({ alarmId: s.open.id, raisedAt: s.open.raisedAt, state: 'raised', municipality: s.municipality, ruleId: s.rule.id, type: 'silence', kind: s.kind, subject: s.deviceId, severity: s.rule.severity, at: s.lastReceived, evidence: [] });
     }
     return out;
   }
 
+  /**
+   * The first record of the partition a pending condition began at: a restart must replay from
+   * there to raise it with the same id. Undefined when nothing is pending there.
+   */
+  pendingFrom(partition: number): number | undefined {
+    let min: number | undefined;
+    for (const t of this.tracks.values()) if (t.open === undefined && t.sinceAt?.partition === partition && (min === undefined || t.sinceAt.offset < min)) min = t.sinceAt.offset;
+    return min;
+  }
+
+  /**
+   * An alarm open in the store, taken back after a restart: its track is open, and readings up to
+   * `lastTs` (the newest that raised it) — replayed ones — are behind it. Silence: heard at its raise.
+   */
+  restore(a: { alarmId: string; municipality: string; ruleId: string; subject: string; kind: string; raisedAt: number; lastTs: number }): void {
+    const rule = this.rulesFor(a.municipality).find((r) => r.id === a.ruleId);
+    if (!rule) return; // the rule is gone: nothing would clear it here
+    if (rule.type === 'silence') {
+      this.silence.set(`${a.municipality}\n${rule.id}\n${a.subject}`, { municipality: a.municipality, kind: a.kind, deviceId: a.subject, rule, lastReceived: a.raisedAt, open: { id: a.alarmId, raisedAt: a.raisedAt } });
+      return;
+    }
+    const key = `${a.municipality}\n${rule.id}\n${a.subject}`;
+    const t = this.tracks.get(key);
+    if (t && t.lastTs >= a.lastTs) return; // already known from the readings
+    this.tracks.set(key, { since: a.raisedAt, sinceAt: undefined, lastTs: a.lastTs, open: { id: a.alarmId, raisedAt: a.raisedAt }, evidence: [] });
+  }
+
+  /** Starts the silence clock of a device not heard yet (a registered device, at the stage's start). */
+  expect(municipality: string, kind: string, deviceId: string, since: number): void {
+    for (const rule of this.rulesFor(municipality)) {
+      if (rule.type !== 'silence' || rule.kind !== kind) continue;
+      const key = `${municipality}\n${rule.id}\n${deviceId}`;
+      if (!this.silence.has(key)) this.silence.set(key, { municipality, kind, deviceId, rule, lastReceived: since, open: undefined });
+    }
+  }
+
   /** Open alarms, by id: what the stage would have to clear or keep (tests and recovery checks). */
   openAlarms(): string[] {
-    return [...[...this.tracks.values()].map((t) => t.open), ...[...this.silence.values()].map((s) => s.open)].filter((x): x is string => x !== undefined);
+    return [...[...this.tracks.values()].map((t) => t.open?.id), ...[...this.silence.values()].map((s) => s.open?.id)].filter((x): x is string => x !== undefined);
   }
 
   private heard(rule: AlarmRule, r: CanonicalReading): Transition[] {
@@ -115,7 +169,7 @@ export class AlarmEvaluator {
     if (!s.open) return [];
     const cleared = s.open;
     s.open = undefined;
-    return [{ alarmId: cleared, state: 'cleared', municipality: r.municipality, ruleId: rule.id, type: 'silence', kind: r.kind, subject: r.deviceId, severity: rule.severity, at: r.receivedAt, evidence: [] }];
+    return [{ alarmId: cleared.id, raisedAt: cleared.raisedAt, state: 'cleared', municipality: r.municipality, ruleId: rule.id, type: 'silence', kind: r.kind, subject: r.deviceId, severity: rule.severity, at: r.receivedAt, evidence: [] }];
   }
 
   /** A zone's occupancy in % after this bay's reading; undefined without a capacity. */
@@ -132,26 +186,31 @@ export class AlarmEvaluator {
     return capacity > 0 ? (100 * occupied) / capacity : undefined;
   }
 
-  private step(rule: AlarmRule, r: CanonicalReading, subject: string, condition: boolean, forMinutes: number): Transition[] {
+  private step(rule: AlarmRule, r: CanonicalReading, subject: string, condition: boolean, forMinutes: number, at: Position | undefined): Transition[] {
     const key = `${r.municipality}\n${rule.id}\n${subject}`;
-    const t = this.tracks.get(key) ?? { since: undefined, lastTs: -Infinity, open: undefined, evidence: [] };
+    const t: Track = this.tracks.get(key) ?? { since: undefined, sinceAt: undefined, lastTs: -Infinity, open: undefined, evidence: [] };
     this.tracks.set(key, t);
     if (r.ts < t.lastTs) return []; // behind this track: the condition's course is already decided past it
     t.lastTs = r.ts;
     const base = { municipality: r.municipality, ruleId: rule.id, type: rule.type, kind: r.kind, subject, severity: rule.severity };
     if (!condition) {
       t.since = undefined;
+      t.sinceAt = undefined;
       t.evidence = [];
       if (!t.open) return [];
       const cleared = t.open;
       t.open = undefined;
-      return [{ alarmId: cleared, state: 'cleared', ...base, at: r.ts, evidence: [] }];
+      return [{ alarmId: cleared.id, raisedAt: cleared.raisedAt, state: 'cleared', ...base, at: r.ts, evidence: [] }];
     }
-    t.since ??= r.ts;
+    if (t.since === undefined) {
+      t.since = r.ts;
+      t.sinceAt = at;
+    }
     const seen: Evidence = { deviceId: r.deviceId, ts: r.ts, values: r.values };
     t.evidence = t.evidence.length < EVIDENCE_MAX ? [...t.evidence, seen] : [t.evidence[0]!, ...t.evidence.slice(2), seen];
     if (t.open || r.ts - t.since < forMinutes * 60_000) return [];
-    t.open = alarmIdOf(r.municipality, rule.id, subject, t.since);
-    return [{ alarmId: t.open, state: 'raised', ...base, at: t.since, evidence: t.evidence }];
+    t.open = { id: alarmIdOf(r.municipality, rule.id, subject, t.since), raisedAt: t.since };
+    t.sinceAt = undefined;
+    return [{ alarmId: t.open.id, raisedAt: t.since, state: 'raised', ...base, at: t.since, evidence: t.evidence }];
   }
 }

@@ -49,7 +49,7 @@ const daylightDraw = z.object({
 });
 
 /** No reading for a while — decided by the platform's clock (the gateway's receive time and the stage's wall clock), never the device's. */
-const silence = z.object({ ...common, type: z.literal('silence'), kind: z.enum(['energy', 'fleet', 'parking']), minutes: z.number().min(1).max(7 * 24 * 60).default(30) });
+const silence = z.object({ ...common, type: z.literal('silence'), kind: z.enum(['energy', 'fleet', 'parking']), minutes: z.number().min(0.05).max(7 * 24 * 60).default(30) });
 
 /** Ignition on and standing still longer than this. */
 const idling = z.object({ ...common, type: z.literal('idling'), kind: z.literal('fleet'), maxSpeedKmh: z.number().min(0).default(1), forMinutes: minutes(40) });

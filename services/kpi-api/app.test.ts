@@ -9,11 +9,12 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { KpiSource } from '../../shared/kpi/source.ts';
+import type { AlarmSource } from '../../shared/store/alarms.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { buildKpiApp, type KpiApp } from './app.ts';
 import { Kpis } from './kpis.ts';
 
-const empty: KpiSource = { windows: async () => [], lastSeen: async () => [] };
+const empty: KpiSource & AlarmSource = { windows: async () => [], lastSeen: async () => [], alarmPoints: async () => [] };
 
 describe('KPI app', () => {
   let app: KpiApp;

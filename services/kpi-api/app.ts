@@ -20,8 +20,8 @@ import { RateLimiter } from '../../shared/rate-limit.ts';
 import { bearerAuth, requireTenant } from './auth.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
-import { energyQuery, healthQuery, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
-import { API_ERROR, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+import { alarmsQuery, energyQuery, healthQuery, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
+import { API_ERROR, alarmRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
@@ -145,6 +145,13 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     r.get(`${base}/mobility/parking`, { ...tenant, schema: { summary: 'Per parking lot: occupancy, turnover, mean dwell', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(parkingRow), ...errors } } }, async (req, reply) => {
       const q = { ...req.query, municipality: req.params.municipality };
       return sendRows(req, reply, 'parking', q, await kpis.parking(q));
+    });
+
+    r.get(`${base}/alarms`, { ...tenant, schema: { summary: 'Alarms raised in the range (by the time their condition began): open ones first', params: municipalityParams, querystring: alarmsQuery, response: { 200: kpiReply(alarmRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality };
+      const iso = (ms: number) => new Date(ms).toISOString();
+      const rows = (await kpis.alarms(q)).map((a) => ({ alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt), evidence: JSON.stringify(a.evidence) }));
+      return sendRows(req, reply, 'alarms', q, rows);
     });
 
     r.get(`${base}/health`, { ...tenant, schema: { summary: 'Per device: last reading and whether it has gone silent', params: municipalityParams, querystring: healthQuery, response: { 200: kpiReply(healthRow), ...errors } } }, async (req, reply) => {

@@ -13,7 +13,7 @@ import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/devic
 import { kpiApiEnv } from './config.ts';
 import { toCsv } from './csv.ts';
 import { Kpis } from './kpis.ts';
-import { energyQuery, healthQuery, rangeQuery } from './params.ts';
+import { alarmsQuery, energyQuery, healthQuery, rangeQuery } from './params.ts';
 
 interface Options {
   municipality: string;
@@ -23,6 +23,8 @@ interface Options {
   by?: string;
   silentMinutes?: string;
   format: 'table' | 'csv' | 'json';
+  state?: string;
+  severity?: string;
 }
 
 const cfg = loadConfig(kpiApiEnv);
@@ -83,6 +85,18 @@ program
   .action(async (o: Options) => {
     const q = parse(healthQuery, { silentMinutes: o.silentMinutes });
     print(`Device health — ${o.municipality}`, await kpis.health({ municipality: o.municipality, now: Date.now(), silentAfterMs: q.silentMinutes * 60_000, lookbackMs: q.lookbackDays * 86_400_000 }), o.format);
+  });
+
+// `npm run alarms -- list`: the same command as `npm run kpi -- alarms list`.
+const alarms = program.command('alarms').description("a municipality's alarms");
+common(alarms.command('list').description('alarms raised in the range: open ones first, then the newest'))
+  .option('--state <s>', 'raised | cleared (default: both)')
+  .option('--severity <s>', 'critical | major | minor | warning')
+  .action(async (o: Options) => {
+    const q = { ...parse(alarmsQuery, { from: o.from, to: o.to, state: o.state, severity: o.severity }), municipality: o.municipality };
+    const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
+    const rows = (await kpis.alarms(q)).map((a) => ({ state: a.state, severity: a.severity, rule: a.ruleId, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: iso(a.clearedAt), alarm: a.alarmId }));
+    print(`Alarms — ${o.municipality}, raised ${iso(q.from)} → ${iso(q.to)}`, rows, o.format);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -7,6 +7,7 @@ import { deviceHealth, type KnownDevice } from '../../shared/kpi/health.ts';
 import { fleetKpis, parkingKpis } from '../../shared/kpi/mobility.ts';
 import type { Interval } from '../../shared/kpi/periods.ts';
 import type { KpiSource, TimeRange } from '../../shared/kpi/source.ts';
+import { alarmOf, stateOf, type AlarmRecord, type AlarmSource, type AlarmState } from '../../shared/store/alarms.ts';
 import { ERROR_CODES } from '../../shared/errors.ts';
 
 export interface Scope extends TimeRange {
@@ -25,7 +26,7 @@ export class KpiSourceUnavailable extends Error {
 }
 
 /** The source, with its failures reported as KpiSourceUnavailable (the cause kept for the log). */
-function unavailableOnError(source: KpiSource): KpiSource {
+function unavailableOnError(source: KpiSource & AlarmSource): KpiSource & AlarmSource {
   const wrap = <A extends unknown[], R>(f: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
     try {
       return await f(...a);
@@ -33,15 +34,15 @@ function unavailableOnError(source: KpiSource): KpiSource {
       throw new KpiSourceUnavailable(`KPI store: ${(err as Error).message}`, { cause: err });
     }
   };
-  return { windows: wrap(source.windows.bind(source)), lastSeen: wrap(source.lastSeen.bind(source)) };
+  return { windows: wrap(source.windows.bind(source)), lastSeen: wrap(source.lastSeen.bind(source)), alarmPoints: wrap(source.alarmPoints.bind(source)) };
 }
 
 export class Kpis {
-  private readonly source: KpiSource;
+  private readonly source: KpiSource & AlarmSource;
   /** Registered devices, so that devices that never reported show up as silent. */
   private readonly knownDevices: () => KnownDevice[];
 
-  constructor(source: KpiSource, knownDevices: () => KnownDevice[]) {
+  constructor(source: KpiSource & AlarmSource, knownDevices: () => KnownDevice[]) {
     this.source = unavailableOnError(source);
     this.knownDevices = knownDevices;
   }
@@ -64,6 +65,15 @@ export class Kpis {
 
   async parking(q: Scope) {
     return parkingKpis(await this.source.windows('parking_15m', q), q);
+  }
+
+  /** A municipality's alarms raised in the range: open ones first, then the newest first. */
+  async alarms(q: Scope & { state?: AlarmState; severity?: string; kind?: string }): Promise<(AlarmRecord & { state: AlarmState })[]> {
+    const all = (await this.source.alarmPoints(q)).map(alarmOf).filter((a): a is AlarmRecord => a !== undefined && a.municipality === q.municipality);
+    return all
+      .map((a) => ({ ...a, state: stateOf(a) }))
+      .filter((a) => (q.state === undefined || a.state === q.state) && (q.severity === undefined || a.severity === q.severity) && (q.kind === undefined || a.kind === q.kind))
+      .sort((a, b) => (a.state === b.state ? b.raisedAt - a.raisedAt : a.state === 'raised' ? -1 : 1));
   }
 
   async health(q: { municipality?: string; now: number; silentAfterMs: number; lookbackMs: number }) {

@@ -48,6 +48,15 @@ const withRange = <T extends { from?: number; to?: number }>(v: T, ctx: z.Refine
 
 export const rangeQuery = z.object(rangeShape).transform(withRange);
 
+export const alarmsQuery = z
+  .object({
+    ...rangeShape,
+    state: z.enum(['raised', 'cleared']).optional().meta({ description: 'raised (open) or cleared; both when absent' }),
+    severity: z.enum(['critical', 'major', 'minor', 'warning']).optional(),
+    kind: z.enum(['energy', 'fleet', 'parking']).optional(),
+  })
+  .transform(withRange);
+
 export const groupingParam = z.enum(['building', 'district', 'municipality']).default('building').meta({ description: 'what the kWh are summed over' });
 
 export const energyQuery = z

@@ -42,6 +42,19 @@ export const healthRow = z.object({
   silent: z.boolean(),
 });
 
+export const alarmRow = z.object({
+  alarm: z.string(),
+  state: z.enum(['raised', 'cleared']),
+  severity: z.string(),
+  rule: z.string(),
+  type: z.string(),
+  kind: z.string(),
+  subject: z.string().meta({ description: 'the device, or the car park for a zone rule' }),
+  raised_at: z.string(),
+  cleared_at: z.string().nullable(),
+  evidence: z.string().meta({ description: 'the readings that raised it, as JSON' }),
+});
+
 /** Every JSON KPI reply: the scope it answers for and its rows (CSV carries the rows only). */
 export const kpiReply = <T extends z.ZodType>(row: T) =>
   z.object({

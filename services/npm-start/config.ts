@@ -13,7 +13,7 @@ export const singleNodeEnv = {
   HTTP_INGEST_PORT: port(8081).describe('HTTP ingest for devices and network-server webhooks (listens where MQTT does)'),
   MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('where MQTT listens: this machine only unless set (0.0.0.0 takes devices from the network)'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('where the API and page listen'),
-  OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe('the stages\' /healthz /readyz /metrics listen on base+1 … base+5 (gateway, normalizer, writer, aggregator, kpi-api); 0 = any free ports'),
+  OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe("the stages' /healthz /readyz /metrics listen on their service ports moved by base − 9100 (9101 … with the default); 0 = any free ports"),
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90).describe('embedded store: raw readings are kept this long'),
   AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825).describe('embedded store: aggregates are kept this long'),
   STAGES_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("nice value of the thread running the normaliser, writer and aggregator (Linux): above 0, a busy machine serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over"),

@@ -8,6 +8,7 @@
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import type { StorePoint, TelemetryStore } from '../store/store.ts';
+import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
 import { openDatabase, sqliteCode, type Db } from './sqlite.ts';
 import { ensureStoreSchema } from './store-schema.ts';
 import type { storeWriterCalls } from './store-writer-thread.ts';
@@ -91,6 +92,15 @@ export class SqliteStore implements TelemetryStore {
       .prepare<[string, string, number, number], { ts: number; tags: string; fields: string }>('SELECT ts, tags, fields FROM points WHERE measurement = ? AND device = ? AND ts >= ? AND ts < ? ORDER BY ts')
       .all(measurement, device, from, to)
       .map((r) => ({ measurement, ts: r.ts, tags: JSON.parse(r.tags) as Record<string, string>, fields: JSON.parse(r.fields) as StorePoint['fields'] }));
+  }
+
+  async alarmPoints(q: AlarmQuery): Promise<StorePoint[]> {
+    const where = ['measurement = ?', 'ts >= ?', 'ts < ?', ...(q.municipality === undefined ? [] : ['municipality = ?']), ...(q.subject === undefined ? [] : ['device = ?'])].join(' AND ');
+    const args = [ALARM_MEASUREMENT, q.from, q.to, ...(q.municipality === undefined ? [] : [q.municipality]), ...(q.subject === undefined ? [] : [q.subject])];
+    return this.db
+      .prepare<(string | number)[], { ts: number; tags: string; fields: string }>(`SELECT ts, tags, fields FROM points WHERE ${where} ORDER BY ts`)
+      .all(...args)
+      .map((r) => ({ measurement: ALARM_MEASUREMENT, ts: r.ts, tags: JSON.parse(r.tags) as Record<string, string>, fields: JSON.parse(r.fields) as StorePoint['fields'] }));
   }
 
   /** Every point of a measurement (for tests and exports). */

@@ -5,7 +5,8 @@
  */
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { VOCABULARY } from '../schemas/kinds.ts';
-import { isAggregate, type StorePoint, type TelemetryStore } from '../store/store.ts';
+import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
+import { keptLong, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
 import { toLine, UnwritablePoint } from './line-protocol.ts';
 
@@ -53,8 +54,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async write(points: StorePoint[]): Promise<void> {
-    const agg = points.filter((p) => isAggregate(p.measurement));
-    const raw = points.filter((p) => !isAggregate(p.measurement));
+    const agg = points.filter((p) => keptLong(p.measurement));
+    const raw = points.filter((p) => !keptLong(p.measurement));
     if (raw.length > 0) await this.raw.write(lines(raw));
     if (agg.length > 0) await this.aggregates.write(lines(agg));
   }
@@ -80,7 +81,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async devicePoints(measurement: string, device: string, from: number, to: number): Promise<StorePoint[]> {
-    const source = isAggregate(measurement) ? this.aggregates : this.raw;
+    const source = keptLong(measurement) ? this.aggregates : this.raw;
     const flux = `from(bucket: ${str(source.bucket)})
   |> ${halfOpenRange(from, to)}
   |> filter(fn: (r) => r._measurement == ${str(measurement)} and r.device == ${str(device)})
@@ -99,6 +100,26 @@ export class InfluxTelemetryStore implements TelemetryStore {
         else if (typeof v === 'string') tags[k] = v;
       }
       return { measurement, tags, fields, ts: Date.parse(String(row._time)) };
+    });
+  }
+
+  async alarmPoints(q: AlarmQuery): Promise<StorePoint[]> {
+    const match = [`r._measurement == ${str(ALARM_MEASUREMENT)}`, ...(q.municipality === undefined ? [] : [`r.municipality == ${str(q.municipality)}`]), ...(q.subject === undefined ? [] : [`r.device == ${str(q.subject)}`])].join(' and ');
+    const flux = `from(bucket: ${str(this.aggregates.bucket)})
+  |> ${halfOpenRange(q.from, q.to)}
+  |> filter(fn: (r) => ${match})
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> group()
+  |> sort(columns: ["_time"])`;
+    const rows = await this.aggregates.query().collectRows<Record<string, unknown>>(flux);
+    return rows.map((row) => {
+      const tags = { municipality: String(row.municipality), device: String(row.device), alarm: String(row.alarm) };
+      const fields: StorePoint['fields'] = {};
+      for (const k of ['rule', 'type', 'kind', 'severity', 'evidence', 'cleared_at', 'notified_raised_at', 'notified_cleared_at']) {
+        const v = row[k];
+        if (typeof v === 'string' || typeof v === 'number') fields[k] = v;
+      }
+      return { measurement: ALARM_MEASUREMENT, tags, fields, ts: Date.parse(String(row._time)) };
     });
   }
 

@@ -34,8 +34,8 @@ export const deadLetterSchema = z.object({
   deviceId: z.string().optional(),
   municipality: z.string().optional(),
   kind: z.string().optional(),
-  /** Where the record was read: its bus position, or — at ingest — the listener it came in on. */
-  source: z.union([z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }), z.object({ listener: z.enum(SOURCES) })]),
+  /** Where the record was read: its bus position, or — at ingest — the listener it came in on, or — an alarm notification — its delivery id. */
+  source: z.union([z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }), z.object({ listener: z.enum(SOURCES) }), z.object({ notification: z.string() })]),
   /** The source record's value exactly as consumed; empty when left out (see originalOmittedBytes). */
   original: z.string(),
   /** Bytes of the original left out because the device's dead-letter budget was spent. */

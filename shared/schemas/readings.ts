@@ -143,3 +143,13 @@ export type FleetReading = Extract<CanonicalReading, { kind: 'fleet' }>;
 export type ParkingReading = Extract<CanonicalReading, { kind: 'parking' }>;
 
 export { kindSchema };
+
+/** A bus record's readings; undefined when it is not a normalised message (the writer dead-letters those). */
+export function readingsOfRecord(value: Buffer | null | undefined): CanonicalReading[] | undefined {
+  try {
+    const parsed = parseNormalizedMessage(JSON.parse(value?.toString('utf8') || 'null'));
+    return parsed.success ? readingsOf(parsed.data) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -39,6 +39,8 @@ export const REJECT = {
   /** An identifier (device id, DevEUI, tenant or application id) that no registered device can have. */
   IDENTIFIER_INVALID: 'identifier_invalid',
   /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
+  /** An alarm notification its municipality's webhook did not accept within the bound (the alarm itself is stored). */
+  NOTIFICATION_UNDELIVERED: 'notification_undelivered',
   PROCESSING_FAILED: 'processing_failed',
 } as const;
 

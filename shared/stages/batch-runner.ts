@@ -78,8 +78,12 @@ export interface BatchProcessor<T> {
 
 /** A running worker, and the way to act on a partition without new records. */
 export interface RunningBatches extends RunningWorker {
-  /** Stores, produces and commits `out` (its `commit` required) for `partition`, as for a batch; call it inside `serialize`. */
-  apply(partition: number, out: BatchOutput & { commit: NonNullable<BatchOutput['commit']> }, stillOwned: () => boolean): Promise<void>;
+  /**
+   * Stores and produces `out` as for a batch, then commits its `commit` for `partition` when both
+   * are given (an output tied to no partition, such as an alarm for a silent device, commits
+   * nothing); call it inside `serialize`.
+   */
+  apply(partition: number | undefined, out: BatchOutput, stillOwned: () => boolean): Promise<void>;
 }
 
 export interface RunnerOptions {
@@ -198,8 +202,8 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
   return {
     consumer,
     async apply(partition, out, stillOwned) {
-      await execute({ topic: o.topic, partition }, out, stillOwned, [...out.deadLetters]);
-      await consumer.commit(partition, out.commit);
+      await execute({ topic: o.topic, partition: partition ?? -1 }, out, stillOwned, [...out.deadLetters]);
+      if (partition !== undefined && out.commit) await consumer.commit(partition, out.commit);
     },
     async stop() {
       stopping = true;

@@ -21,6 +21,8 @@ export function workerStage<S extends WorkerShape>(o: {
   rights: StageRights;
   /** What its dead letters say in `stage`. */
   deadLetterStage: string;
+  /** On the path of every reading (the benchmark launches it); true unless said. */
+  carriesReadings?: boolean;
   /** Beyond its dead letters, which every worker counts. */
   status?: StatusMetrics;
   start: (cfg: z.infer<z.ZodObject<S>>, worker: WorkerDeps, deps: StageDeps) => Promise<RunningWorker>;
@@ -30,7 +32,7 @@ export function workerStage<S extends WorkerShape>(o: {
     env: o.env,
     singleNode: true,
     thread: 'log',
-    carriesReadings: true,
+    carriesReadings: o.carriesReadings ?? true,
     rights: o.rights,
     deadLetterStage: o.deadLetterStage,
     status: { deadLetters: 'worker_deadletter_records_total', ...o.status },

@@ -8,6 +8,7 @@
  * tag set and its timestamp; writing it again replaces the fields it carries.
  */
 import type { KpiSource } from '../kpi/source.ts';
+import { ALARM_MEASUREMENT, type AlarmSource } from './alarms.ts';
 
 export type FieldValue = number | boolean | string;
 
@@ -19,7 +20,7 @@ export interface StorePoint {
   ts: number;
 }
 
-export interface TelemetryStore extends KpiSource {
+export interface TelemetryStore extends KpiSource, AlarmSource {
   readonly kind: 'influxdb' | 'embedded';
   /** Resolves once every point is durably stored. */
   write(points: StorePoint[]): Promise<void>;
@@ -44,6 +45,9 @@ export interface TelemetryStore extends KpiSource {
 
 /** Aggregate measurements (`energy_15m`, `fleet_1h`, …) go to the aggregates' bucket. */
 export const isAggregate = (measurement: string) => /_\d+[mhd]$/.test(measurement);
+
+/** Kept with the aggregates (their bucket, their retention): the aggregates and the alarms. */
+export const keptLong = (measurement: string) => isAggregate(measurement) || measurement === ALARM_MEASUREMENT;
 
 /** A point's identity within its measurement: its tags in a fixed order (InfluxDB's series key). */
 export const seriesKey = (tags: Record<string, string>) =>

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { createLogger } from '../../shared/logging.ts';
+import { clearedPoint, raisedPoint } from '../../shared/store/alarms.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
@@ -42,6 +43,10 @@ describe('KPI API on the real InfluxDB', () => {
     const summary = await simulate(p, { devices: 24, municipalities: ['kalamata', 'petroupoli'], rate: 40, count: 150, batch: 1, seed: 4242, simStart: SIM_START, simStepMs: 60_000 });
     await expectMatchesTruth(p, summary);
     series = deliveredSeries(readGroundTruth(summary.groundTruthPath));
+    // Alarms as the alarm stage writes them, with its own token: one open and one cleared in each municipality.
+    const alarm = (m: string, n: number) => ({ alarmId: `${m}-a${n}`, municipality: m, subject: `${m}-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: SIM_START + n * 60_000, evidence: [{ ts: SIM_START + n * 60_000, values: { power_w: 60_000 } }] });
+    const alarms = ['kalamata', 'petroupoli'].flatMap((m) => [alarm(m, 1), alarm(m, 2)]);
+    await p.storeFor('alarms').write([...alarms.map(raisedPoint), ...alarms.filter((a) => a.alarmId.endsWith('a1')).map((a) => clearedPoint(a, a.raisedAt + 30 * 60_000))]);
     const devices = new DeviceRegistry(p.gw.registryPath);
     attrs = new Map(devices.list().map((d) => [d.id, d.attributes]));
     const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
@@ -156,8 +161,22 @@ describe('KPI API on the real InfluxDB', () => {
     for (const r of res.body.rows) expect(r.silent, r.device).toBe(now - exp.get(r.device)! > 5 * 60_000);
   });
 
+  it("alarms: a key lists its own municipality's, the open ones first, filtered by state", async () => {
+    const res = await get<Rows<{ alarm: string; state: string; subject: string; cleared_at: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}`, 'kalamata');
+    expect(res.status).toBe(200);
+    expect(res.body.rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
+      ['kalamata-a2', 'raised', 'kalamata-energy-002'],
+      ['kalamata-a1', 'cleared', 'kalamata-energy-001'],
+    ]);
+    expect(res.body.rows[1]!.cleared_at).toBe(new Date(SIM_START + 31 * 60_000).toISOString());
+    const open = await get<Rows<{ alarm: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised`, 'kalamata');
+    expect(open.body.rows.map((r) => r.alarm)).toEqual(['kalamata-a2']);
+  });
+
   it("a municipality's key reads nothing of another's, by any route or parameter", async () => {
-    const routes = ['energy', 'energy/savings', 'mobility/fleet', 'mobility/parking', 'health'];
+    // Every data route the API has (alarms included), read from its own list.
+    const routes = app.apiRoutes.map((r) => /^GET \/api\/v1\/municipalities\/:municipality\/(.+)$/.exec(r)?.[1]).filter((r): r is string => r !== undefined);
+    expect(routes).toEqual(expect.arrayContaining(['energy', 'energy/savings', 'mobility/fleet', 'mobility/parking', 'health', 'alarms']));
     const q = `${range}&baselineFrom=${FROM}&baselineTo=${TO}`;
     for (const route of routes) {
       const other = await get(`/api/v1/municipalities/petroupoli/${route}?${q}`, 'kalamata');

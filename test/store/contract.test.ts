@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionStore } from '../../engines/influxdb.ts';
 import { SqliteStore } from '../../shared/embedded/sqlite-store.ts';
 import { InfluxTelemetryStore } from '../../shared/influx/telemetry-store.ts';
+import { alarmOf, clearedPoint, raisedPoint, stateOf, type AlarmRecord } from '../../shared/store/alarms.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
 import type { AggregateMeasurement, WindowRow } from '../../shared/kpi/source.ts';
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
@@ -122,6 +123,23 @@ describe('telemetry store contract: embedded SQLite and InfluxDB answer alike', 
     // Before the first window there is none.
     expect((await sqlite.previousCarries('energy_15m', START, energy, 30 * DAY)).size).toBe(0);
     expect((await influx.previousCarries('energy_15m', START, energy, 30 * DAY)).size).toBe(0);
+  });
+
+  it('alarms: a raise and its clear are one alarm, a replayed raise keeps the clear; by municipality and subject', async () => {
+    const alarm = (id: string, municipality: string, subject: string, at: number): Omit<AlarmRecord, 'clearedAt'> => ({ alarmId: id, municipality, subject, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: at, evidence: [{ ts: at, values: { power_w: 9000 } }] });
+    const a = alarm('a1', 'kalamata', 'meter-1', START + 60_000);
+    const b = alarm('b1', 'kalamata', 'meter-2', START + 120_000);
+    const c = alarm('c1', 'petroupoli', 'meter-1', START + 180_000);
+    for (const [name, s] of stores) {
+      await s.write([raisedPoint(a), raisedPoint(b), raisedPoint(c)]);
+      await s.write([clearedPoint(a, START + 600_000)]);
+      await s.write([raisedPoint(a)]); // a replay of the raise after the clear
+      const got = (await s.alarmPoints({ municipality: 'kalamata', from: START - DAY, to: START + DAY })).map(alarmOf);
+      expect(got, name).toEqual([{ ...a, clearedAt: START + 600_000 }, b]);
+      expect(got.map((x) => stateOf(x!)), name).toEqual(['cleared', 'raised']);
+      expect((await s.alarmPoints({ subject: 'meter-1', from: START - DAY, to: START + DAY })).map(alarmOf).map((x) => x?.alarmId), name).toEqual(['a1', 'c1']);
+      expect(await s.alarmPoints({ municipality: 'kalamata', from: START + 200_000, to: START + DAY }), name).toEqual([]);
+    }
   });
 
   it('every KPI comes out the same on both stores', async () => {

@@ -33,6 +33,23 @@ function draw(id, config) {
 
 const fmt = (v, digits = 0) => (v === null || v === undefined ? '–' : Number(v).toLocaleString('en-GB', { maximumFractionDigits: digits }));
 
+/** Rows of text into a table's body (textContent: nothing from the API is read as HTML). */
+function fillTable(id, rows) {
+  $(id)
+    .querySelector('tbody')
+    .replaceChildren(
+      ...rows.map((cells) => {
+        const tr = document.createElement('tr');
+        for (const v of cells) {
+          const td = document.createElement('td');
+          td.textContent = v;
+          tr.append(td);
+        }
+        return tr;
+      }),
+    );
+}
+
 async function refresh() {
   const municipality = $('municipality').value;
   const days = Number($('range').value);
@@ -41,13 +58,15 @@ async function refresh() {
   const range = `from=${from}&to=${to}`;
   const base = `/municipalities/${encodeURIComponent(municipality)}`;
   try {
-    const [hourly, energy, total, fleet, parking, health] = await Promise.all([
+    const [hourly, energy, total, fleet, parking, health, alarms] = await Promise.all([
       api(`${base}/energy?from=${to - 86_400_000}&to=${to}&interval=hour&by=building`),
       api(`${base}/energy?${range}&interval=day&by=building`),
       api(`${base}/energy?${range}&interval=day&by=municipality`),
       api(`${base}/mobility/fleet?${range}`),
       api(`${base}/mobility/parking?${range}`),
       api(`${base}/health?silentMinutes=15`),
+      // Open alarms of the last 90 days (by when their condition began), newest first.
+      api(`${base}/alarms?state=raised&from=${to - 90 * 86_400_000}&to=${to + 86_400_000}`),
     ]);
     $('error').textContent = '';
 
@@ -122,20 +141,8 @@ async function refresh() {
     $('tile-online').textContent = String(online);
     $('tile-devices').textContent = `of ${health.rows.length}`;
 
-    const tbody = $('silent').querySelector('tbody');
-    tbody.replaceChildren(
-      ...health.rows
-        .filter((r) => r.silent)
-        .map((r) => {
-          const tr = document.createElement('tr');
-          for (const v of [r.device, r.kind, r.last_seen ? new Date(r.last_seen).toLocaleString('en-GB') : 'never']) {
-            const td = document.createElement('td');
-            td.textContent = v;
-            tr.append(td);
-          }
-          return tr;
-        }),
-    );
+    fillTable('alarms', alarms.rows.map((r) => [r.severity, r.rule, r.subject, new Date(r.raised_at).toLocaleString('en-GB')]));
+    fillTable('silent', health.rows.filter((r) => r.silent).map((r) => [r.device, r.kind, r.last_seen ? new Date(r.last_seen).toLocaleString('en-GB') : 'never']));
     $('updated').textContent = `updated ${new Date().toLocaleTimeString('en-GB')}`;
     document.body.dataset.loaded = 'true';
   } catch (err) {
