@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { influxMajor } from '../../engines/paths.ts';
 import { createLogger } from '../../shared/logging.ts';
+import { clearedPoint, raisedPoint } from '../../shared/store/alarms.ts';
 import { startMonitor, type Monitor } from '../../services/monitor/monitor.ts';
 import { waitUntil } from '../support/gateway.ts';
-import { DASHBOARD_DIR, dashboards as loadDashboards, fillQuery, panelsOf } from '../support/grafana.ts';
+import { DASHBOARD_DIR, dashboards as loadDashboards, fillQuery, panelNamed, panelsOf } from '../support/grafana.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { countRaw } from '../support/influx-read.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -52,6 +53,9 @@ describe('Grafana provisioning', () => {
     await waitUntil(async () => (await countRaw(p.store, 'energy')) + (await countRaw(p.store, 'fleet')) + (await countRaw(p.store, 'parking')) === delivered, 90_000, 'all readings stored');
     await waitUntil(async () => (await p.store.aggregates.query().collectRows(`from(bucket: "${p.aggBucket}") |> range(start: 0) |> filter(fn: (r) => r._measurement == "parking_15m") |> filter(fn: (r) => r._time >= ${new Date(RUN + 60 * 60_000).toISOString()}) |> limit(n: 1)`)).length > 0, 60_000, 'aggregates of the run');
     await monitor.scrapeOnce();
+    // Two alarms of the run as the alarm stage writes them (its own token): one open, one cleared.
+    const alarm = (n: number) => ({ alarmId: `grafana-a${n}`, municipality: 'kalamata', subject: `kalamata-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: RUN + n * 600_000, evidence: [] });
+    await p.storeFor('alarms').write([raisedPoint(alarm(1)), raisedPoint(alarm(2)), clearedPoint(alarm(1), RUN + 30 * 60_000)]);
   }, 300_000);
   afterAll(async () => {
     monitor?.stop();
@@ -93,5 +97,21 @@ describe('Grafana provisioning', () => {
         expect(rows.length, `${d.title} / ${panel.title} / ${t.refId} returns rows`).toBeGreaterThan(0);
       }
     }
+  });
+
+  it("pipeline health's alarm table: the municipality's alarms, open ones first", async () => {
+    const q = panelNamed('pipeline-health.json', 'Alarms —').targets![0]!.query;
+    const rows = await grafana().collectRows<{ alarm: string; state: string; subject: string }>(fill(q, RUN - DAY, RUN + DAY));
+    expect(rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
+      ['grafana-a2', 'raised', 'kalamata-energy-002'],
+      ['grafana-a1', 'cleared', 'kalamata-energy-001'],
+    ]);
+  });
+
+  it.each(dashboards.map((d) => [d.file, d.d] as const))("%s: alarms as annotations, one per alarm of the municipality", async (_file, d) => {
+    const q = d.annotations.list.find((a) => a.name === 'Alarms')?.target?.query;
+    expect(q).toBeDefined();
+    const rows = await grafana().collectRows<{ _time: string; _value: string }>(fill(q!, RUN - DAY, RUN + DAY));
+    expect(rows.map((r) => r._value).sort()).toEqual(['alarm power-high: kalamata-energy-001', 'alarm power-high: kalamata-energy-002']);
   });
 });

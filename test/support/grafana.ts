@@ -19,6 +19,7 @@ export interface Dashboard {
   title: string;
   panels: Panel[];
   templating: { list: { name: string; type: string; query?: string }[] };
+  annotations: { list: { name: string; target?: Target }[] };
 }
 
 export const dashboards = () =>
