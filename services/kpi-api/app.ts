@@ -20,8 +20,9 @@ import { RateLimiter } from '../../shared/rate-limit.ts';
 import { bearerAuth, requireTenant } from './auth.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
-import { alarmsQuery, energyQuery, healthQuery, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
-import { API_ERROR, alarmRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+import { acknowledgeBody, alarmParams, alarmsQuery, commentBody, energyQuery, healthQuery, MAX_RANGE_DAYS, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
+import { listAlarms, type AlarmNote, type AlarmNotes } from './alarm-notes.ts';
+import { API_ERROR, alarmNoteReply, alarmRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
@@ -29,6 +30,8 @@ const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js'))
 export interface KpiAppDeps {
   kpis: Kpis;
   keys: ApiKeyStore;
+  /** Operators' acknowledgements and comments of alarms. */
+  notes: AlarmNotes;
   log: Logger;
   registry: Registry;
   /** Municipalities an admin key may pick from (the page's selector). */
@@ -150,8 +153,28 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     r.get(`${base}/alarms`, { ...tenant, schema: { summary: 'Alarms raised in the range (by the time their condition began): open ones first', params: municipalityParams, querystring: alarmsQuery, response: { 200: kpiReply(alarmRow), ...errors } } }, async (req, reply) => {
       const q = { ...req.query, municipality: req.params.municipality };
       const iso = (ms: number) => new Date(ms).toISOString();
-      const rows = (await kpis.alarms(q)).map((a) => ({ alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt), evidence: JSON.stringify(a.evidence) }));
+      const rows = listAlarms(await kpis.alarms(q), deps.notes, q.state).map((a) => ({
+        alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt), evidence: JSON.stringify(a.evidence),
+        acknowledged_at: a.note?.acknowledgedAt ?? null, acknowledged_by: a.note?.acknowledgedBy ?? null, comments: JSON.stringify(a.note?.comments ?? []),
+      }));
       return sendRows(req, reply, 'alarms', q, rows);
+    });
+
+    /** The alarm, if it is this municipality's (raised within the longest range the API reads). */
+    const ownAlarm = async (municipality: string, alarmId: string) => (await kpis.alarms({ municipality, from: now() - MAX_RANGE_DAYS * 86_400_000, to: now() + 86_400_000 })).find((a) => a.alarmId === alarmId);
+    const noteReply = (alarmId: string, n: AlarmNote) => ({ alarm: alarmId, acknowledged_at: n.acknowledgedAt ?? null, acknowledged_by: n.acknowledgedBy ?? null, comments: n.comments });
+    const notFound = (reply: FastifyReply, alarmId: string, municipality: string) => reply.code(404).send({ error: API_ERROR.NOT_FOUND, message: `no alarm '${alarmId}' in municipality '${municipality}'` });
+
+    r.post(`${base}/alarms/:alarm/acknowledge`, { ...tenant, schema: { summary: 'Acknowledges an open alarm (the first acknowledgement is kept), with an optional comment', params: alarmParams, body: acknowledgeBody, response: { 200: alarmNoteReply, 404: errorReply, ...errors } } }, async (req, reply) => {
+      const { municipality, alarm } = req.params;
+      if (!(await ownAlarm(municipality, alarm))) return notFound(reply, alarm, municipality);
+      return noteReply(alarm, deps.notes.acknowledge(municipality, alarm, req.principal!.keyId, new Date(now()), req.body?.comment));
+    });
+
+    r.post(`${base}/alarms/:alarm/comments`, { ...tenant, schema: { summary: "Adds an operator's comment to an alarm", params: alarmParams, body: commentBody, response: { 200: alarmNoteReply, 404: errorReply, ...errors } } }, async (req, reply) => {
+      const { municipality, alarm } = req.params;
+      if (!(await ownAlarm(municipality, alarm))) return notFound(reply, alarm, municipality);
+      return noteReply(alarm, deps.notes.comment(municipality, alarm, req.principal!.keyId, new Date(now()), req.body.text));
     });
 
     r.get(`${base}/health`, { ...tenant, schema: { summary: 'Per device: last reading and whether it has gone silent', params: municipalityParams, querystring: healthQuery, response: { 200: kpiReply(healthRow), ...errors } } }, async (req, reply) => {

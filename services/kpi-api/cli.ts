@@ -6,6 +6,7 @@
  */
 import Table from 'cli-table3';
 import { Command, InvalidArgumentError } from 'commander';
+import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
 import { openStore } from '../../shared/engines.ts';
@@ -13,7 +14,8 @@ import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/devic
 import { kpiApiEnv } from './config.ts';
 import { toCsv } from './csv.ts';
 import { Kpis } from './kpis.ts';
-import { alarmsQuery, energyQuery, healthQuery, rangeQuery } from './params.ts';
+import { acknowledgeBody, alarmsQuery, commentBody, energyQuery, healthQuery, MAX_RANGE_DAYS, rangeQuery } from './params.ts';
+import { AlarmNotes, defaultAlarmNotesPath, listAlarms } from './alarm-notes.ts';
 
 interface Options {
   municipality: string;
@@ -87,16 +89,49 @@ program
     print(`Device health — ${o.municipality}`, await kpis.health({ municipality: o.municipality, now: Date.now(), silentAfterMs: q.silentMinutes * 60_000, lookbackMs: q.lookbackDays * 86_400_000 }), o.format);
   });
 
-// `npm run alarms -- list`: the same command as `npm run kpi -- alarms list`.
+// `npm run alarms -- list|ack|comment`: the same commands as `npm run kpi -- alarms …`.
+const notes = new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR));
 const alarms = program.command('alarms').description("a municipality's alarms");
-common(alarms.command('list').description('alarms raised in the range: open ones first, then the newest'))
-  .option('--state <s>', 'raised | cleared (default: both)')
+common(alarms.command('list').description('alarms raised in the range: open ones first (raised, then acknowledged), then the newest'))
+  .option('--state <s>', 'raised | acknowledged | cleared (default: all)')
   .option('--severity <s>', 'critical | major | minor | warning')
   .action(async (o: Options) => {
     const q = { ...parse(alarmsQuery, { from: o.from, to: o.to, state: o.state, severity: o.severity }), municipality: o.municipality };
     const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString());
-    const rows = (await kpis.alarms(q)).map((a) => ({ state: a.state, severity: a.severity, rule: a.ruleId, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: iso(a.clearedAt), alarm: a.alarmId }));
+    const rows = listAlarms(await kpis.alarms(q), notes, q.state).map((a) => ({ state: a.state, severity: a.severity, rule: a.ruleId, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: iso(a.clearedAt), acknowledged_by: a.note?.acknowledgedBy ?? '', alarm: a.alarmId }));
     print(`Alarms — ${o.municipality}, raised ${iso(q.from)} → ${iso(q.to)}`, rows, o.format);
+  });
+
+/** The operator's alarm of that municipality (raised within the last 400 days), or a clear error. */
+async function ownAlarm(municipality: string, alarmId: string) {
+  const found = (await kpis.alarms({ municipality, from: Date.now() - MAX_RANGE_DAYS * 86_400_000, to: Date.now() + 86_400_000 })).find((a) => a.alarmId === alarmId);
+  if (!found) throw new InvalidArgumentError(`--alarm: no alarm '${alarmId}' in municipality '${municipality}'`);
+  return found;
+}
+const operator = `cli:${userInfo().username}`;
+
+alarms
+  .command('ack')
+  .description('acknowledges an open alarm (the first acknowledgement is kept)')
+  .requiredOption('--municipality <m>', 'municipality id')
+  .requiredOption('--alarm <id>', 'the alarm id (npm run alarms -- list)')
+  .option('--comment <text>', 'a comment with it')
+  .action(async (o: { municipality: string; alarm: string; comment?: string }) => {
+    await ownAlarm(o.municipality, o.alarm);
+    const n = notes.acknowledge(o.municipality, o.alarm, operator, new Date(), parse(acknowledgeBody.unwrap(), { comment: o.comment }).comment);
+    console.log(`acknowledged ${o.alarm} (${n.acknowledgedBy}, ${n.acknowledgedAt})`);
+  });
+
+alarms
+  .command('comment')
+  .description("adds an operator's comment to an alarm")
+  .requiredOption('--municipality <m>', 'municipality id')
+  .requiredOption('--alarm <id>', 'the alarm id')
+  .requiredOption('--text <text>', 'the comment')
+  .action(async (o: { municipality: string; alarm: string; text: string }) => {
+    await ownAlarm(o.municipality, o.alarm);
+    const n = notes.comment(o.municipality, o.alarm, operator, new Date(), parse(commentBody, { text: o.text }).text);
+    console.log(`${o.alarm}: ${n.comments.length} comment(s)`);
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -7,7 +7,7 @@ import { deviceHealth, type KnownDevice } from '../../shared/kpi/health.ts';
 import { fleetKpis, parkingKpis } from '../../shared/kpi/mobility.ts';
 import type { Interval } from '../../shared/kpi/periods.ts';
 import type { KpiSource, TimeRange } from '../../shared/kpi/source.ts';
-import { alarmOf, stateOf, type AlarmRecord, type AlarmSource, type AlarmState } from '../../shared/store/alarms.ts';
+import { alarmOf, type AlarmRecord, type AlarmSource } from '../../shared/store/alarms.ts';
 import { ERROR_CODES } from '../../shared/errors.ts';
 
 export interface Scope extends TimeRange {
@@ -67,13 +67,10 @@ export class Kpis {
     return parkingKpis(await this.source.windows('parking_15m', q), q);
   }
 
-  /** A municipality's alarms raised in the range: open ones first, then the newest first. */
-  async alarms(q: Scope & { state?: AlarmState; severity?: string; kind?: string }): Promise<(AlarmRecord & { state: AlarmState })[]> {
+  /** A municipality's alarms raised in the range (by severity and kind when given), the newest first. */
+  async alarms(q: Scope & { severity?: string; kind?: string }): Promise<AlarmRecord[]> {
     const all = (await this.source.alarmPoints(q)).map(alarmOf).filter((a): a is AlarmRecord => a !== undefined && a.municipality === q.municipality);
-    return all
-      .map((a) => ({ ...a, state: stateOf(a) }))
-      .filter((a) => (q.state === undefined || a.state === q.state) && (q.severity === undefined || a.severity === q.severity) && (q.kind === undefined || a.kind === q.kind))
-      .sort((a, b) => (a.state === b.state ? b.raisedAt - a.raisedAt : a.state === 'raised' ? -1 : 1));
+    return all.filter((a) => (q.severity === undefined || a.severity === q.severity) && (q.kind === undefined || a.kind === q.kind)).sort((a, b) => b.raisedAt - a.raisedAt);
   }
 
   async health(q: { municipality?: string; now: number; silentAfterMs: number; lookbackMs: number }) {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { localMidnight } from '../../shared/kpi/periods.ts';
 import { MAX_EPOCH_MS, isCalendarDate, isoDateTimeMs } from '../../shared/schemas/timestamp.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
+import { MAX_COMMENT_CHARS } from './alarm-notes.ts';
 
 const DAY_MS = 86_400_000;
 export const MAX_RANGE_DAYS = 400;
@@ -48,10 +49,14 @@ const withRange = <T extends { from?: number; to?: number }>(v: T, ctx: z.Refine
 
 export const rangeQuery = z.object(rangeShape).transform(withRange);
 
+export const alarmParams = municipalityParams.extend({ alarm: z.string().regex(/^[0-9a-f]{24}$/, 'an alarm id: 24 hex characters').meta({ description: 'the alarm id' }) });
+export const acknowledgeBody = z.object({ comment: z.string().trim().min(1).max(MAX_COMMENT_CHARS).optional() }).optional();
+export const commentBody = z.object({ text: z.string().trim().min(1).max(MAX_COMMENT_CHARS) });
+
 export const alarmsQuery = z
   .object({
     ...rangeShape,
-    state: z.enum(['raised', 'cleared']).optional().meta({ description: 'raised (open) or cleared; both when absent' }),
+    state: z.enum(['raised', 'acknowledged', 'cleared']).optional().meta({ description: 'raised (open, not acknowledged), acknowledged (open) or cleared; all when absent' }),
     severity: z.enum(['critical', 'major', 'minor', 'warning']).optional(),
     kind: z.enum(['energy', 'fleet', 'parking']).optional(),
   })

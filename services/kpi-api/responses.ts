@@ -44,7 +44,7 @@ export const healthRow = z.object({
 
 export const alarmRow = z.object({
   alarm: z.string(),
-  state: z.enum(['raised', 'cleared']),
+  state: z.enum(['raised', 'acknowledged', 'cleared']),
   severity: z.string(),
   rule: z.string(),
   type: z.string(),
@@ -53,6 +53,17 @@ export const alarmRow = z.object({
   raised_at: z.string(),
   cleared_at: z.string().nullable(),
   evidence: z.string().meta({ description: 'the readings that raised it, as JSON' }),
+  acknowledged_at: z.string().nullable(),
+  acknowledged_by: z.string().nullable().meta({ description: 'the id of the API key (or cli:<user>) that acknowledged it' }),
+  comments: z.string().meta({ description: 'operators\' comments, as JSON: [{at, by, text}]' }),
+});
+
+/** What acknowledging or commenting an alarm answers: the alarm's notes. */
+export const alarmNoteReply = z.object({
+  alarm: z.string(),
+  acknowledged_at: z.string().nullable(),
+  acknowledged_by: z.string().nullable(),
+  comments: z.array(z.object({ at: z.string(), by: z.string(), text: z.string() })),
 });
 
 /** Every JSON KPI reply: the scope it answers for and its rows (CSV carries the rows only). */

@@ -3,6 +3,7 @@ import { storeReadiness } from '../../shared/http/ops-server.ts';
 import { defineStage } from '../../shared/stages/stage.ts';
 import { buildKpiApp } from './app.ts';
 import { kpiApiEnv } from './config.ts';
+import { AlarmNotes, defaultAlarmNotesPath } from './alarm-notes.ts';
 import { Kpis } from './kpis.ts';
 
 export const kpiApiStage = defineStage({
@@ -18,6 +19,7 @@ export const kpiApiStage = defineStage({
     const app = await buildKpiApp({
       kpis: new Kpis(store, () => devices.list().filter((d) => !d.revokedAt)),
       keys: deps.keys(),
+      notes: new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR)),
       log: deps.log,
       registry: deps.registry,
       municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),

@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { clearedPoint, raisedPoint } from '../../shared/store/alarms.ts';
+import { alarmIdOf } from '../../services/alarms/evaluator.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
+import { AlarmNotes, defaultAlarmNotesPath } from '../../services/kpi-api/alarm-notes.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
 import { influxMajor } from '../../engines/paths.ts';
 import { fillQuery, panelNamed } from '../support/grafana.ts';
@@ -37,6 +39,7 @@ describe('KPI API on the real InfluxDB', () => {
   let series: ReturnType<typeof deliveredSeries>;
   let attrs: Map<string, Record<string, string | number>>;
   const key: Record<string, string> = {};
+  const alarmIds: Record<string, string> = {};
 
   beforeAll(async () => {
     p = await startPipeline();
@@ -44,9 +47,10 @@ describe('KPI API on the real InfluxDB', () => {
     await expectMatchesTruth(p, summary);
     series = deliveredSeries(readGroundTruth(summary.groundTruthPath));
     // Alarms as the alarm stage writes them, with its own token: one open and one cleared in each municipality.
-    const alarm = (m: string, n: number) => ({ alarmId: `${m}-a${n}`, municipality: m, subject: `${m}-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: SIM_START + n * 60_000, evidence: [{ ts: SIM_START + n * 60_000, values: { power_w: 60_000 } }] });
+    const alarm = (m: string, n: number) => ({ alarmId: alarmIdOf(m, 'power-high', `${m}-energy-00${n}`, SIM_START + n * 60_000), municipality: m, subject: `${m}-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: SIM_START + n * 60_000, evidence: [{ ts: SIM_START + n * 60_000, values: { power_w: 60_000 } }] });
     const alarms = ['kalamata', 'petroupoli'].flatMap((m) => [alarm(m, 1), alarm(m, 2)]);
-    await p.storeFor('alarms').write([...alarms.map(raisedPoint), ...alarms.filter((a) => a.alarmId.endsWith('a1')).map((a) => clearedPoint(a, a.raisedAt + 30 * 60_000))]);
+    await p.storeFor('alarms').write([...alarms.map(raisedPoint), ...alarms.filter((a) => a.subject.endsWith('-001')).map((a) => clearedPoint(a, a.raisedAt + 30 * 60_000))]);
+    for (const a of alarms) alarmIds[`${a.municipality}-${a.subject.slice(-1)}`] = a.alarmId;
     const devices = new DeviceRegistry(p.gw.registryPath);
     attrs = new Map(devices.list().map((d) => [d.id, d.attributes]));
     const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
@@ -59,6 +63,7 @@ describe('KPI API on the real InfluxDB', () => {
     app = await buildKpiApp({
       kpis: new Kpis(p.telemetry, () => devices.list()),
       keys,
+      notes: new AlarmNotes(defaultAlarmNotesPath(p.env.DATA_DIR!)),
       log: createLogger('kpi-api-test', 'silent'),
       registry: new Registry(),
       municipalities: () => ['kalamata', 'petroupoli'],
@@ -165,12 +170,39 @@ describe('KPI API on the real InfluxDB', () => {
     const res = await get<Rows<{ alarm: string; state: string; subject: string; cleared_at: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}`, 'kalamata');
     expect(res.status).toBe(200);
     expect(res.body.rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
-      ['kalamata-a2', 'raised', 'kalamata-energy-002'],
-      ['kalamata-a1', 'cleared', 'kalamata-energy-001'],
+      [alarmIds['kalamata-2'], 'raised', 'kalamata-energy-002'],
+      [alarmIds['kalamata-1'], 'cleared', 'kalamata-energy-001'],
     ]);
     expect(res.body.rows[1]!.cleared_at).toBe(new Date(SIM_START + 31 * 60_000).toISOString());
     const open = await get<Rows<{ alarm: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised`, 'kalamata');
-    expect(open.body.rows.map((r) => r.alarm)).toEqual(['kalamata-a2']);
+    expect(open.body.rows.map((r) => r.alarm)).toEqual([alarmIds['kalamata-2']]);
+  });
+
+  it("alarms: a key acknowledges and comments its own municipality's, and no other's", async () => {
+    const post = (path: string, who: string, body: object) => app.inject({ method: 'POST', url: `/api/v1/municipalities/${path}`, headers: { authorization: `Bearer ${key[who]}` }, payload: body });
+    const mine = alarmIds['kalamata-2']!;
+    const theirs = alarmIds['petroupoli-2']!;
+    // Another municipality's path, or its alarm under one's own path: refused, nothing written.
+    expect((await post(`petroupoli/alarms/${theirs}/acknowledge`, 'kalamata', {})).statusCode).toBe(403);
+    expect((await post(`kalamata/alarms/${theirs}/acknowledge`, 'kalamata', {})).statusCode).toBe(404);
+    expect((await post(`kalamata/alarms/${theirs}/comments`, 'kalamata', { text: 'not mine' })).statusCode).toBe(404);
+    expect((await post(`kalamata/alarms/${mine}/comments`, 'kalamata', { text: '' })).statusCode).toBe(400);
+    const acked = await post(`kalamata/alarms/${mine}/acknowledge`, 'kalamata', { comment: 'crew on the way' });
+    expect(acked.statusCode).toBe(200);
+    expect(acked.json<{ acknowledged_by: string; comments: { text: string }[] }>()).toMatchObject({ alarm: mine, comments: [{ text: 'crew on the way' }] });
+    expect((await post(`kalamata/alarms/${mine}/comments`, 'kalamata', { text: 'fixed the relay' })).json<{ comments: unknown[] }>().comments).toHaveLength(2);
+    const list = await get<Rows<{ alarm: string; state: string; comments: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}`, 'kalamata');
+    expect(list.body.rows.map((r) => [r.alarm, r.state])).toEqual([
+      [mine, 'acknowledged'],
+      [alarmIds['kalamata-1'], 'cleared'],
+    ]);
+    expect((JSON.parse(list.body.rows[0]!.comments) as { text: string }[]).map((c) => c.text)).toEqual(['crew on the way', 'fixed the relay']);
+    // Petroupoli's alarms are untouched, and its key sees none of Kalamata's notes.
+    const theirsListed = await get<Rows<{ alarm: string; state: string; comments: string }>>(`/api/v1/municipalities/petroupoli/alarms?${range}`, 'petroupoli');
+    expect(theirsListed.body.rows.map((r) => [r.state, r.comments])).toEqual([
+      ['raised', '[]'],
+      ['cleared', '[]'],
+    ]);
   });
 
   it("a municipality's key reads nothing of another's, by any route or parameter", async () => {
