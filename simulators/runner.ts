@@ -4,7 +4,7 @@
  * rate, counts what the gateway acknowledged, and writes the ground truth — every reading sent,
  * with its outcome — as JSON lines, so tests can compare what arrived with what was sent.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DeviceRegistry } from '#shared/registry/device-registry.ts';
@@ -12,6 +12,7 @@ import { statusTopic, telemetryTopic, type Kind } from '#shared/schemas/topics.t
 import { ensureCredentials } from './credentials.ts';
 import { MALFORMATIONS, defaultFaults, type Fault, type FaultOptions } from './faults.ts';
 import { planDevices, type SimDevice } from './fleet-plan.ts';
+import { expectedAlarms, scheduleIncidents, withIncidents, type ExpectedAlarm } from './incidents.ts';
 import { encode, type Format, type Reading } from './payload.ts';
 import { Rng } from './rng.ts';
 import { sleep } from '#shared/time.ts';
@@ -51,6 +52,12 @@ export interface SimulationOptions {
   connectRetryMs?: number;
   /** Keep every PUBACK's wait (publish → PUBACK) for the summary: the benchmarks' figure, off in long runs. */
   recordAckWaits?: boolean;
+  /**
+   * With a simulated clock: incidents in the run's window (incidents.ts) — a meter's power spike,
+   * a vehicle idling — and the alarms they must cause, written beside the ground truth
+   * (`<groundTruthPath>.alarms.json`) and returned.
+   */
+  incidents?: boolean;
 }
 
 export interface Progress {
@@ -70,6 +77,8 @@ export interface SimulationSummary extends Progress {
   groundTruthPath: string;
   /** Each acknowledged message's wait for its PUBACK, ms (with `recordAckWaits`). */
   ackWaitsMs?: number[];
+  /** The alarms the run's incidents must cause (with `incidents`). */
+  expectedAlarms?: ExpectedAlarm[];
 }
 
 export interface GroundTruthLine {
@@ -121,7 +130,14 @@ interface DeviceRun {
 
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationSummary> {
   const rng = new Rng(opts.seed);
-  const devices = planDevices({ count: opts.devices, municipalities: opts.municipalities, rng, idPrefix: opts.idPrefix });
+  const planned = planDevices({ count: opts.devices, municipalities: opts.municipalities, rng, idPrefix: opts.idPrefix });
+  const incidents = opts.incidents && opts.simStart !== undefined && opts.count !== undefined ? scheduleIncidents(planned, opts.simStart, opts.simStart + opts.count * opts.simStepMs) : [];
+  const devices = planned.map((d) => ({ ...d, model: withIncidents(d.model, incidents.filter((i) => i.deviceId === d.deviceId)) }));
+  const alarms = opts.incidents ? expectedAlarms(incidents) : undefined;
+  if (alarms) {
+    mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
+    writeFileSync(`${opts.groundTruthPath}.alarms.json`, `${JSON.stringify(alarms, null, 2)}\n`);
+  }
   const secrets = await ensureCredentials(new DeviceRegistry(opts.registryPath), devices, opts.secretsPath);
   mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
   const truth = createWriteStream(opts.groundTruthPath);
@@ -283,6 +299,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     elapsedMs: Math.round(performance.now() - t0),
     groundTruthPath: opts.groundTruthPath,
     ...(ackWaitsMs ? { ackWaitsMs } : {}),
+    ...(alarms ? { expectedAlarms: alarms } : {}),
   };
 }
 

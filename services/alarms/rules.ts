@@ -41,7 +41,7 @@ const daylightDraw = z.object({
   ...common,
   type: z.literal('daylight-draw'),
   kind: z.literal('energy'),
-  minPowerW: z.number().min(0).default(200),
+  minPowerW: z.number().min(0).default(1000),
   /** Athens local hours [from, to) counted as daylight all year. */
   fromHour: z.number().int().min(0).max(23).default(10),
   toHour: z.number().int().min(1).max(24).default(16),
@@ -83,8 +83,10 @@ export const DEFAULT_RULES: AlarmRulesFile = alarmRulesFileSchema.parse({
     { id: 'meter-silent', type: 'silence', kind: 'energy', minutes: 30, severity: 'major' },
     { id: 'vehicle-silent', type: 'silence', kind: 'fleet', minutes: 30, severity: 'minor' },
     { id: 'bay-sensor-silent', type: 'silence', kind: 'parking', minutes: 120, severity: 'warning' },
-    { id: 'power-high', type: 'threshold', kind: 'energy', field: 'power_w', above: 50_000, forMinutes: 10, severity: 'major' },
-    { id: 'lighting-in-daylight', type: 'daylight-draw', kind: 'energy', where: { buildingType: 'street-lighting' }, minPowerW: 200, forMinutes: 15, severity: 'minor' },
+    // Above what any of the municipalities' buildings draws at full load (a town hall peaks near 60 kW).
+    { id: 'power-high', type: 'threshold', kind: 'energy', field: 'power_w', above: 80_000, forMinutes: 10, severity: 'major' },
+    // A circuit's controller and standby draw a few hundred watts by day; its lamps draw kilowatts.
+    { id: 'lighting-in-daylight', type: 'daylight-draw', kind: 'energy', where: { buildingType: 'street-lighting' }, minPowerW: 1000, forMinutes: 15, severity: 'minor' },
     { id: 'fuel-low', type: 'threshold', kind: 'fleet', field: 'fuel_pct', below: 10, forMinutes: 0, severity: 'warning' },
     { id: 'idling', type: 'idling', kind: 'fleet', forMinutes: 40, severity: 'minor' },
     { id: 'car-park-full', type: 'occupancy', kind: 'parking', abovePct: 95, forMinutes: 15, severity: 'warning' },

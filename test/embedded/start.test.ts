@@ -4,7 +4,7 @@
  * the printed credentials shows up in the API. Also: --help and a bad setting.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -70,6 +70,12 @@ describe('npm start', () => {
     // Energy, fleet and parking KPIs from the backfilled history (how soon: README, measured, not asserted).
     await waitUntil(async () => (await api('/municipalities/kalamata/energy')).body.rows.length > 0 && (await api('/municipalities/kalamata/mobility/parking')).body.rows.length > 0, 60_000, 'KPIs with data');
     expect((await api('/municipalities/orestiada/energy')).status).toBe(403);
+    // The history's incidents raise their alarms, and nothing else does (the simulator's ground truth).
+    const expected = (JSON.parse(readFileSync(join(dir, 'simulator', 'ground-truth-backfill.jsonl.alarms.json'), 'utf8')) as { ruleId: string; municipality: string; subject: string }[]).filter((a) => a.municipality === 'kalamata');
+    expect(expected.map((a) => a.ruleId).sort()).toEqual(['idling', 'power-high']);
+    const raisedAlarms = async () => (await api(`/municipalities/kalamata/alarms?from=${Date.now() - 86_400_000}`)).body.rows.map((r) => `${String(r.rule)} ${String(r.subject)}`).sort();
+    await waitUntil(async () => (await raisedAlarms()).length >= expected.length, 60_000, "the incidents' alarms");
+    expect(await raisedAlarms()).toEqual(expected.map((a) => `${a.ruleId} ${a.subject}`).sort());
     expect((await api('/municipalities/orestiada/energy', key('orestiada'))).status).toBe(200);
 
     // The printed mosquitto_pub line, as a user would paste it.
