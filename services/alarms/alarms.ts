@@ -17,7 +17,7 @@ import { ConfigError, readSettingFile } from '../../shared/config-error.ts';
 import type { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { readingsOfRecord, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { SerialLock } from '../../shared/serial-lock.ts';
-import { runBatches, type BatchOutput, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
+import { runBatches, type BatchOutput, type BatchProcessor, type PointFrom, type RunningBatches } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { alarmOf, clearedPoint, notifiedPoint, raisedPoint, stateOf, type AlarmRecord } from '../../shared/store/alarms.ts';
@@ -65,8 +65,11 @@ export async function startAlarms(cfg: AlarmsConfig, deps: WorkerDeps & { store:
   let evaluator = new AlarmEvaluator(rulesOf);
   let restored = false;
   const lock = new SerialLock();
-  // Deliveries and give-ups are stored and dead-lettered through the runner, one at a time with the batches.
-  const record = (out: BatchOutput) => lock.run(() => worker.apply(undefined, out, () => true));
+  // Deliveries and give-ups are stored and dead-lettered through the runner, one at a time with the
+  // batches — once the runner is there (a first batch may be handled before runBatches returns).
+  let runnerReady: (w: RunningBatches) => void = () => undefined;
+  const runner = new Promise<RunningBatches>((resolve) => (runnerReady = resolve));
+  const record = (out: BatchOutput) => runner.then((w) => lock.run(() => w.apply(undefined, out, () => true)));
   const letter = (n: Notification, why: string) => ({
     rejections: [{ code: REJECT.NOTIFICATION_UNDELIVERED, field: '(webhook)', reason: `the ${n.municipality} webhook: ${why}` }],
     municipality: n.municipality,
@@ -136,6 +139,7 @@ export async function startAlarms(cfg: AlarmsConfig, deps: WorkerDeps & { store:
     // A new assignment: the state is rebuilt from the store and the replay of the committed offsets.
     consume: { onAssignmentChange: () => void (restored = false) },
   });
+  runnerReady(worker);
 
   const ticker = setInterval(() => {
     void lock
