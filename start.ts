@@ -135,7 +135,7 @@ const simulation = async () => {
   if (firstStart && o.backfill > 0) {
     const steps = Math.floor(o.backfill / 60_000);
     say(`first start: publishing ${Math.round(o.backfill / 60_000)} minutes of simulated history through MQTT…`);
-    // With a few incidents (a meter's power spike, a vehicle idling): alarms to see at once (npm run alarms -- list).
+    // With a few incidents (a meter's power spike, a vehicle idling, lamps on by day): alarms to see at once (npm run alarms -- list).
     const history = await runSimulation({ ...base, rate: 40, count: steps, simStart: Date.now() - steps * 60_000, simStepMs: 60_000, incidents: true, groundTruthPath: join(cfg.DATA_DIR, 'simulator', 'ground-truth-backfill.jsonl') });
     if (history.expectedAlarms?.length) say(`the history holds ${history.expectedAlarms.length} incidents; their alarms: npm run alarms -- list --municipality ${history.expectedAlarms[0]!.municipality}`);
   }

@@ -12,7 +12,7 @@ import { statusTopic, telemetryTopic, type Kind } from '#shared/schemas/topics.t
 import { ensureCredentials } from './credentials.ts';
 import { MALFORMATIONS, defaultFaults, type Fault, type FaultOptions } from './faults.ts';
 import { planDevices, type SimDevice } from './fleet-plan.ts';
-import { expectedAlarms, scheduleIncidents, withIncidents, type ExpectedAlarm } from './incidents.ts';
+import { expectedAlarms, scheduleIncidents, silencedAt, withIncidents, type ExpectedAlarm } from './incidents.ts';
 import { encode, type Format, type Reading } from './payload.ts';
 import { Rng } from './rng.ts';
 import { sleep } from '#shared/time.ts';
@@ -54,10 +54,11 @@ export interface SimulationOptions {
   recordAckWaits?: boolean;
   /**
    * With a simulated clock: incidents in the run's window (incidents.ts) — a meter's power spike,
-   * a vehicle idling — and the alarms they must cause, written beside the ground truth
-   * (`<groundTruthPath>.alarms.json`) and returned.
+   * a vehicle idling, lamps on by day, a full car park; with `'with-silence'` also a meter falling
+   * silent (an alarm only where the run is paced in real time) — and the alarms they must cause,
+   * written beside the ground truth (`<groundTruthPath>.alarms.json`) and returned.
    */
-  incidents?: boolean;
+  incidents?: boolean | 'with-silence';
 }
 
 export interface Progress {
@@ -131,8 +132,9 @@ interface DeviceRun {
 export async function runSimulation(opts: SimulationOptions): Promise<SimulationSummary> {
   const rng = new Rng(opts.seed);
   const planned = planDevices({ count: opts.devices, municipalities: opts.municipalities, rng, idPrefix: opts.idPrefix });
-  const incidents = opts.incidents && opts.simStart !== undefined && opts.count !== undefined ? scheduleIncidents(planned, opts.simStart, opts.simStart + opts.count * opts.simStepMs) : [];
+  const incidents = opts.incidents && opts.simStart !== undefined && opts.count !== undefined ? scheduleIncidents(planned, opts.simStart, opts.simStart + opts.count * opts.simStepMs, { silence: opts.incidents === 'with-silence' }) : [];
   const devices = planned.map((d) => ({ ...d, model: withIncidents(d.model, incidents.filter((i) => i.deviceId === d.deviceId)) }));
+  const silenced = new Map(devices.map((d) => [d.deviceId, incidents.filter((i) => i.deviceId === d.deviceId)]));
   const alarms = opts.incidents ? expectedAlarms(incidents) : undefined;
   if (alarms) {
     mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
@@ -215,7 +217,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     });
   };
 
-  const nextMessage = (r: DeviceRun, nowMs: number, intervalMs: number): Message => {
+  /** The device's next message, or undefined while it is silenced (its readings are never made). */
+  const nextMessage = (r: DeviceRun, nowMs: number, intervalMs: number): Message | undefined => {
     const lines: GroundTruthLine[] = [];
     for (let j = 0; j < opts.batch; j++) {
       const seq = r.nextSeq++;
@@ -224,10 +227,12 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
           ? opts.simStart + seq * opts.simStepMs + (devices.indexOf(r.device) * 7919) % Math.max(1, Math.min(opts.simStepMs, 60_000))
           : Math.round(nowMs - ((opts.batch - 1 - j) * intervalMs) / opts.batch);
       trueTs = Math.max(trueTs, r.lastTs + 1); // strictly increasing per device
+      if (silencedAt(silenced.get(r.device.deviceId)!, trueTs)) continue;
       r.lastTs = trueTs;
       const reading = r.device.model.next(trueTs);
       lines.push({ deviceId: r.device.deviceId, municipality: r.device.municipality, kind: r.device.kind, seq, ts: trueTs + r.skewMs, trueTs, reading, fault: r.skewMs ? 'clock-skew' : null, status: 'unacked' });
     }
+    if (lines.length === 0) return undefined;
     let payload = encode(opts.format, r.device.deviceId, r.device.kind, lines.map((l) => ({ ts: l.ts, reading: l.reading })));
     if (f.enabled.has('malformed') && r.rng.chance(f.rate)) {
       payload = r.rng.pick(MALFORMATIONS)(payload);
@@ -253,6 +258,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     const now = Date.now();
     for (const r of live) {
       const msg = nextMessage(r, now, intervalMs);
+      if (!msg) continue;
       r.messages++;
       // Messages held back (out-of-order, late) go out once their turn comes.
       for (const h of r.held.filter((x) => x.due <= r.messages)) publish(r, h.msg);

@@ -4,8 +4,9 @@
  *
  * Exact after a crash: alarm ids are derived from the rule, the subject and the time the condition
  * began (evaluator.ts), and a raise or clear rewrites the same point. The commit is held back to
- * the first record of any condition still pending (holding, not yet raised), so a restart replays
- * it and raises it with the same id; open alarms are taken back from the store, and replayed
+ * the first record of any condition still pending (holding, not yet raised) — for a car park, to
+ * where each of its bays' states was read — so a restart replays it and raises it with the same
+ * id; open alarms are taken back from the store, and replayed
  * readings older than the one that raised them change nothing. Silence is judged by the gateway's
  * receive times against the wall clock; every registered device is expected from the stage's start.
  *

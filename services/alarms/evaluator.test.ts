@@ -17,7 +17,7 @@ const vehicle = (ts: number, v: { lat?: number; lon?: number; speed_kmh?: number
   deviceId: 'truck-1', municipality: 'kalamata', kind: 'fleet', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'gw', attrs: {}, values: { lat: 37.04, lon: 22.11, ...v },
 });
 const bay = (deviceId: string, ts: number, occupied: boolean): CanonicalReading => ({
-  deviceId, municipality: 'kalamata', kind: 'parking', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'gw', attrs: { lot: 'lot-a', capacity: 4 }, values: { occupied },
+  deviceId, municipality: 'kalamata', kind: 'parking', ts, tsFromGateway: false, receivedAt: ts, gatewayId: 'gw', attrs: { lot: 'lot-a' }, values: { occupied },
 });
 const brief = (ts: Transition[]) => ts.map((t) => [t.state, t.ruleId, t.subject, t.at]);
 
@@ -77,10 +77,33 @@ describe('alarm evaluator', () => {
   });
 
   it('raises a full car park for its zone, from its bays together', () => {
-    const e = evaluator(rule({ id: 'full', type: 'occupancy', kind: 'parking', abovePct: 70, forMinutes: 15 }));
-    const out = [bay('b1', T0, true), bay('b2', T0 + MIN, true), bay('b3', T0 + 2 * MIN, true), bay('b4', T0 + 20 * MIN, false)].flatMap((r) => e.observe(r));
-    expect(brief(out)).toEqual([['raised', 'full', 'lot-a', T0 + 2 * MIN]]);
+    const e = evaluator(rule({ id: 'full', type: 'occupancy', kind: 'parking', abovePct: 70, minBays: 4, forMinutes: 15 }));
+    // Three bays, all taken, are not yet a car park; the fourth (free) makes 75 % of four.
+    const out = [bay('b1', T0, true), bay('b2', T0 + MIN, true), bay('b3', T0 + 2 * MIN, true), bay('b4', T0 + 3 * MIN, false), bay('b1', T0 + 20 * MIN, true)].flatMap((r) => e.observe(r));
+    expect(brief(out)).toEqual([['raised', 'full', 'lot-a', T0 + 3 * MIN]]);
     expect(brief(e.observe(bay('b1', T0 + 21 * MIN, false)))).toEqual([['cleared', 'full', 'lot-a', T0 + 21 * MIN]]);
+  });
+
+  it('holds a pending car park to where its bays were read, so a replay from there raises it with the same id', () => {
+    const full = rule({ id: 'full', type: 'occupancy', kind: 'parking', abovePct: 90, minBays: 3, forMinutes: 10 });
+    // Three bays on two partitions, each reading at its offset; the zone fills at b3's reading.
+    const log = [
+      { r: bay('b1', T0, true), at: { partition: 0, offset: 10 } },
+      { r: bay('b2', T0 + MIN, true), at: { partition: 1, offset: 20 } },
+      { r: bay('b3', T0 + 2 * MIN, true), at: { partition: 0, offset: 11 } },
+      { r: bay('b2', T0 + 5 * MIN, true), at: { partition: 1, offset: 21 } },
+      { r: bay('b1', T0 + 13 * MIN, true), at: { partition: 0, offset: 12 } },
+    ];
+    const e = evaluator(full);
+    for (const { r, at } of log.slice(0, 4)) expect(e.observe(r, at)).toEqual([]);
+    expect([e.pendingFrom(0), e.pendingFrom(1)]).toEqual([10, 20]); // every bay's state, not only b3's reading
+    const raised = e.observe(log[4]!.r, log[4]!.at);
+    expect(brief(raised)).toEqual([['raised', 'full', 'lot-a', T0 + 2 * MIN]]);
+    expect([e.pendingFrom(0), e.pendingFrom(1)]).toEqual([undefined, undefined]);
+    // After a crash before the raise: each partition replayed from its held offset, in another interleaving.
+    const again = evaluator(full);
+    const replay = [log[1]!, log[3]!, log[0]!, log[2]!, log[4]!];
+    expect(replay.flatMap(({ r, at }) => again.observe(r, at)).map((t) => t.alarmId)).toEqual([raised[0]!.alarmId]);
   });
 
   it('raises silence by the platform clock (receive times), whatever the device’s clock says, and clears it when the device is heard', () => {
@@ -99,7 +122,7 @@ describe('alarm evaluator', () => {
     const rules = [
       rule({ id: 'p', type: 'threshold', kind: 'energy', field: 'power_w', above: 5000, forMinutes: 10 }),
       rule({ id: 'idle', type: 'idling', kind: 'fleet', forMinutes: 5 }),
-      rule({ id: 'full', type: 'occupancy', kind: 'parking', abovePct: 50, forMinutes: 5 }),
+      rule({ id: 'full', type: 'occupancy', kind: 'parking', abovePct: 50, minBays: 2, forMinutes: 5 }),
       rule({ id: 's', type: 'silence', kind: 'energy', minutes: 10 }),
     ];
     const reading = fc.oneof(

@@ -41,10 +41,14 @@ export interface Transition {
   evidence: Evidence[];
 }
 
-interface Zone {
-  bays: Map<string, { occupied: boolean; ts: number }>;
-  capacity: number | undefined;
+/** A bay's last state, and where it was read. */
+interface BayState {
+  occupied: boolean;
+  ts: number;
+  at: Position | undefined;
 }
+/** A zone's bays, by device. */
+type Zone = Map<string, BayState>;
 
 /** Where a reading sits on the bus: a pending condition holds the commit back to where it began. */
 export interface Position {
@@ -61,8 +65,11 @@ interface Open {
 interface Track {
   /** Event time since which the condition holds; undefined while it does not. */
   since: number | undefined;
-  /** The record the condition began at, while it is pending (holds, not yet raised). */
-  sinceAt: Position | undefined;
+  /**
+   * While the condition is pending (holds, not yet raised): the records a replay needs to find it
+   * again — the one it began at and, for a zone, the ones its bays' states then came from.
+   */
+  holding: Position[];
   /** The newest event time applied: an older reading is behind the track and changes nothing. */
   lastTs: number;
   open: Open | undefined;
@@ -76,7 +83,7 @@ export class AlarmEvaluator {
   private readonly tracks = new Map<string, Track>();
   /** Per silence rule and device: the last receive time, and the open alarm. */
   private readonly silence = new Map<string, { municipality: string; kind: string; deviceId: string; rule: AlarmRule; lastReceived: number; open: Open | undefined }>();
-  /** Per zone: each bay's last state and the zone's capacity. */
+  /** Per zone: each bay's last state. */
   private readonly zones = new Map<string, Zone>();
 
   private readonly rulesFor: (municipality: string) => readonly AlarmRule[];
@@ -96,8 +103,9 @@ export class AlarmEvaluator {
       else if (rule.type === 'occupancy') {
         const zone = typeof r.attrs.lot === 'string' ? r.attrs.lot : undefined;
         if (zone && r.kind === 'parking') {
-          const pct = this.zonePct(r.municipality, zone, r);
-          if (pct !== undefined) out.push(...this.step(rule, r, zone, pct > rule.abovePct, rule.forMinutes, at));
+          const pct = this.zonePct(r.municipality, zone, r, rule.minBays, at);
+          const bays = () => [...this.zones.get(`${r.municipality}\n${zone}`)!.values()].flatMap((b) => (b.at ? [b.at] : []));
+          if (pct !== undefined) out.push(...this.step(rule, r, zone, pct > rule.abovePct, rule.forMinutes, at, bays));
         }
       } else {
         const h = holds(rule, r);
@@ -124,7 +132,10 @@ export class AlarmEvaluator {
    */
   pendingFrom(partition: number): number | undefined {
     let min: number | undefined;
-    for (const t of this.tracks.values()) if (t.open === undefined && t.sinceAt?.partition === partition && (min === undefined || t.sinceAt.offset < min)) min = t.sinceAt.offset;
+    for (const t of this.tracks.values()) {
+      if (t.open !== undefined) continue;
+      for (const h of t.holding) if (h.partition === partition && (min === undefined || h.offset < min)) min = h.offset;
+    }
     return min;
   }
 
@@ -142,7 +153,7 @@ export class AlarmEvaluator {
     const key = `${a.municipality}\n${rule.id}\n${a.subject}`;
     const t = this.tracks.get(key);
     if (t && t.lastTs >= a.lastTs) return; // already known from the readings
-    this.tracks.set(key, { since: a.raisedAt, sinceAt: undefined, lastTs: a.lastTs, open: { id: a.alarmId, raisedAt: a.raisedAt }, evidence: [] });
+    this.tracks.set(key, { since: a.raisedAt, holding: [], lastTs: a.lastTs, open: { id: a.alarmId, raisedAt: a.raisedAt }, evidence: [] });
   }
 
   /** Starts the silence clock of a device not heard yet (a registered device, at the stage's start). */
@@ -172,30 +183,30 @@ export class AlarmEvaluator {
     return [{ alarmId: cleared.id, raisedAt: cleared.raisedAt, state: 'cleared', municipality: r.municipality, ruleId: rule.id, type: 'silence', kind: r.kind, subject: r.deviceId, severity: rule.severity, at: r.receivedAt, evidence: [] }];
   }
 
-  /** A zone's occupancy in % after this bay's reading; undefined without a capacity. */
-  private zonePct(municipality: string, zone: string, r: CanonicalReading & { kind: 'parking' }): number | undefined {
+  /** A zone's occupancy in % of its sensed bays after this bay's reading; undefined below `minBays` bays heard. */
+  private zonePct(municipality: string, zone: string, r: CanonicalReading & { kind: 'parking' }, minBays: number, at: Position | undefined): number | undefined {
     const key = `${municipality}\n${zone}`;
-    const z: Zone = this.zones.get(key) ?? { bays: new Map(), capacity: undefined };
+    const z: Zone = this.zones.get(key) ?? new Map<string, BayState>();
     this.zones.set(key, z);
-    const prev = z.bays.get(r.deviceId);
-    if (!prev || prev.ts <= r.ts) z.bays.set(r.deviceId, { occupied: r.values.occupied, ts: r.ts });
-    if (typeof r.attrs.capacity === 'number' && r.attrs.capacity > 0) z.capacity = r.attrs.capacity;
-    const capacity = z.capacity ?? z.bays.size;
+    const prev = z.get(r.deviceId);
+    if (!prev || prev.ts <= r.ts) z.set(r.deviceId, { occupied: r.values.occupied, ts: r.ts, at });
+    if (z.size < minBays) return undefined;
     let occupied = 0;
-    for (const b of z.bays.values()) if (b.occupied) occupied++;
-    return capacity > 0 ? (100 * occupied) / capacity : undefined;
+    for (const b of z.values()) if (b.occupied) occupied++;
+    return (100 * occupied) / z.size;
   }
 
-  private step(rule: AlarmRule, r: CanonicalReading, subject: string, condition: boolean, forMinutes: number, at: Position | undefined): Transition[] {
+  /** `state`: for a zone, where its bays' current states were read (a replay must read them again). */
+  private step(rule: AlarmRule, r: CanonicalReading, subject: string, condition: boolean, forMinutes: number, at: Position | undefined, state?: () => Position[]): Transition[] {
     const key = `${r.municipality}\n${rule.id}\n${subject}`;
-    const t: Track = this.tracks.get(key) ?? { since: undefined, sinceAt: undefined, lastTs: -Infinity, open: undefined, evidence: [] };
+    const t: Track = this.tracks.get(key) ?? { since: undefined, holding: [], lastTs: -Infinity, open: undefined, evidence: [] };
     this.tracks.set(key, t);
     if (r.ts < t.lastTs) return []; // behind this track: the condition's course is already decided past it
     t.lastTs = r.ts;
     const base = { municipality: r.municipality, ruleId: rule.id, type: rule.type, kind: r.kind, subject, severity: rule.severity };
     if (!condition) {
       t.since = undefined;
-      t.sinceAt = undefined;
+      t.holding = [];
       t.evidence = [];
       if (!t.open) return [];
       const cleared = t.open;
@@ -204,13 +215,13 @@ export class AlarmEvaluator {
     }
     if (t.since === undefined) {
       t.since = r.ts;
-      t.sinceAt = at;
+      t.holding = [...(at ? [at] : []), ...(state?.() ?? [])];
     }
     const seen: Evidence = { deviceId: r.deviceId, ts: r.ts, values: r.values };
     t.evidence = t.evidence.length < EVIDENCE_MAX ? [...t.evidence, seen] : [t.evidence[0]!, ...t.evidence.slice(2), seen];
     if (t.open || r.ts - t.since < forMinutes * 60_000) return [];
     t.open = { id: alarmIdOf(r.municipality, rule.id, subject, t.since), raisedAt: t.since };
-    t.sinceAt = undefined;
+    t.holding = [];
     return [{ alarmId: t.open.id, raisedAt: t.since, state: 'raised', ...base, at: t.since, evidence: t.evidence }];
   }
 }

@@ -63,8 +63,19 @@ const geofence = z.object({
   forMinutes: minutes(0),
 });
 
-/** A parking zone (the bays of one `lot`) fuller than this for a while. */
-const occupancy = z.object({ ...common, type: z.literal('occupancy'), kind: z.literal('parking'), abovePct: z.number().min(0).max(100).default(95), forMinutes: minutes(15) });
+/**
+ * A parking zone (the bays of one `lot`) fuller than this for a while: the share of its sensed bays
+ * occupied, as the KPIs' `occupancy_pct` counts it, judged once at least `minBays` of them have
+ * reported (two bays both taken say nothing of a car park).
+ */
+const occupancy = z.object({
+  ...common,
+  type: z.literal('occupancy'),
+  kind: z.literal('parking'),
+  abovePct: z.number().min(0).max(100).default(95),
+  minBays: z.number().int().min(1).max(100_000).default(10),
+  forMinutes: minutes(30),
+});
 
 export const alarmRuleSchema = z.discriminatedUnion('type', [threshold, daylightDraw, silence, idling, geofence, occupancy]);
 export type AlarmRule = z.infer<typeof alarmRuleSchema>;
@@ -89,7 +100,7 @@ export const DEFAULT_RULES: AlarmRulesFile = alarmRulesFileSchema.parse({
     { id: 'lighting-in-daylight', type: 'daylight-draw', kind: 'energy', where: { buildingType: 'street-lighting' }, minPowerW: 1000, forMinutes: 15, severity: 'minor' },
     { id: 'fuel-low', type: 'threshold', kind: 'fleet', field: 'fuel_pct', below: 10, forMinutes: 0, severity: 'warning' },
     { id: 'idling', type: 'idling', kind: 'fleet', forMinutes: 40, severity: 'minor' },
-    { id: 'car-park-full', type: 'occupancy', kind: 'parking', abovePct: 95, forMinutes: 15, severity: 'warning' },
+    { id: 'car-park-full', type: 'occupancy', kind: 'parking', abovePct: 95, minBays: 10, forMinutes: 30, severity: 'warning' },
   ],
 });
 

@@ -28,7 +28,8 @@ import { startTestGateway, type TestGateway } from './gateway.ts';
 import { engineEnv, grantTestAcls, testKafka, unique } from './services.ts';
 import { spawnService } from './spawn.ts';
 
-export type WorkerName = 'normalizer' | 'writer' | 'aggregator';
+export type WorkerName = 'normalizer' | 'writer' | 'aggregator' | 'alarms';
+const WORKERS: readonly WorkerName[] = ['normalizer', 'writer', 'aggregator', 'alarms'];
 
 export type { RunningStage };
 
@@ -82,7 +83,7 @@ export async function startPipeline(opts: PipelineOptions = {}): Promise<Pipelin
     OPS_PORT: '0',
     ...opts.extraEnv,
   };
-  for (const name of ['normalizer', 'writer', 'aggregator']) env[`${name.toUpperCase()}_GROUP`] = `${id}-${name}`;
+  for (const name of WORKERS) env[`${name.toUpperCase()}_GROUP`] = `${id}-${name}`;
   env.WRITER_GROUP_ID = env.WRITER_GROUP!; // the aggregator waits for this group before recomputing late windows
   if (opts.kafka) env.KAFKA_BROKERS = opts.kafka.brokers;
   const kafkaCfg = parseConfig(normalizerEnv, env);
