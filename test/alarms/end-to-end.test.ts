@@ -121,12 +121,16 @@ describe('alarms end to end', () => {
         expect(a.raisedAt).toBeLessThanOrEqual(firstAtOrAfter(e.subject, e.from));
         expect(a.clearedAt!).toBeGreaterThanOrEqual(firstAtOrAfter(e.subject, e.to));
       } else {
-        // Full from its last bay's first reading in the incident, unless it filled before; free again at the first bay's after it.
+        // Full from its last bay's first reading in the incident (unless it filled before), free again
+        // at the first bay's after it — each judged at a reading of the zone's that arrives after:
+        // its bays are on several partitions, so one's reading may come after a later one of
+        // another's, and a replay may interleave them otherwise (services/alarms/README.md). A bay
+        // reports every simulated minute, so within a minute.
         const lastIn = Math.max(...e.devices.map((d) => firstAtOrAfter(d, e.from)));
         expect(a.raisedAt).toBeGreaterThan(e.from - 30 * MIN);
-        expect(a.raisedAt).toBeLessThanOrEqual(lastIn);
+        expect(a.raisedAt).toBeLessThanOrEqual(lastIn + MIN);
         expect(a.clearedAt!).toBeGreaterThanOrEqual(e.to);
-        expect(a.clearedAt!).toBeLessThan(e.to + MIN);
+        expect(a.clearedAt!).toBeLessThanOrEqual(e.to + 2 * MIN);
       }
     }
     // Silences, by the platform's clock: the silenced meter once in its gap (cleared when heard again), and every meter at the end.
