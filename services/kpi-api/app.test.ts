@@ -12,6 +12,7 @@ import type { KpiSource } from '../../shared/kpi/source.ts';
 import type { AlarmSource } from '../../shared/store/alarms.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { buildKpiApp, type KpiApp } from './app.ts';
+import { vehiclePrivacyIn } from './vehicle-privacy.ts';
 import { AlarmNotes } from './alarm-notes.ts';
 import { Kpis } from './kpis.ts';
 
@@ -25,7 +26,7 @@ describe('KPI app', () => {
     const keys = new ApiKeyStore(join(mkdtempSync(join(tmpdir(), 'kpi-app-')), 'keys.json'));
     a = keys.add({ municipality: 'kalamata', admin: false }).key;
     b = keys.add({ municipality: 'kalamata', admin: false }).key;
-    app = await buildKpiApp({ kpis: new Kpis(empty, () => []), keys, notes: new AlarmNotes(join(mkdtempSync(join(tmpdir(), 'notes-')), 'alarm-notes.json')), log: createLogger('t', 'silent'), registry: new Registry(), municipalities: () => [], rateLimitPerMinute: 5, authFailuresPerMinute: 10 });
+    app = await buildKpiApp({ kpis: new Kpis(empty, () => []), keys, notes: new AlarmNotes(join(mkdtempSync(join(tmpdir(), 'notes-')), 'alarm-notes.json')), privacy: vehiclePrivacyIn(mkdtempSync(join(tmpdir(), 'privacy-'))), log: createLogger('t', 'silent'), registry: new Registry(), municipalities: () => [], rateLimitPerMinute: 5, authFailuresPerMinute: 10 });
   });
   afterAll(() => app.close());
 

@@ -17,12 +17,13 @@ import { z } from 'zod';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
-import { bearerAuth, requireTenant } from './auth.ts';
+import { bearerAuth, requireScope, requireTenant } from './auth.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
 import { acknowledgeBody, alarmParams, alarmsQuery, commentBody, energyQuery, healthQuery, MAX_RANGE_DAYS, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
 import { listAlarms, type AlarmNote, type AlarmNotes } from './alarm-notes.ts';
-import { API_ERROR, alarmNoteReply, alarmRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+import { auditLocationRead, namedEvidence, vehicleName, type VehiclePrivacy } from './vehicle-privacy.ts';
+import { API_ERROR, alarmNoteReply, alarmRow, locationReadRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
@@ -32,6 +33,8 @@ export interface KpiAppDeps {
   keys: ApiKeyStore;
   /** Operators' acknowledgements and comments of alarms. */
   notes: AlarmNotes;
+  /** Vehicles' pseudonyms and the audit of location reads. */
+  privacy: VehiclePrivacy;
   log: Logger;
   registry: Registry;
   /** Municipalities an admin key may pick from (the page's selector). */
@@ -54,7 +57,7 @@ function sendRows(req: FastifyRequest, reply: FastifyReply, name: string, scope:
 }
 
 export async function buildKpiApp(deps: KpiAppDeps) {
-  const { kpis, keys, log } = deps;
+  const { kpis, keys, log, privacy } = deps;
   const now = deps.now ?? Date.now;
   // Requests are counted in metrics, not logged one by one (the http logger only reports warnings).
   const app = Fastify({ loggerInstance: log.child({ component: 'http' }, { level: 'warn' }), ...httpServerOptions() }).withTypeProvider<ZodTypeProvider>();
@@ -122,9 +125,9 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     });
     const errors = { 400: errorReply, 401: errorReply, 403: errorReply };
 
-    r.get('/me', { schema: { summary: 'Who the key is and which municipalities it reads', response: { 200: z.object({ keyId: z.string(), admin: z.boolean(), municipality: z.string().nullable(), municipalities: z.array(z.string()) }), ...errors } } }, async (req) => {
+    r.get('/me', { schema: { summary: 'Who the key is and which municipalities it reads', response: { 200: z.object({ keyId: z.string(), admin: z.boolean(), municipality: z.string().nullable(), municipalities: z.array(z.string()), scopes: z.array(z.string()) }), ...errors } } }, async (req) => {
       const p = req.principal!;
-      return { keyId: p.keyId, admin: p.admin, municipality: p.municipality, municipalities: p.admin ? deps.municipalities() : [p.municipality!] };
+      return { keyId: p.keyId, admin: p.admin, municipality: p.municipality, municipalities: p.admin ? deps.municipalities() : [p.municipality!], scopes: [...p.scopes] };
     });
 
     const tenant = { preHandler: requireTenant };
@@ -140,9 +143,11 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       return sendRows(req, reply, 'energy-savings', q, await kpis.savings(q));
     });
 
-    r.get(`${base}/mobility/fleet`, { ...tenant, schema: { summary: 'Per vehicle: km, utilisation, idle share, speeding events', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(vehicleRow), ...errors } } }, async (req, reply) => {
+    r.get(`${base}/mobility/fleet`, { ...tenant, schema: { summary: 'Per vehicle (under a pseudonym without the fleet-operations scope): km, utilisation, idle share, speeding events', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(vehicleRow), ...errors } } }, async (req, reply) => {
       const q = { ...req.query, municipality: req.params.municipality };
-      return sendRows(req, reply, 'fleet', q, await kpis.fleet(q));
+      const rows = (await kpis.fleet(q)).map((v) => ({ ...v, device: vehicleName(privacy, req.principal!, v.municipality, v.device) }));
+      auditLocationRead(privacy, req.principal!, { municipality: q.municipality, route: 'mobility/fleet', vehicles: rows.map((v) => v.device), from: q.from, to: q.to, at: now() });
+      return sendRows(req, reply, 'fleet', q, rows);
     });
 
     r.get(`${base}/mobility/parking`, { ...tenant, schema: { summary: 'Per parking lot: occupancy, turnover, mean dwell', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(parkingRow), ...errors } } }, async (req, reply) => {
@@ -153,10 +158,18 @@ export async function buildKpiApp(deps: KpiAppDeps) {
     r.get(`${base}/alarms`, { ...tenant, schema: { summary: 'Alarms raised in the range (by the time their condition began): open ones first', params: municipalityParams, querystring: alarmsQuery, response: { 200: kpiReply(alarmRow), ...errors } } }, async (req, reply) => {
       const q = { ...req.query, municipality: req.params.municipality };
       const iso = (ms: number) => new Date(ms).toISOString();
-      const rows = listAlarms(await kpis.alarms(q), deps.notes, q.state).map((a) => ({
-        alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind, subject: a.subject, raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt), evidence: JSON.stringify(a.evidence),
+      const p = req.principal!;
+      const listed = listAlarms(await kpis.alarms(q), deps.notes, q.state);
+      const vehicle = (a: (typeof listed)[number]) => a.kind === 'fleet';
+      const rows = listed.map((a) => ({
+        alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind,
+        subject: vehicle(a) ? vehicleName(privacy, p, a.municipality, a.subject) : a.subject,
+        raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt),
+        evidence: JSON.stringify(vehicle(a) ? namedEvidence(privacy, p, a.municipality, a.evidence) : a.evidence),
         acknowledged_at: a.note?.acknowledgedAt ?? null, acknowledged_by: a.note?.acknowledgedBy ?? null, comments: JSON.stringify(a.note?.comments ?? []),
       }));
+      // A vehicle's alarm carries the positions that raised it.
+      auditLocationRead(privacy, p, { municipality: q.municipality, route: 'alarms', vehicles: rows.filter((a) => a.kind === 'fleet').map((a) => a.subject), from: q.from, to: q.to, at: now() });
       return sendRows(req, reply, 'alarms', q, rows);
     });
 
@@ -177,8 +190,14 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       return noteReply(alarm, deps.notes.comment(municipality, alarm, req.principal!.keyId, new Date(now()), req.body.text));
     });
 
+    r.get(`${base}/audit/location-reads`, { preHandler: [requireTenant, requireScope('data-protection')], schema: { summary: "Who read the municipality's vehicle movements and positions, when, which vehicles and range (a data-protection key)", params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(locationReadRow), ...errors } } }, async (req, reply) => {
+      const q = { ...req.query, municipality: req.params.municipality };
+      const rows = privacy.audit.reads(q.municipality, q.from, q.to).map((e) => ({ at: e.at, key: e.keyId, route: e.route, vehicles: e.vehicles.join(' '), pseudonymous: e.pseudonymous, from: e.from, to: e.to }));
+      return sendRows(req, reply, 'location-reads', q, rows);
+    });
+
     r.get(`${base}/health`, { ...tenant, schema: { summary: 'Per device: last reading and whether it has gone silent', params: municipalityParams, querystring: healthQuery, response: { 200: kpiReply(healthRow), ...errors } } }, async (req, reply) => {
-      const rows = await kpis.health({ municipality: req.params.municipality, now: now(), silentAfterMs: req.query.silentMinutes * 60_000, lookbackMs: req.query.lookbackDays * 86_400_000 });
+      const rows = (await kpis.health({ municipality: req.params.municipality, now: now(), silentAfterMs: req.query.silentMinutes * 60_000, lookbackMs: req.query.lookbackDays * 86_400_000 })).map((d) => (d.kind === 'fleet' ? { ...d, device: vehicleName(privacy, req.principal!, d.municipality, d.device) } : d));
       return sendRows(req, reply, 'health', { municipality: req.params.municipality, format: req.query.format }, rows);
     });
   }, { prefix: '/api/v1' });

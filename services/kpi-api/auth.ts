@@ -4,7 +4,7 @@
  * key (403 otherwise, before any data is read).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ApiKeyStore, Principal } from '../../shared/auth/api-keys.ts';
+import type { ApiKeyStore, KeyScope, Principal } from '../../shared/auth/api-keys.ts';
 import type { RateLimiter } from '../../shared/rate-limit.ts';
 import { API_ERROR } from './responses.ts';
 
@@ -41,3 +41,10 @@ export async function requireTenant(req: FastifyRequest, reply: FastifyReply) {
     return reply.code(403).send({ error: API_ERROR.FORBIDDEN, message: `this key reads only municipality '${p?.municipality ?? '?'}'` });
   }
 }
+
+/** A route only keys with this scope may call (after the municipality check): 403 otherwise. */
+export const requireScope = (scope: KeyScope) => async (req: FastifyRequest, reply: FastifyReply) => {
+  if (!req.principal?.scopes.includes(scope)) {
+    return reply.code(403).send({ error: API_ERROR.FORBIDDEN, message: `this route needs a key with the '${scope}' scope` });
+  }
+};

@@ -42,6 +42,16 @@ export const healthRow = z.object({
   silent: z.boolean(),
 });
 
+export const locationReadRow = z.object({
+  at: z.string(),
+  key: z.string(),
+  route: z.string(),
+  vehicles: z.string().meta({ description: 'the vehicles the answer named, as it named them, space-separated' }),
+  pseudonymous: z.boolean(),
+  from: z.string().nullable(),
+  to: z.string().nullable(),
+});
+
 export const alarmRow = z.object({
   alarm: z.string(),
   state: z.enum(['raised', 'acknowledged', 'cleared']),

@@ -5,6 +5,7 @@ import { buildKpiApp } from './app.ts';
 import { kpiApiEnv } from './config.ts';
 import { AlarmNotes, defaultAlarmNotesPath } from './alarm-notes.ts';
 import { Kpis } from './kpis.ts';
+import { vehiclePrivacyIn } from './vehicle-privacy.ts';
 
 export const kpiApiStage = defineStage({
   name: 'kpi-api',
@@ -20,6 +21,7 @@ export const kpiApiStage = defineStage({
       kpis: new Kpis(store, () => devices.list().filter((d) => !d.revokedAt)),
       keys: deps.keys(),
       notes: new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR)),
+      privacy: vehiclePrivacyIn(cfg.DATA_DIR),
       log: deps.log,
       registry: deps.registry,
       municipalities: () => [...new Set(devices.list().map((d) => d.municipality))].sort(),

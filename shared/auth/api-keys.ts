@@ -16,6 +16,14 @@ import { ERROR_CODES } from '../errors.ts';
 
 const KEY_PREFIX = 'sck_';
 
+/**
+ * Rights a key holds beyond its municipality's KPIs: `fleet-operations` sees vehicles under their
+ * real device ids (without it, under a pseudonym); `data-protection` reads the audit of location
+ * reads (its municipality's data-protection officer).
+ */
+export const KEY_SCOPES = ['fleet-operations', 'data-protection'] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
 export const apiKeyRecordSchema = z.object({
   /** Public handle for listing and revoking: the digest's first 12 hex characters. */
   id: z.string(),
@@ -24,6 +32,7 @@ export const apiKeyRecordSchema = z.object({
   admin: z.boolean(),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   label: z.string().optional(),
+  scopes: z.array(z.enum(KEY_SCOPES)).default([]),
   createdAt: z.string(),
   revokedAt: z.string().optional(),
 });
@@ -37,6 +46,7 @@ export interface Principal {
   keyId: string;
   municipality: string | null;
   admin: boolean;
+  scopes: readonly KeyScope[];
 }
 
 export const defaultApiKeysPath = (dataDir = process.env.DATA_DIR ?? 'data') => process.env.API_KEYS_FILE ?? join(dataDir, 'api-keys.json');
@@ -74,7 +84,7 @@ export class ApiKeyStore {
     this.reload();
     const rec = this.byDigest.get(digestOf(key));
     if (!rec || rec.revokedAt) return undefined;
-    return { keyId: rec.id, municipality: rec.municipality, admin: rec.admin };
+    return { keyId: rec.id, municipality: rec.municipality, admin: rec.admin, scopes: rec.scopes };
   }
 
   list(): ApiKeyRecord[] {
@@ -83,7 +93,7 @@ export class ApiKeyStore {
   }
 
   /** Issues a key and returns it: the only time it exists in clear. */
-  add(opts: { municipality: string | null; admin: boolean; label?: string }): { key: string; record: ApiKeyRecord } {
+  add(opts: { municipality: string | null; admin: boolean; label?: string; scopes?: KeyScope[] }): { key: string; record: ApiKeyRecord } {
     if (!opts.admin && !opts.municipality) throw new ApiKeyError('a key needs --municipality, or --admin for the platform operator');
     const key = `${KEY_PREFIX}${randomBytes(24).toString('base64url')}`;
     const digest = digestOf(key);
@@ -93,6 +103,7 @@ export class ApiKeyStore {
       admin: opts.admin,
       digest,
       label: opts.label,
+      scopes: [...new Set(opts.scopes ?? [])],
       createdAt: new Date().toISOString(),
     });
     this.mutate((file) => file.keys.push(record));

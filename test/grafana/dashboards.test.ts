@@ -55,7 +55,9 @@ describe('Grafana provisioning', () => {
     await monitor.scrapeOnce();
     // Two alarms of the run as the alarm stage writes them (its own token): one open, one cleared.
     const alarm = (n: number) => ({ alarmId: `grafana-a${n}`, municipality: 'kalamata', subject: `kalamata-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: RUN + n * 600_000, evidence: [] });
-    await p.storeFor('alarms').write([raisedPoint(alarm(1)), raisedPoint(alarm(2)), clearedPoint(alarm(1), RUN + 30 * 60_000)]);
+    // And a vehicle's, cleared: named only on the fleet-operations dashboard.
+    const idling = { alarmId: 'grafana-a3', municipality: 'kalamata', subject: 'kalamata-fleet-001', ruleId: 'idling', type: 'idling', kind: 'fleet', severity: 'minor', raisedAt: RUN + 45 * 60_000, evidence: [] };
+    await p.storeFor('alarms').write([raisedPoint(alarm(1)), raisedPoint(alarm(2)), clearedPoint(alarm(1), RUN + 30 * 60_000), raisedPoint(idling), clearedPoint(idling, RUN + 60 * 60_000)]);
   }, 300_000);
   afterAll(async () => {
     monitor?.stop();
@@ -68,7 +70,7 @@ describe('Grafana provisioning', () => {
     const prov = YAML.parse(readFileSync('deploy/grafana/provisioning/dashboards/smartcity.yaml', 'utf8')) as { providers: { options: { path: string } }[] };
     const compose = YAML.parse(readFileSync('docker-compose.yml', 'utf8')) as { services: { grafana: { volumes: string[] } } };
     expect(compose.services.grafana.volumes).toContain(`./${DIR}:${prov.providers[0]!.options.path}:ro`);
-    expect(dashboards.map((d) => d.d.uid).sort()).toEqual(['smartcity-energy', 'smartcity-mobility', 'smartcity-pipeline']);
+    expect(dashboards.map((d) => d.d.uid).sort()).toEqual(['smartcity-energy', 'smartcity-fleet-operations', 'smartcity-mobility', 'smartcity-pipeline']);
   });
 
   it.each(dashboards.map((d) => [d.file, d.d] as const))('%s: a municipality variable that lists the tenants', async (_file, d) => {
@@ -104,6 +106,7 @@ describe('Grafana provisioning', () => {
     const rows = await grafana().collectRows<{ alarm: string; state: string; subject: string }>(fill(q, RUN - DAY, RUN + DAY));
     expect(rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
       ['grafana-a2', 'raised', 'kalamata-energy-002'],
+      ['grafana-a3', 'cleared', 'a vehicle'],
       ['grafana-a1', 'cleared', 'kalamata-energy-001'],
     ]);
   });
@@ -112,6 +115,27 @@ describe('Grafana provisioning', () => {
     const q = d.annotations.list.find((a) => a.name === 'Alarms')?.target?.query;
     expect(q).toBeDefined();
     const rows = await grafana().collectRows<{ _time: string; _value: string }>(fill(q!, RUN - DAY, RUN + DAY));
-    expect(rows.map((r) => r._value).sort()).toEqual(['alarm power-high: kalamata-energy-001', 'alarm power-high: kalamata-energy-002']);
+    const vehicle = d.uid === 'smartcity-fleet-operations' ? 'kalamata-fleet-001' : 'a vehicle';
+    expect(rows.map((r) => r._value).sort()).toEqual([`alarm idling: ${vehicle}`, 'alarm power-high: kalamata-energy-001', 'alarm power-high: kalamata-energy-002']);
+  });
+
+  it.each(dashboards.filter((d) => d.d.uid !== 'smartcity-fleet-operations').map((d) => [d.file, d.d] as const))("%s: names no vehicle and locates none (that is the fleet-operations dashboard's)", async (_file, d) => {
+    for (const panel of panelsOf(d.panels).filter((x) => x.targets?.length)) {
+      for (const t of panel.targets!) {
+        // Positions only counted (readings stored per minute), never shown.
+        if (/_field == "(lat|lon)"/.test(t.query)) expect(t.query, panel.title).toMatch(/fn: count/);
+        if (influxMajor === 1 && t.query.includes('import "timezone"')) continue;
+        const rows = await grafana().collectRows(fill(t.query, RUN - DAY, RUN + DAY));
+        expect(JSON.stringify(rows), panel.title).not.toMatch(/kalamata-fleet-\d/);
+      }
+    }
+  });
+
+  it("mobility: the fleet by vehicle type and district, adding up to the fleet-operations dashboard's vehicles", async () => {
+    const sum = async (file: string, title: string) => (await grafana().collectRows<{ _value: number }>(fill(panelNamed(file, title).targets![0]!.query, RUN - DAY, RUN + DAY))).reduce((n, r) => n + r._value, 0);
+    const perVehicle = await sum('fleet-operations.json', 'Fleet km per vehicle');
+    expect(perVehicle).toBeGreaterThan(0);
+    expect(await sum('mobility.json', 'Fleet km by vehicle type')).toBeCloseTo(perVehicle, 6);
+    expect(await sum('mobility.json', 'Fleet km by district')).toBeCloseTo(perVehicle, 6);
   });
 });

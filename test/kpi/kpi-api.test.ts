@@ -12,6 +12,7 @@ import { clearedPoint, raisedPoint } from '../../shared/store/alarms.ts';
 import { alarmIdOf } from '../../services/alarms/evaluator.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
+import { vehiclePrivacyIn } from '../../services/kpi-api/vehicle-privacy.ts';
 import { AlarmNotes, defaultAlarmNotesPath } from '../../services/kpi-api/alarm-notes.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
 import { influxMajor } from '../../engines/paths.ts';
@@ -39,6 +40,7 @@ describe('KPI API on the real InfluxDB', () => {
   let series: ReturnType<typeof deliveredSeries>;
   let attrs: Map<string, Record<string, string | number>>;
   const key: Record<string, string> = {};
+  const keyIds: Record<string, string> = {};
   const alarmIds: Record<string, string> = {};
 
   beforeAll(async () => {
@@ -48,15 +50,23 @@ describe('KPI API on the real InfluxDB', () => {
     series = deliveredSeries(readGroundTruth(summary.groundTruthPath));
     // Alarms as the alarm stage writes them, with its own token: one open and one cleared in each municipality.
     const alarm = (m: string, n: number) => ({ alarmId: alarmIdOf(m, 'power-high', `${m}-energy-00${n}`, SIM_START + n * 60_000), municipality: m, subject: `${m}-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: SIM_START + n * 60_000, evidence: [{ ts: SIM_START + n * 60_000, values: { power_w: 60_000 } }] });
-    const alarms = ['kalamata', 'petroupoli'].flatMap((m) => [alarm(m, 1), alarm(m, 2)]);
+    // And a vehicle's: its evidence carries the positions that raised it.
+    const idling = { alarmId: alarmIdOf('kalamata', 'idling', 'kalamata-fleet-001', SIM_START), municipality: 'kalamata', subject: 'kalamata-fleet-001', ruleId: 'idling', type: 'idling', kind: 'fleet', severity: 'minor', raisedAt: SIM_START, evidence: [{ deviceId: 'kalamata-fleet-001', ts: SIM_START, values: { lat: 37.04, lon: 22.11, speed_kmh: 0, ignition: true } }] };
+    const alarms = [...['kalamata', 'petroupoli'].flatMap((m) => [alarm(m, 1), alarm(m, 2)]), idling];
     await p.storeFor('alarms').write([...alarms.map(raisedPoint), ...alarms.filter((a) => a.subject.endsWith('-001')).map((a) => clearedPoint(a, a.raisedAt + 30 * 60_000))]);
-    for (const a of alarms) alarmIds[`${a.municipality}-${a.subject.slice(-1)}`] = a.alarmId;
+    for (const a of alarms.filter((x) => x.kind === 'energy')) alarmIds[`${a.municipality}-${a.subject.slice(-1)}`] = a.alarmId;
     const devices = new DeviceRegistry(p.gw.registryPath);
     attrs = new Map(devices.list().map((d) => [d.id, d.attributes]));
     const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
-    key.kalamata = keys.add({ municipality: 'kalamata', admin: false }).key;
-    key.petroupoli = keys.add({ municipality: 'petroupoli', admin: false }).key;
+    // The municipalities' fleet managers see their vehicles' device ids; the others' keys, pseudonyms.
+    key.kalamata = keys.add({ municipality: 'kalamata', admin: false, scopes: ['fleet-operations'] }).key;
+    key.petroupoli = keys.add({ municipality: 'petroupoli', admin: false, scopes: ['fleet-operations'] }).key;
     key.admin = keys.add({ municipality: null, admin: true }).key;
+    const plain = keys.add({ municipality: 'kalamata', admin: false });
+    key.kalamataPlain = plain.key;
+    keyIds.kalamataPlain = plain.record.id;
+    key.kalamataDpo = keys.add({ municipality: 'kalamata', admin: false, scopes: ['data-protection'] }).key;
+    key.petroupoliDpo = keys.add({ municipality: 'petroupoli', admin: false, scopes: ['data-protection'] }).key;
     const revoked = keys.add({ municipality: 'kalamata', admin: false });
     keys.revoke(revoked.record.id);
     key.revoked = revoked.key;
@@ -64,6 +74,7 @@ describe('KPI API on the real InfluxDB', () => {
       kpis: new Kpis(p.telemetry, () => devices.list()),
       keys,
       notes: new AlarmNotes(defaultAlarmNotesPath(p.env.DATA_DIR!)),
+      privacy: vehiclePrivacyIn(p.env.DATA_DIR!),
       log: createLogger('kpi-api-test', 'silent'),
       registry: new Registry(),
       municipalities: () => ['kalamata', 'petroupoli'],
@@ -167,14 +178,15 @@ describe('KPI API on the real InfluxDB', () => {
   });
 
   it("alarms: a key lists its own municipality's, the open ones first, filtered by state", async () => {
-    const res = await get<Rows<{ alarm: string; state: string; subject: string; cleared_at: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}`, 'kalamata');
+    // The energy alarms (the vehicle's is the privacy tests' below).
+    const res = await get<Rows<{ alarm: string; state: string; subject: string; cleared_at: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
     expect(res.status).toBe(200);
     expect(res.body.rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
       [alarmIds['kalamata-2'], 'raised', 'kalamata-energy-002'],
       [alarmIds['kalamata-1'], 'cleared', 'kalamata-energy-001'],
     ]);
     expect(res.body.rows[1]!.cleared_at).toBe(new Date(SIM_START + 31 * 60_000).toISOString());
-    const open = await get<Rows<{ alarm: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised`, 'kalamata');
+    const open = await get<Rows<{ alarm: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised&kind=energy`, 'kalamata');
     expect(open.body.rows.map((r) => r.alarm)).toEqual([alarmIds['kalamata-2']]);
   });
 
@@ -191,7 +203,7 @@ describe('KPI API on the real InfluxDB', () => {
     expect(acked.statusCode).toBe(200);
     expect(acked.json<{ acknowledged_by: string; comments: { text: string }[] }>()).toMatchObject({ alarm: mine, comments: [{ text: 'crew on the way' }] });
     expect((await post(`kalamata/alarms/${mine}/comments`, 'kalamata', { text: 'fixed the relay' })).json<{ comments: unknown[] }>().comments).toHaveLength(2);
-    const list = await get<Rows<{ alarm: string; state: string; comments: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}`, 'kalamata');
+    const list = await get<Rows<{ alarm: string; state: string; comments: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
     expect(list.body.rows.map((r) => [r.alarm, r.state])).toEqual([
       [mine, 'acknowledged'],
       [alarmIds['kalamata-1'], 'cleared'],
@@ -205,9 +217,12 @@ describe('KPI API on the real InfluxDB', () => {
     ]);
   });
 
+  /** Every data route the API has, read from its own list (the audit, a data-protection key's, apart). */
+  const dataRoutes = () => app.apiRoutes.map((r) => /^GET \/api\/v1\/municipalities\/:municipality\/(.+)$/.exec(r)?.[1]).filter((r): r is string => r !== undefined && r !== 'audit/location-reads');
+
   it("a municipality's key reads nothing of another's, by any route or parameter", async () => {
     // Every data route the API has (alarms included), read from its own list.
-    const routes = app.apiRoutes.map((r) => /^GET \/api\/v1\/municipalities\/:municipality\/(.+)$/.exec(r)?.[1]).filter((r): r is string => r !== undefined);
+    const routes = dataRoutes();
     expect(routes).toEqual(expect.arrayContaining(['energy', 'energy/savings', 'mobility/fleet', 'mobility/parking', 'health', 'alarms']));
     const q = `${range}&baselineFrom=${FROM}&baselineTo=${TO}`;
     for (const route of routes) {
@@ -236,6 +251,61 @@ describe('KPI API on the real InfluxDB', () => {
     }
     const me = await get<{ municipalities: string[] }>('/api/v1/me', 'kalamata');
     expect(me.body.municipalities).toEqual(['kalamata']);
+  });
+
+  it("a key without the fleet-operations scope never sees a vehicle's device id, in any route or export", async () => {
+    const vehicles = [...series.values()].filter((s) => s[0]!.kind === 'fleet').map((s) => s[0]!.deviceId);
+    expect(vehicles.length).toBeGreaterThan(2);
+    const q = `${range}&baselineFrom=${FROM}&baselineTo=${TO}`;
+    for (const route of dataRoutes()) {
+      for (const [who, m] of [['kalamataPlain', 'kalamata'], ['admin', 'kalamata'], ['admin', 'petroupoli']] as const) {
+        for (const format of ['json', 'csv']) {
+          const res = await get(`/api/v1/municipalities/${m}/${route}?${q}&format=${format}`, who);
+          expect(res.status, `${who} ${route} ${format}`).toBe(200);
+          for (const v of vehicles) expect(res.raw, `${who} ${route} ${format}`).not.toContain(v);
+        }
+      }
+    }
+    // Under a pseudonym instead: the same one on every route and call, and the fleet manager's key sees the id.
+    const fleet = (who: string) => get<Rows<{ device: string; distance_km: number }>>(`/api/v1/municipalities/kalamata/mobility/fleet?${range}`, who);
+    const [pseudo, again, real] = [await fleet('kalamataPlain'), await fleet('kalamataPlain'), await fleet('kalamata')];
+    expect(pseudo.body.rows.map((r) => r.device).every((d) => /^vehicle-[0-9a-f]{16}$/.test(d))).toBe(true);
+    expect(again.body.rows).toEqual(pseudo.body.rows);
+    expect(pseudo.body.rows.map((r) => r.distance_km).sort()).toEqual(real.body.rows.map((r) => r.distance_km).sort());
+    const alarms = await get<Rows<{ kind: string; subject: string; evidence: string }>>(`/api/v1/municipalities/kalamata/alarms?from=${new Date(SIM_START - 3_600_000).toISOString()}&to=${new Date(TO).toISOString()}&kind=fleet`, 'kalamataPlain');
+    const idling = alarms.body.rows[0]!;
+    expect(pseudo.body.rows.map((r) => r.device)).toContain(idling.subject);
+    expect(JSON.parse(idling.evidence)).toEqual([expect.objectContaining({ deviceId: idling.subject })]);
+    const health = await get<Rows<{ device: string; kind: string }>>(`/api/v1/municipalities/kalamata/health?silentMinutes=5&lookbackDays=400`, 'kalamataPlain');
+    expect(health.body.rows.filter((r) => r.kind === 'fleet').map((r) => r.device).sort()).toEqual(pseudo.body.rows.map((r) => r.device).sort());
+    const realAlarms = await get(`/api/v1/municipalities/kalamata/alarms?from=${new Date(SIM_START - 3_600_000).toISOString()}&to=${new Date(TO).toISOString()}&kind=fleet`, 'kalamata');
+    expect(realAlarms.raw).toContain('kalamata-fleet-001');
+  });
+
+  it("every read of vehicles' movements or positions is in the audit, which each municipality's data-protection key reads for its own only", async () => {
+    type Read = { key: string; route: string; vehicles: string; pseudonymous: boolean; from: string | null };
+    const audit = (m: string, who: string) => get<Rows<Read>>(`/api/v1/municipalities/${m}/audit/location-reads?from=2026-01-01&to=2027-01-01`, who);
+    const before = (await audit('kalamata', 'kalamataDpo')).body.rows.length;
+    await get(`/api/v1/municipalities/kalamata/mobility/fleet?${range}`, 'kalamataPlain');
+    await get(`/api/v1/municipalities/kalamata/mobility/fleet?${range}&format=csv`, 'kalamataPlain');
+    await get(`/api/v1/municipalities/kalamata/alarms?from=${new Date(SIM_START - 3_600_000).toISOString()}&to=${new Date(TO).toISOString()}`, 'kalamataPlain');
+    const rows = (await audit('kalamata', 'kalamataDpo')).body.rows;
+    const mine = rows.slice(before);
+    expect(mine.map((r) => [r.key, r.route, r.pseudonymous])).toEqual([
+      [keyIds.kalamataPlain, 'mobility/fleet', true],
+      [keyIds.kalamataPlain, 'mobility/fleet', true],
+      [keyIds.kalamataPlain, 'alarms', true],
+    ]);
+    expect(mine[0]!.from).toBe(new Date(FROM).toISOString());
+    expect(mine[0]!.vehicles.split(' ').every((v) => /^vehicle-/.test(v))).toBe(true);
+    // Earlier reads are there too: the fleet manager's under device ids, the operator's of kalamata.
+    expect(rows.some((r) => !r.pseudonymous && r.vehicles.includes('kalamata-fleet-'))).toBe(true);
+    expect(rows.every((r) => !r.vehicles.includes('petroupoli'))).toBe(true);
+    const theirs = (await audit('petroupoli', 'petroupoliDpo')).body.rows;
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(theirs.every((r) => !r.vehicles.includes('kalamata') && r.key !== keyIds.kalamataPlain)).toBe(true);
+    // Only a data-protection key, and only of its own municipality.
+    for (const [m, who] of [['petroupoli', 'kalamataDpo'], ['kalamata', 'kalamataPlain'], ['kalamata', 'kalamata'], ['kalamata', 'admin']] as const) expect((await audit(m, who)).status, `${who} on ${m}`).toBe(403);
   });
 
   it('validates parameters with clear JSON errors and serves CSV', async () => {

@@ -12,6 +12,7 @@ import { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import { createLogger } from '../../shared/logging.ts';
 import { DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { buildKpiApp, type KpiApp } from '../../services/kpi-api/app.ts';
+import { vehiclePrivacyIn } from '../../services/kpi-api/vehicle-privacy.ts';
 import { AlarmNotes, defaultAlarmNotesPath } from '../../services/kpi-api/alarm-notes.ts';
 import { Kpis } from '../../services/kpi-api/kpis.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
@@ -39,6 +40,7 @@ describe('dashboard page in headless Chromium', () => {
       kpis: new Kpis(p.telemetry, () => devices.list()),
       keys,
       notes: new AlarmNotes(defaultAlarmNotesPath(p.env.DATA_DIR!)),
+      privacy: vehiclePrivacyIn(p.env.DATA_DIR!),
       log: createLogger('kpi-page-test', 'silent'),
       registry: new Registry(),
       municipalities: () => ['kalamata', 'orestiada'],
