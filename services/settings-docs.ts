@@ -8,6 +8,7 @@ import { ENGINE_SETTINGS } from '#shared/engines.ts';
 import type { StageDefinition } from '#shared/stages/stage.ts';
 import { CATALOGUE } from './catalogue.ts';
 import { singleNodeEnv } from './npm-start/config.ts';
+import { rawRetentionEnv } from '#shared/privacy/retention.ts';
 
 export interface DocumentedSettings {
   readme: string;
@@ -19,6 +20,7 @@ export function documentedSettings(stages: readonly StageDefinition[] = CATALOGU
   return [
     ...stages.map((s) => ({ readme: `services/${s.name}/README.md`, id: s.name, shape: s.env })),
     { readme: 'docs/operations.md', id: 'npm-start', shape: singleNodeEnv },
+    { readme: 'docs/privacy.md', id: 'retention', shape: rawRetentionEnv },
     ...Object.entries(ENGINE_SETTINGS).map(([id, shape]) => ({ readme: 'docs/real-engines.md', id, shape })),
   ];
 }

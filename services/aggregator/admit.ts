@@ -25,7 +25,8 @@ export interface Admitted {
   invalid: number;
 }
 
-export function admitBatch(st: PartitionState, batch: BusBatch, records: DecodedRecord<CanonicalReading[] | undefined>[], horizonMs: number): Admitted {
+/** `horizonMs`: how old a late reading may be and still reopen its window (its raw readings' retention). */
+export function admitBatch(st: PartitionState, batch: BusBatch, records: DecodedRecord<CanonicalReading[] | undefined>[], horizonMs: (r: CanonicalReading) => number): Admitted {
   const out: Admitted = { reopened: new Map(), deadLetters: [], lateKinds: [], invalid: 0 };
   for (const { record: m, value: readings } of records) {
     const offset = Number(m.offset);
@@ -35,10 +36,11 @@ export function admitBatch(st: PartitionState, batch: BusBatch, records: Decoded
     const lateHere: Rejection[] = [];
     readings.forEach((r, index) => {
       if (st.windows.add(r, offset) !== 'late') return;
-      if (r.receivedAt - r.ts <= horizonMs) return reopen(out.reopened, r);
+      const horizon = horizonMs(r);
+      if (r.receivedAt - r.ts <= horizon) return reopen(out.reopened, r);
       if (offset < st.replayedUntil) return; // dead-lettered before the restart
       out.lateKinds.push(r.kind);
-      const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} has closed and the reading is more than ${Math.round(horizonMs / 86_400_000)} days old, beyond the raw readings' retention`;
+      const reason = `late: the ${WINDOWS[r.kind].measurement} window of ${new Date(r.ts).toISOString()} has closed and the reading is more than ${Math.round(horizon / 86_400_000)} days old, beyond the raw readings' retention`;
       lateHere.push({ code: REJECT.LATE, field: 'ts', reason, ...(readings.length > 1 ? { index } : {}) });
     });
     if (lateHere.length === 0) continue;

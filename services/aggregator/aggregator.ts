@@ -17,12 +17,15 @@ import { runBatches, type BatchProcessor } from '../../shared/stages/batch-runne
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import { admitBatch } from './admit.ts';
+import { rawRetentionDays } from '../../shared/privacy/retention.ts';
 import { AssignedPartitions } from './assigned-partitions.ts';
 import { ClosedWindows } from './closed-windows.ts';
 import type { AggregatorConfig } from './config.ts';
 import { commitInfo, isIdle, type PartitionState } from './partition-state.ts';
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
+  // A late reading reopens its window only while the store keeps the window's raw readings.
+  const horizonOf = (r: CanonicalReading) => Math.min(cfg.REOPEN_HORIZON_MS, rawRetentionDays(cfg, r.kind, r.municipality) * 86_400_000);
   const { bus, log, registry, store } = deps;
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: "Late readings older than the raw readings' retention (dead-lettered: the store no longer keeps what their window needs)", labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records that are not normalised messages (skipped; the writer dead-letters them)', registers: [registry] });
@@ -47,7 +50,7 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
     serialize: (partition, run) => partitions.serialize(partition, run),
     async process({ bus: batch, records }) {
       const st = await partitions.stateFor(batch.partition);
-      const admitted = admitBatch(st, batch, records, cfg.REOPEN_HORIZON_MS);
+      const admitted = admitBatch(st, batch, records, horizonOf);
       invalidCount.inc(admitted.invalid);
       for (const kind of admitted.lateKinds) lateCount.inc({ kind });
       const closed = await windows.close(batch.partition, st, st.next - 1, admitted.reopened);

@@ -17,6 +17,7 @@ import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import { readingToPoint } from '../../shared/store/points.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import type { WriterConfig } from './config.ts';
+import { retentionCuts } from '../../shared/privacy/retention.ts';
 
 export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   const { log, registry, store } = deps;
@@ -77,7 +78,8 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     },
   };
 
-  return runBatches(processor, deps, {
+  const retention = enforceRetention(cfg, store, log, registry);
+  const worker = await runBatches(processor, deps, {
     cfg,
     topic: cfg.TOPIC_NORMALIZED,
     store,
@@ -88,4 +90,38 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
     // concurrent requests instead of one after another.
     consume: { concurrency: 6 },
   });
+  return {
+    ...worker,
+    async stop() {
+      retention.stop();
+      await worker.stop();
+    },
+  };
+}
+
+/**
+ * Every RETENTION_CHECK_MS: deletes the raw readings past their kind's retention, and past their
+ * municipality's where it keeps a kind shorter (shared/privacy/retention.ts). A failure is logged
+ * and counted, and tried again at the next check (deletes are idempotent, so several writers
+ * doing it is only repeated work).
+ */
+function enforceRetention(cfg: WriterConfig, store: TelemetryStore, log: WorkerDeps['log'], registry: WorkerDeps['registry']) {
+  const runs = new Counter({ name: 'writer_retention_runs_total', help: 'Retention checks (raw readings past their retention deleted), by outcome', labelNames: ['outcome'], registers: [registry] });
+  let running: Promise<void> | undefined;
+  const check = async () => {
+    try {
+      const cuts = retentionCuts(cfg, Date.now());
+      for (const c of cuts) await store.deleteRaw(c.kind, c.before, c.municipality);
+      runs.inc({ outcome: 'ok' });
+      log.info({ cuts: cuts.map((c) => `${c.municipality ?? '*'}/${c.kind} < ${new Date(c.before).toISOString()}`) }, 'raw readings past their retention deleted');
+    } catch (err) {
+      runs.inc({ outcome: 'failed' });
+      log.warn({ err: (err as Error).message }, 'retention check failed; tried again at the next');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= check().finally(() => (running = undefined));
+  }, cfg.RETENTION_CHECK_MS);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }

@@ -6,6 +6,7 @@
  * own (`store-writer-thread.ts`), so their fsync does not stop the process's event loop.
  */
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
+import type { Kind } from '../schemas/topics.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import type { StorePoint, TelemetryStore } from '../store/store.ts';
 import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
@@ -112,6 +113,11 @@ export class SqliteStore implements TelemetryStore {
   }
 
   /** Retention: deletes the measurements' points older than `before`; returns how many went. */
+  async deleteRaw(kind: Kind, before: number, municipality?: string): Promise<void> {
+    if (municipality === undefined) this.db.prepare('DELETE FROM points WHERE measurement = ? AND ts < ?').run(kind, before);
+    else this.db.prepare('DELETE FROM points WHERE measurement = ? AND municipality = ? AND ts < ?').run(kind, municipality, before);
+  }
+
   deleteBefore(measurements: string[], before: number): number {
     const del = this.db.prepare('DELETE FROM points WHERE measurement = ? AND ts < ?');
     return this.db.transaction(() => measurements.reduce((n, m) => n + del.run(m, before).changes, 0))();

@@ -4,6 +4,7 @@
  * caller knows exactly what was accepted and can retry or commit accordingly.
  */
 import { InfluxDB, setLogger, type QueryApi } from '@influxdata/influxdb-client';
+import { DeleteAPI } from '@influxdata/influxdb-client-apis';
 
 // The client logs failed writes to the console itself; callers log them (with context) instead.
 setLogger({ error: () => undefined, warn: () => undefined });
@@ -41,6 +42,11 @@ export class InfluxStore {
     });
     api.writeRecords(lines);
     await api.close();
+  }
+
+  /** Deletes the points of `[start, stop)` matching an InfluxDB delete predicate (2.x's delete API: the token needs write on the bucket). */
+  async delete(start: number, stop: number, predicate: string): Promise<void> {
+    await new DeleteAPI(this.influx).postDelete({ org: this.s.INFLUX_ORG, bucket: this.s.INFLUX_BUCKET, body: { start: new Date(start).toISOString(), stop: new Date(stop - 1).toISOString(), predicate } });
   }
 
   query(): QueryApi {

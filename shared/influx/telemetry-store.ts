@@ -5,6 +5,7 @@
  */
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { VOCABULARY } from '../schemas/kinds.ts';
+import type { Kind } from '../schemas/topics.ts';
 import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
 import { keptLong, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
@@ -64,6 +65,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
     // 400: unparsable or conflicting points (field type conflict); 422: outside the retention.
     const status = (err as { statusCode?: number } | null)?.statusCode;
     return status === 400 || status === 422 || err instanceof UnwritablePoint;
+  }
+
+  async deleteRaw(kind: Kind, before: number, municipality?: string): Promise<void> {
+    // The delete predicate's strings are double-quoted; ids are [a-z0-9-] (identSchema), kinds fixed.
+    const predicate = `_measurement="${kind}"${municipality === undefined ? '' : ` AND municipality="${municipality}"`}`;
+    await this.raw.delete(0, before, predicate);
   }
 
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {

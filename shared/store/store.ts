@@ -8,6 +8,7 @@
  * tag set and its timestamp; writing it again replaces the fields it carries.
  */
 import type { KpiSource } from '../kpi/source.ts';
+import type { Kind } from '../schemas/topics.ts';
 import { ALARM_MEASUREMENT, type AlarmSource } from './alarms.ts';
 
 export type FieldValue = number | boolean | string;
@@ -34,6 +35,11 @@ export interface TelemetryStore extends KpiSource, AlarmSource {
    * its raw readings, or its aggregate windows. The aggregator recomputes late windows from them.
    */
   devicePoints(measurement: string, device: string, from: number, to: number): Promise<StorePoint[]>;
+  /**
+   * Deletes the raw readings of a kind older than `before` (epoch ms) — of one municipality, or of
+   * all: the writer's enforcement of each kind's retention. Aggregates are never touched.
+   */
+  deleteRaw(kind: Kind, before: number, municipality?: string): Promise<void>;
   /**
    * True when `write` failed because the store refuses what the points hold (retrying the same
    * points cannot help), false when it is away or failing (retrying can).

@@ -65,9 +65,10 @@ describe('telemetry store contract: embedded SQLite and InfluxDB answer alike', 
   let influx: InfluxTelemetryStore;
   let sqlite: SqliteStore;
   let stores: [string, TelemetryStore][];
+  let access: Awaited<ReturnType<typeof provisionStore>>;
 
   beforeAll(async () => {
-    const a = await provisionStore(unique('contract').replace(/-/g, '_'));
+    const a = (access = await provisionStore(unique('contract').replace(/-/g, '_')));
     // The contract's reads and writes span both buckets: the operator's token.
     influx = new InfluxTelemetryStore({ ...a, INFLUX_TOKEN: a.operatorToken });
     sqlite = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'contract-')), 'store.db'));
@@ -158,5 +159,23 @@ describe('telemetry store contract: embedded SQLite and InfluxDB answer alike', 
     expect(await kb!.parking(range)).toEqual(await ka!.parking(range));
     const health = { municipality: 'petroupoli', now: START + HOURS * 3_600_000, silentAfterMs: 5 * 60_000, lookbackMs: 2 * DAY };
     expect(await kb!.health(health)).toEqual(await ka!.health(health));
+  });
+
+  it("raw retention: a kind's readings before the cut deleted, of one municipality or all; other kinds and the aggregates kept", async () => {
+    const at = (days: number) => START - days * DAY;
+    const raw = (measurement: string, device: string, ts: number): StorePoint => ({ measurement, tags: { municipality: device.slice(0, 4), device }, fields: { lat: 37, lon: 22 }, ts });
+    // The writer deletes with its own token (write on the raw bucket, nothing else).
+    const writer = new InfluxTelemetryStore({ ...access, INFLUX_TOKEN: access.tokens.writer! });
+    for (const [name, s] of [['influxdb', writer], ['sqlite', sqlite]] as const) {
+      const reader = name === 'influxdb' ? influx : sqlite;
+      await reader.write([raw('fleet', 'reta-fleet-1', at(40)), raw('fleet', 'reta-fleet-1', at(20)), raw('fleet', 'retb-fleet-1', at(40)), raw('fleet', 'retb-fleet-1', at(20)), { ...raw('energy', 'reta-energy-1', at(40)), fields: { energy_wh: 1 } }, { ...raw('fleet_1h', 'reta-fleet-1', at(40)), fields: { distance_km: 1 } }]);
+      const times = async (m: string, d: string) => (await reader.devicePoints(m, d, at(50), START)).map((p) => (START - p.ts) / DAY);
+      await s.deleteRaw('fleet', at(30));
+      await s.deleteRaw('fleet', at(10), 'retb');
+      expect(await times('fleet', 'reta-fleet-1'), name).toEqual([20]);
+      expect(await times('fleet', 'retb-fleet-1'), name).toEqual([]);
+      expect(await times('energy', 'reta-energy-1'), name).toEqual([40]);
+      expect(await times('fleet_1h', 'reta-fleet-1'), name).toEqual([40]);
+    }
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * How long raw readings are kept, per kind and municipality (GDPR: a vehicle's positions follow
+ * its driver, so they are kept a month, not the raw store's 90 days). The raw store's own
+ * retention (the raw bucket's, `npm start`'s RAW_RETENTION_DAYS) is the longest; a kind may keep
+ * less, and a municipality may keep a kind less still — never more (the store would not have it).
+ * The writer deletes what is past its retention; the aggregator does not reopen a window whose
+ * readings are gone. Aggregates are kept for their own, longer retention.
+ */
+import { z } from 'zod';
+import { int } from '../config.ts';
+import { KINDS, identSchema, type Kind } from '../schemas/topics.ts';
+
+const DAY_MS = 86_400_000;
+/** The raw store's retention: the raw bucket's, and npm start's RAW_RETENTION_DAYS default. */
+export const RAW_STORE_DAYS = 90;
+
+const overridesSchema = z.record(identSchema, z.partialRecord(z.enum(KINDS), z.number().int().min(1).max(RAW_STORE_DAYS)));
+
+export const rawRetentionEnv = {
+  RAW_RETENTION_DAYS_ENERGY: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe("raw energy readings are kept this many days (at most the raw store's 90)"),
+  RAW_RETENTION_DAYS_FLEET: int(30, 1, RAW_STORE_DAYS).describe("raw vehicle readings — positions — are kept this many days (a driver's movements: no longer than needed)"),
+  RAW_RETENTION_DAYS_PARKING: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe('raw parking-bay readings are kept this many days'),
+  RAW_RETENTION_OVERRIDES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not JSON' });
+        return z.NEVER;
+      }
+      const r = overridesSchema.safeParse(json);
+      if (!r.success) {
+        const issue = r.error.issues[0]!;
+        ctx.addIssue({ code: 'custom', message: `${issue.path.map(String).join('.') || '(value)'}: ${issue.message}` });
+        return z.NEVER;
+      }
+      return r.data;
+    })
+    .meta({ description: 'a municipality keeping a kind shorter, as JSON days: {"kalamata": {"fleet": 14}}; longer than the kind\'s own setting counts as the kind\'s', docDefault: '{} (none)' }),
+};
+
+export type RawRetention = z.infer<z.ZodObject<typeof rawRetentionEnv>>;
+
+const kindDays = (cfg: RawRetention, kind: Kind): number => ({ energy: cfg.RAW_RETENTION_DAYS_ENERGY, fleet: cfg.RAW_RETENTION_DAYS_FLEET, parking: cfg.RAW_RETENTION_DAYS_PARKING })[kind];
+
+/** Days a municipality's raw readings of a kind are kept. */
+export const rawRetentionDays = (cfg: RawRetention, kind: Kind, municipality: string): number => Math.min(kindDays(cfg, kind), cfg.RAW_RETENTION_OVERRIDES[municipality]?.[kind] ?? Infinity);
+
+/** What to delete at `now`: each kind's raw readings before its cut, and each municipality's that keeps one shorter. */
+export function retentionCuts(cfg: RawRetention, now: number): { kind: Kind; municipality?: string; before: number }[] {
+  const out: { kind: Kind; municipality?: string; before: number }[] = [];
+  for (const kind of KINDS) {
+    if (kindDays(cfg, kind) < RAW_STORE_DAYS) out.push({ kind, before: now - kindDays(cfg, kind) * DAY_MS });
+    for (const [municipality, days] of Object.entries(cfg.RAW_RETENTION_OVERRIDES)) {
+      const d = days[kind];
+      if (d !== undefined && d < kindDays(cfg, kind)) out.push({ kind, municipality, before: now - d * DAY_MS });
+    }
+  }
+  return out;
+}
