@@ -143,7 +143,7 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       return sendRows(req, reply, 'energy-savings', q, await kpis.savings(q));
     });
 
-    r.get(`${base}/mobility/fleet`, { ...tenant, schema: { summary: 'Per vehicle (under a pseudonym without the fleet-operations scope): km, utilisation, idle share, speeding events', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(vehicleRow), ...errors } } }, async (req, reply) => {
+    r.get(`${base}/mobility/fleet`, { ...tenant, schema: { summary: 'Per vehicle (under a pseudonym without the fleet-ops scope): km, utilisation, idle share, speeding events', params: municipalityParams, querystring: rangeQuery, response: { 200: kpiReply(vehicleRow), ...errors } } }, async (req, reply) => {
       const q = { ...req.query, municipality: req.params.municipality };
       const rows = (await kpis.fleet(q)).map((v) => ({ ...v, device: vehicleName(privacy, req.principal!, v.municipality, v.device) }));
       auditLocationRead(privacy, req.principal!, { municipality: q.municipality, route: 'mobility/fleet', vehicles: rows.map((v) => v.device), from: q.from, to: q.to, at: now() });
@@ -161,13 +161,16 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       const p = req.principal!;
       const listed = listAlarms(await kpis.alarms(q), deps.notes, q.state);
       const vehicle = (a: (typeof listed)[number]) => a.kind === 'fleet';
-      const rows = listed.map((a) => ({
-        alarm: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind,
-        subject: vehicle(a) ? vehicleName(privacy, p, a.municipality, a.subject) : a.subject,
-        raised_at: iso(a.raisedAt), cleared_at: a.clearedAt === undefined ? null : iso(a.clearedAt),
-        evidence: JSON.stringify(vehicle(a) ? namedEvidence(privacy, p, a.municipality, a.evidence) : a.evidence),
-        acknowledged_at: a.note?.acknowledgedAt ?? null, acknowledged_by: a.note?.acknowledgedBy ?? null, comments: JSON.stringify(a.note?.comments ?? []),
-      }));
+      const rows = listed.map((a) => {
+        const subject = vehicle(a) ? vehicleName(privacy, p, a.municipality, a.subject) : a.subject;
+        return {
+          id: a.alarmId, state: a.state, severity: a.severity, rule: a.ruleId, type: a.type, kind: a.kind,
+          deviceId: a.type === 'occupancy' ? null : subject, subject,
+          raisedAt: iso(a.raisedAt), clearedAt: a.clearedAt === undefined ? null : iso(a.clearedAt),
+          evidence: JSON.stringify(vehicle(a) ? namedEvidence(privacy, p, a.municipality, a.evidence) : a.evidence),
+          acknowledgedAt: a.note?.acknowledgedAt ?? null, acknowledgedBy: a.note?.acknowledgedBy ?? null, comments: JSON.stringify(a.note?.comments ?? []),
+        };
+      });
       // A vehicle's alarm carries the positions that raised it.
       auditLocationRead(privacy, p, { municipality: q.municipality, route: 'alarms', vehicles: rows.filter((a) => a.kind === 'fleet').map((a) => a.subject), from: q.from, to: q.to, at: now() });
       return sendRows(req, reply, 'alarms', q, rows);
@@ -175,10 +178,10 @@ export async function buildKpiApp(deps: KpiAppDeps) {
 
     /** The alarm, if it is this municipality's (raised within the longest range the API reads). */
     const ownAlarm = async (municipality: string, alarmId: string) => (await kpis.alarms({ municipality, from: now() - MAX_RANGE_DAYS * 86_400_000, to: now() + 86_400_000 })).find((a) => a.alarmId === alarmId);
-    const noteReply = (alarmId: string, n: AlarmNote) => ({ alarm: alarmId, acknowledged_at: n.acknowledgedAt ?? null, acknowledged_by: n.acknowledgedBy ?? null, comments: n.comments });
+    const noteReply = (alarmId: string, n: AlarmNote) => ({ id: alarmId, acknowledgedAt: n.acknowledgedAt ?? null, acknowledgedBy: n.acknowledgedBy ?? null, comments: n.comments });
     const notFound = (reply: FastifyReply, alarmId: string, municipality: string) => reply.code(404).send({ error: API_ERROR.NOT_FOUND, message: `no alarm '${alarmId}' in municipality '${municipality}'` });
 
-    r.post(`${base}/alarms/:alarm/acknowledge`, { ...tenant, schema: { summary: 'Acknowledges an open alarm (the first acknowledgement is kept), with an optional comment', params: alarmParams, body: acknowledgeBody, response: { 200: alarmNoteReply, 404: errorReply, ...errors } } }, async (req, reply) => {
+    r.post(`${base}/alarms/:alarm/ack`, { ...tenant, schema: { summary: 'Acknowledges an open alarm (the first acknowledgement is kept), with an optional comment', params: alarmParams, body: acknowledgeBody, response: { 200: alarmNoteReply, 404: errorReply, ...errors } } }, async (req, reply) => {
       const { municipality, alarm } = req.params;
       if (!(await ownAlarm(municipality, alarm))) return notFound(reply, alarm, municipality);
       return noteReply(alarm, deps.notes.acknowledge(municipality, alarm, req.principal!.keyId, new Date(now()), req.body?.comment));

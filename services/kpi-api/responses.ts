@@ -53,26 +53,27 @@ export const locationReadRow = z.object({
 });
 
 export const alarmRow = z.object({
-  alarm: z.string(),
+  id: z.string().meta({ description: 'the alarm id' }),
   state: z.enum(['raised', 'acknowledged', 'cleared']),
   severity: z.string(),
   rule: z.string(),
   type: z.string(),
   kind: z.string(),
-  subject: z.string().meta({ description: 'the device, or the car park for a zone rule' }),
-  raised_at: z.string(),
-  cleared_at: z.string().nullable(),
+  deviceId: z.string().nullable().meta({ description: 'the device that raised it (a vehicle under its pseudonym without the fleet-ops scope); null for a car park' }),
+  subject: z.string().meta({ description: 'the device, or the car park (`lot`) for a zone rule' }),
+  raisedAt: z.string().meta({ description: 'when its condition began' }),
+  clearedAt: z.string().nullable(),
   evidence: z.string().meta({ description: 'the readings that raised it, as JSON' }),
-  acknowledged_at: z.string().nullable(),
-  acknowledged_by: z.string().nullable().meta({ description: 'the id of the API key (or cli:<user>) that acknowledged it' }),
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable().meta({ description: 'the id of the API key (or cli:<user>) that acknowledged it' }),
   comments: z.string().meta({ description: 'operators\' comments, as JSON: [{at, by, text}]' }),
 });
 
 /** What acknowledging or commenting an alarm answers: the alarm's notes. */
 export const alarmNoteReply = z.object({
-  alarm: z.string(),
-  acknowledged_at: z.string().nullable(),
-  acknowledged_by: z.string().nullable(),
+  id: z.string(),
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
   comments: z.array(z.object({ at: z.string(), by: z.string(), text: z.string() })),
 });
 

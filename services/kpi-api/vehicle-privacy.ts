@@ -1,6 +1,6 @@
 /**
  * What the KPI API does with vehicles before an answer leaves it: a key without the
- * `fleet-operations` scope sees each vehicle under its municipality's pseudonym (in rows and in an
+ * `fleet-ops` scope sees each vehicle under its municipality's pseudonym (in rows and in an
  * alarm's evidence), and every answer that carries vehicles' movements or positions is written to
  * the location audit.
  */
@@ -16,7 +16,7 @@ export interface VehiclePrivacy {
 /** The pseudonyms' secrets and the audit, in the data directory. */
 export const vehiclePrivacyIn = (dataDir: string): VehiclePrivacy => ({ pseudonyms: new VehiclePseudonyms(defaultPseudonymKeysPath(dataDir)), audit: new LocationAudit(defaultLocationAuditPath(dataDir)) });
 
-export const seesVehicleIds = (p: Principal) => p.scopes.includes('fleet-operations');
+export const seesVehicleIds = (p: Principal) => p.scopes.includes('fleet-ops');
 
 /** The name of a vehicle for this caller. */
 export function vehicleName(privacy: VehiclePrivacy, p: Principal, municipality: string, deviceId: string): string {

@@ -17,11 +17,11 @@ import { ERROR_CODES } from '../errors.ts';
 const KEY_PREFIX = 'sck_';
 
 /**
- * Rights a key holds beyond its municipality's KPIs: `fleet-operations` sees vehicles under their
+ * Rights a key holds beyond its municipality's KPIs: `fleet-ops` sees vehicles under their
  * real device ids (without it, under a pseudonym); `data-protection` reads the audit of location
  * reads (its municipality's data-protection officer).
  */
-export const KEY_SCOPES = ['fleet-operations', 'data-protection'] as const;
+export const KEY_SCOPES = ['fleet-ops', 'data-protection'] as const;
 export type KeyScope = (typeof KEY_SCOPES)[number];
 
 export const apiKeyRecordSchema = z.object({

@@ -29,7 +29,7 @@ program
   .option('--municipality <m>', 'the municipality the key reads, e.g. kalamata', ident)
   .option('--admin', 'a platform operator key: reads every municipality', false)
   .option('--label <text>', 'a note on who holds the key')
-  .option('--scope <scope>', 'fleet-operations: vehicles under their real ids (else pseudonyms); data-protection: reads the audit of location reads; repeatable', scope, [])
+  .option('--scope <scope>', 'fleet-ops: vehicles under their real ids (else pseudonyms); data-protection: reads the audit of location reads; repeatable', scope, [])
   .action((o: { municipality?: string; admin: boolean; label?: string; scope: KeyScope[] }) => {
     const { key, record } = store().add({ municipality: o.municipality ?? null, admin: o.admin, label: o.label, scopes: o.scope });
     console.log(`issued key ${record.id} (${record.admin ? 'admin' : record.municipality}${record.scopes.length ? `; ${record.scopes.join(', ')}` : ''}); it is shown once, below:`);

@@ -34,7 +34,7 @@ describe('alarms on npm start', () => {
     let key = keyIn(out);
     const alarms = async (municipality = 'kalamata', k = key) => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/municipalities/${municipality}/alarms?from=${Date.now() - 86_400_000}`, { headers: { authorization: `Bearer ${k}` } });
-      return { status: res.status, rows: res.ok ? ((await res.json()) as { rows: { alarm: string; state: string; subject: string; rule: string; raised_at: string; cleared_at: string | null }[] }).rows.filter((r) => r.subject === 'kalamata-demo-meter') : [] };
+      return { status: res.status, rows: res.ok ? ((await res.json()) as { rows: { id: string; state: string; subject: string; rule: string; raisedAt: string; clearedAt: string | null }[] }).rows.filter((r) => r.subject === 'kalamata-demo-meter') : [] };
     };
     const line = /mosquitto_pub (.*) \\\n\s+(-t .*)$/m.exec(out)!;
     const publish = () => run('mosquitto_pub', `${line[1]} ${line[2]}`.match(/'[^']*'|\S+/g)!.map((a) => a.replace(/^'|'$/g, '')), { timeout: 10_000 });
@@ -59,7 +59,7 @@ describe('alarms on npm start', () => {
     await publish();
     await waitUntil(async () => (await alarms()).rows[0]?.state === 'cleared', 30_000, 'the alarm cleared');
     const after = (await alarms()).rows;
-    expect(after.map((r) => [r.alarm, r.state])).toEqual([[raised!.alarm, 'cleared']]);
+    expect(after.map((r) => [r.id, r.state])).toEqual([[raised!.id, 'cleared']]);
     console.info(`[alarms, npm start] silent device raised ${raisedAfterS.toFixed(1)} s after its last reading (rule: ${SILENCE_MIN * 60} s), one alarm across kill -9, cleared when heard`);
     node.child.kill('SIGTERM');
   }, 240_000);

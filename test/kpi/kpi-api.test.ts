@@ -59,8 +59,8 @@ describe('KPI API on the real InfluxDB', () => {
     attrs = new Map(devices.list().map((d) => [d.id, d.attributes]));
     const keys = new ApiKeyStore(join(p.env.DATA_DIR!, 'api-keys.json'));
     // The municipalities' fleet managers see their vehicles' device ids; the others' keys, pseudonyms.
-    key.kalamata = keys.add({ municipality: 'kalamata', admin: false, scopes: ['fleet-operations'] }).key;
-    key.petroupoli = keys.add({ municipality: 'petroupoli', admin: false, scopes: ['fleet-operations'] }).key;
+    key.kalamata = keys.add({ municipality: 'kalamata', admin: false, scopes: ['fleet-ops'] }).key;
+    key.petroupoli = keys.add({ municipality: 'petroupoli', admin: false, scopes: ['fleet-ops'] }).key;
     key.admin = keys.add({ municipality: null, admin: true }).key;
     const plain = keys.add({ municipality: 'kalamata', admin: false });
     key.kalamataPlain = plain.key;
@@ -179,15 +179,16 @@ describe('KPI API on the real InfluxDB', () => {
 
   it("alarms: a key lists its own municipality's, the open ones first, filtered by state", async () => {
     // The energy alarms (the vehicle's is the privacy tests' below).
-    const res = await get<Rows<{ alarm: string; state: string; subject: string; cleared_at: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
+    const res = await get<Rows<{ id: string; state: string; deviceId: string | null; rule: string; severity: string; raisedAt: string; clearedAt: string | null }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
     expect(res.status).toBe(200);
-    expect(res.body.rows.map((r) => [r.alarm, r.state, r.subject])).toEqual([
+    expect(res.body.rows[0]).toMatchObject({ rule: 'power-high', severity: 'major', raisedAt: new Date(SIM_START + 2 * 60_000).toISOString() });
+    expect(res.body.rows.map((r) => [r.id, r.state, r.deviceId])).toEqual([
       [alarmIds['kalamata-2'], 'raised', 'kalamata-energy-002'],
       [alarmIds['kalamata-1'], 'cleared', 'kalamata-energy-001'],
     ]);
-    expect(res.body.rows[1]!.cleared_at).toBe(new Date(SIM_START + 31 * 60_000).toISOString());
-    const open = await get<Rows<{ alarm: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised&kind=energy`, 'kalamata');
-    expect(open.body.rows.map((r) => r.alarm)).toEqual([alarmIds['kalamata-2']]);
+    expect(res.body.rows[1]!.clearedAt).toBe(new Date(SIM_START + 31 * 60_000).toISOString());
+    const open = await get<Rows<{ id: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&state=raised&kind=energy`, 'kalamata');
+    expect(open.body.rows.map((r) => r.id)).toEqual([alarmIds['kalamata-2']]);
   });
 
   it("alarms: a key acknowledges and comments its own municipality's, and no other's", async () => {
@@ -195,16 +196,16 @@ describe('KPI API on the real InfluxDB', () => {
     const mine = alarmIds['kalamata-2']!;
     const theirs = alarmIds['petroupoli-2']!;
     // Another municipality's path, or its alarm under one's own path: refused, nothing written.
-    expect((await post(`petroupoli/alarms/${theirs}/acknowledge`, 'kalamata', {})).statusCode).toBe(403);
-    expect((await post(`kalamata/alarms/${theirs}/acknowledge`, 'kalamata', {})).statusCode).toBe(404);
+    expect((await post(`petroupoli/alarms/${theirs}/ack`, 'kalamata', {})).statusCode).toBe(403);
+    expect((await post(`kalamata/alarms/${theirs}/ack`, 'kalamata', {})).statusCode).toBe(404);
     expect((await post(`kalamata/alarms/${theirs}/comments`, 'kalamata', { text: 'not mine' })).statusCode).toBe(404);
     expect((await post(`kalamata/alarms/${mine}/comments`, 'kalamata', { text: '' })).statusCode).toBe(400);
-    const acked = await post(`kalamata/alarms/${mine}/acknowledge`, 'kalamata', { comment: 'crew on the way' });
+    const acked = await post(`kalamata/alarms/${mine}/ack`, 'kalamata', { comment: 'crew on the way' });
     expect(acked.statusCode).toBe(200);
-    expect(acked.json<{ acknowledged_by: string; comments: { text: string }[] }>()).toMatchObject({ alarm: mine, comments: [{ text: 'crew on the way' }] });
+    expect(acked.json<{ acknowledgedBy: string; comments: { text: string }[] }>()).toMatchObject({ id: mine, comments: [{ text: 'crew on the way' }] });
     expect((await post(`kalamata/alarms/${mine}/comments`, 'kalamata', { text: 'fixed the relay' })).json<{ comments: unknown[] }>().comments).toHaveLength(2);
-    const list = await get<Rows<{ alarm: string; state: string; comments: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
-    expect(list.body.rows.map((r) => [r.alarm, r.state])).toEqual([
+    const list = await get<Rows<{ id: string; state: string; comments: string }>>(`/api/v1/municipalities/kalamata/alarms?${range}&kind=energy`, 'kalamata');
+    expect(list.body.rows.map((r) => [r.id, r.state])).toEqual([
       [mine, 'acknowledged'],
       [alarmIds['kalamata-1'], 'cleared'],
     ]);
@@ -253,7 +254,7 @@ describe('KPI API on the real InfluxDB', () => {
     expect(me.body.municipalities).toEqual(['kalamata']);
   });
 
-  it("a key without the fleet-operations scope never sees a vehicle's device id, in any route or export", async () => {
+  it("a key without the fleet-ops scope never sees a vehicle's device id, in any route or export", async () => {
     const vehicles = [...series.values()].filter((s) => s[0]!.kind === 'fleet').map((s) => s[0]!.deviceId);
     expect(vehicles.length).toBeGreaterThan(2);
     const q = `${range}&baselineFrom=${FROM}&baselineTo=${TO}`;
@@ -272,9 +273,10 @@ describe('KPI API on the real InfluxDB', () => {
     expect(pseudo.body.rows.map((r) => r.device).every((d) => /^vehicle-[0-9a-f]{16}$/.test(d))).toBe(true);
     expect(again.body.rows).toEqual(pseudo.body.rows);
     expect(pseudo.body.rows.map((r) => r.distance_km).sort()).toEqual(real.body.rows.map((r) => r.distance_km).sort());
-    const alarms = await get<Rows<{ kind: string; subject: string; evidence: string }>>(`/api/v1/municipalities/kalamata/alarms?from=${new Date(SIM_START - 3_600_000).toISOString()}&to=${new Date(TO).toISOString()}&kind=fleet`, 'kalamataPlain');
+    const alarms = await get<Rows<{ kind: string; subject: string; deviceId: string; evidence: string }>>(`/api/v1/municipalities/kalamata/alarms?from=${new Date(SIM_START - 3_600_000).toISOString()}&to=${new Date(TO).toISOString()}&kind=fleet`, 'kalamataPlain');
     const idling = alarms.body.rows[0]!;
     expect(pseudo.body.rows.map((r) => r.device)).toContain(idling.subject);
+    expect(idling.deviceId).toBe(idling.subject);
     expect(JSON.parse(idling.evidence)).toEqual([expect.objectContaining({ deviceId: idling.subject })]);
     const health = await get<Rows<{ device: string; kind: string }>>(`/api/v1/municipalities/kalamata/health?silentMinutes=5&lookbackDays=400`, 'kalamataPlain');
     expect(health.body.rows.filter((r) => r.kind === 'fleet').map((r) => r.device).sort()).toEqual(pseudo.body.rows.map((r) => r.device).sort());

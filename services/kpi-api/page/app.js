@@ -141,7 +141,7 @@ async function refresh() {
     $('tile-online').textContent = String(online);
     $('tile-devices').textContent = `of ${health.rows.length}`;
 
-    fillTable('alarms', alarms.rows.map((r) => [r.severity, r.rule, r.subject, new Date(r.raised_at).toLocaleString('en-GB')]));
+    fillTable('alarms', alarms.rows.map((r) => [r.severity, r.rule, r.subject, new Date(r.raisedAt).toLocaleString('en-GB')]));
     fillTable('silent', health.rows.filter((r) => r.silent).map((r) => [r.device, r.kind, r.last_seen ? new Date(r.last_seen).toLocaleString('en-GB') : 'never']));
     $('updated').textContent = `updated ${new Date().toLocaleTimeString('en-GB')}`;
     document.body.dataset.loaded = 'true';
