@@ -35,7 +35,7 @@ class FakeBus {
     return { kind: 'embedded', ensureTopics: async () => [], producer: async () => {
         await new Promise((r) => setTimeout(r, this.connectMs));
         return producer;
-      }, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map(), close: async () => undefined };
+      }, consume: () => Promise.reject(new Error('unused')), committed: async () => new Map(), recordsWithKey: async () => [], deleteKey: async () => 0, close: async () => undefined };
   }
 }
 

@@ -51,6 +51,20 @@ export class AlarmNotes {
     return this.update(municipality, alarmId, (n) => addComment(n, { at: at.toISOString(), by, text }));
   }
 
+  /** Drops an alarm's notes (an erasure request); whether it had any. */
+  forget(alarmId: string): boolean {
+    let had = false;
+    withLock(this.path, () => {
+      const file = this.load();
+      had = alarmId in file.alarms;
+      if (!had) return;
+      delete file.alarms[alarmId];
+      writeJsonAtomic(this.path, file);
+    });
+    this.cache = undefined;
+    return had;
+  }
+
   private update(municipality: string, alarmId: string, change: (n: AlarmNote) => void): AlarmNote {
     let out: AlarmNote | undefined;
     withLock(this.path, () => {

@@ -113,6 +113,16 @@ export interface Bus {
   consume(o: ConsumeOptions): Promise<BusConsumer>;
   /** A group's committed offsets (and metadata) per partition of a topic. */
   committed(groupId: string, topic: string): Promise<Map<number, Committed>>;
+  /**
+   * The values of a topic's records with this key, oldest first, up to the topic's end when
+   * called: what a data subject's access request reads (the dead letters are keyed by device).
+   */
+  recordsWithKey(topic: string, key: string): Promise<string[]>;
+  /**
+   * Deletes a key's records where the engine can (the embedded log: the number deleted). Kafka
+   * keeps a topic's records until its retention removes them: undefined.
+   */
+  deleteKey(topic: string, key: string): Promise<number | undefined>;
   /** Releases what the bus holds open itself (not the producers and consumers it handed out). */
   close(): Promise<void>;
 }

@@ -237,6 +237,17 @@ export class SqliteBus implements Bus {
   }
 
   /** Deletes what every group has committed past (and is over an hour old), and expired records of unconsumed topics. */
+  async recordsWithKey(topic: string, key: string): Promise<string[]> {
+    return this.db
+      .prepare<[string, Buffer], { value: Buffer | null }>('SELECT value FROM records WHERE topic = ? AND key = ? ORDER BY partition, offset')
+      .all(topic, Buffer.from(key))
+      .map((r) => r.value?.toString('utf8') ?? '');
+  }
+
+  async deleteKey(topic: string, key: string): Promise<number> {
+    return this.db.prepare('DELETE FROM records WHERE topic = ? AND key = ?').run(topic, Buffer.from(key)).changes;
+  }
+
   prune(now: number): number {
     let deleted = 0;
     for (const [topic, n] of this.partitions) {

@@ -118,6 +118,10 @@ export class SqliteStore implements TelemetryStore {
     else this.db.prepare('DELETE FROM points WHERE measurement = ? AND municipality = ? AND ts < ?').run(kind, municipality, before);
   }
 
+  async deleteDevice(device: string): Promise<void> {
+    this.db.prepare('DELETE FROM points WHERE device = ?').run(device);
+  }
+
   deleteBefore(measurements: string[], before: number): number {
     const del = this.db.prepare('DELETE FROM points WHERE measurement = ? AND ts < ?');
     return this.db.transaction(() => measurements.reduce((n, m) => n + del.run(m, before).changes, 0))();

@@ -73,6 +73,12 @@ export class InfluxTelemetryStore implements TelemetryStore {
     await this.raw.delete(0, before, predicate);
   }
 
+  async deleteDevice(device: string): Promise<void> {
+    const predicate = `device=${JSON.stringify(device)}`; // ids are [a-z0-9-] (identSchema)
+    await this.raw.delete(0, Date.now() + 366 * 86_400_000, predicate);
+    if (this.aggregates !== this.raw) await this.aggregates.delete(0, Date.now() + 366 * 86_400_000, predicate);
+  }
+
   async previousCarries(measurement: string, before: number, devices: string[], lookbackMs: number): Promise<Map<string, string>> {
     const out = new Map<string, string>();
     if (devices.length === 0) return out;

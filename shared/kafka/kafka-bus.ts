@@ -3,6 +3,7 @@
  * groups with explicit commits (offsets move only when the stage says its results are safe),
  * heartbeats while a handler waits for the next hop.
  */
+import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
@@ -127,6 +128,41 @@ export class KafkaBus implements Bus {
       await this.dropAdmin();
       throw err;
     }
+  }
+
+  async recordsWithKey(topic: string, key: string): Promise<string[]> {
+    const admin = await this.connectedAdmin();
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
+    const starts = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, 0)).map((e) => [e.partition, Number(e.offset)]));
+    const left = new Set([...ends].filter(([p, end]) => end > (starts.get(p) ?? 0)).map(([p]) => p));
+    const found: { partition: number; offset: number; value: string }[] = [];
+    if (left.size === 0) return [];
+    // A reader of its own that never commits: the topic from its oldest kept record to its end now.
+    const consumer = this.kafka.consumer({ groupId: `access-request-${randomUUID()}`, maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const offset = Number(message.offset);
+              if (offset < (ends.get(partition) ?? 0) && message.key?.toString('utf8') === key) found.push({ partition, offset, value: message.value?.toString('utf8') ?? '' });
+              if (offset >= (ends.get(partition) ?? 0) - 1) left.delete(partition);
+              if (left.size === 0) resolve();
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return found.sort((a, b) => a.partition - b.partition || a.offset - b.offset).map((r) => r.value);
+  }
+
+  async deleteKey(): Promise<undefined> {
+    return undefined;
   }
 
   close(): Promise<void> {

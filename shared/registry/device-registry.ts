@@ -179,6 +179,15 @@ export class DeviceRegistry {
     });
   }
 
+  /** Removes the device's entry altogether (an erasure request; revoking keeps the entry). */
+  remove(id: string): void {
+    this.mutate((file) => {
+      const i = file.devices.findIndex((x) => x.id === id);
+      if (i < 0) throw new RegistryError(`no device '${id}'`);
+      file.devices.splice(i, 1);
+    });
+  }
+
   /**
    * Calls `onChange` whenever a reload finds the file changed (another process added or revoked a
    * device): on the file's poll, or on an explicit `reload()`.

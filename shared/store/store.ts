@@ -40,6 +40,8 @@ export interface TelemetryStore extends KpiSource, AlarmSource {
    * all: the writer's enforcement of each kind's retention. Aggregates are never touched.
    */
   deleteRaw(kind: Kind, before: number, municipality?: string): Promise<void>;
+  /** Deletes every point tagged with this device — raw, aggregates, alarms: an erasure request. */
+  deleteDevice(device: string): Promise<void>;
   /**
    * True when `write` failed because the store refuses what the points hold (retrying the same
    * points cannot help), false when it is away or failing (retrying can).
