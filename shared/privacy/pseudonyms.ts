@@ -24,6 +24,8 @@ export const pseudonymOf = (secret: string, deviceId: string): string => `vehicl
 export class VehiclePseudonyms {
   private file: PseudonymFile = { version: 1, municipalities: {} };
   private signature = '';
+  /** When the file was last looked at: at most once a second (an answer names many vehicles). */
+  private checkedAt = -Infinity;
   readonly path: string;
 
   constructor(path: string) {
@@ -35,7 +37,7 @@ export class VehiclePseudonyms {
     return pseudonymOf(this.secretOf(municipality), deviceId);
   }
 
-  /** A new secret for the municipality: every vehicle of it gets a new pseudonym. */
+  /** A new secret for the municipality: every vehicle of it gets a new pseudonym (in another process, within a second). */
   rotate(municipality: string): void {
     this.mutate((f) => (f.municipalities[municipality] = { secret: randomBytes(32).toString('hex'), since: new Date().toISOString() }));
   }
@@ -48,7 +50,10 @@ export class VehiclePseudonyms {
     return this.file.municipalities[municipality]!.secret;
   }
 
-  private reload(): void {
+  private reload(force = false): void {
+    const now = performance.now();
+    if (!force && now - this.checkedAt < 1000) return;
+    this.checkedAt = now;
     const st = existsSync(this.path) ? statSync(this.path) : undefined;
     const signature = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'absent';
     if (signature === this.signature) return;
@@ -59,11 +64,11 @@ export class VehiclePseudonyms {
   private mutate(change: (f: PseudonymFile) => void): void {
     withLock(this.path, () => {
       this.signature = '';
-      this.reload();
+      this.reload(true);
       change(this.file);
       writeJsonAtomic(this.path, this.file);
     });
     this.signature = '';
-    this.reload();
+    this.reload(true);
   }
 }
