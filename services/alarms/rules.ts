@@ -6,6 +6,7 @@
  * switched off with `"enabled": false`.
  */
 import { z } from 'zod';
+import { parseJsonText } from '../../shared/json-text.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
@@ -108,23 +109,15 @@ export type RulesResult = { ok: true; rules: AlarmRulesFile } | { ok: false; err
 
 /** A rules file's JSON text → the rules, or one line naming the rule and field that is wrong. */
 export function parseRules(text: string): RulesResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `alarm rules: not JSON (${(err as Error).message})` };
-  }
-  const r = alarmRulesFileSchema.safeParse(json);
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    return { ok: false, error: `alarm rules: ${describePath(json, issue.path)}: ${issue.message}` };
-  }
-  for (const [where, list] of [['defaults', r.data.defaults], ...Object.entries(r.data.municipalities)] as const) {
+  const r = parseJsonText(text, alarmRulesFileSchema, describePath);
+  if (!r.ok) return { ok: false, error: `alarm rules: ${r.error}` };
+  const rules = r.value;
+  for (const [where, list] of [['defaults', rules.defaults], ...Object.entries(rules.municipalities)] as const) {
     const ids = list.map((x) => x.id);
     const twice = ids.find((id, i) => ids.indexOf(id) !== i);
     if (twice) return { ok: false, error: `alarm rules: ${where}: rule id '${twice}' is used twice` };
   }
-  return { ok: true, rules: r.data };
+  return { ok: true, rules };
 }
 
 /** `municipalities.kalamata[2] (rule 'power-high').above` — the rule named by its id when it has one. */

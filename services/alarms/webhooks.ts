@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { parseJsonText } from '../../shared/json-text.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
 import type { AlarmRecord, AlarmState } from '../../shared/store/alarms.ts';
 
@@ -16,16 +17,8 @@ export type WebhooksResult = { ok: true; webhooks: Webhooks } | { ok: false; err
 
 /** The file's JSON → the webhooks, or one line naming the municipality and field (never a secret's value). */
 export function parseWebhooks(text: string): WebhooksResult {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `webhooks: not JSON (${(err as Error).message})` };
-  }
-  const r = webhooksSchema.safeParse(json);
-  if (r.success) return { ok: true, webhooks: r.data };
-  const issue = r.error.issues[0]!;
-  return { ok: false, error: `webhooks: ${issue.path.map(String).join('.') || '(file)'}: ${issue.message}` };
+  const r = parseJsonText(text, webhooksSchema, (_json, path) => path.map(String).join('.') || '(file)');
+  return r.ok ? { ok: true, webhooks: r.value } : { ok: false, error: `webhooks: ${r.error}` };
 }
 
 export interface Notification {

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { int } from '../config.ts';
+import { parseJsonText } from '../json-text.ts';
 import { KINDS, identSchema, type Kind } from '../schemas/topics.ts';
 
 const DAY_MS = 86_400_000;
@@ -24,20 +25,10 @@ export const rawRetentionEnv = {
     .string()
     .default('{}')
     .transform((text, ctx) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not JSON' });
-        return z.NEVER;
-      }
-      const r = overridesSchema.safeParse(json);
-      if (!r.success) {
-        const issue = r.error.issues[0]!;
-        ctx.addIssue({ code: 'custom', message: `${issue.path.map(String).join('.') || '(value)'}: ${issue.message}` });
-        return z.NEVER;
-      }
-      return r.data;
+      const r = parseJsonText(text, overridesSchema);
+      if (r.ok) return r.value;
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return z.NEVER;
     })
     .meta({ description: 'a municipality keeping a kind shorter, as JSON days: {"kalamata": {"fleet": 14}}; longer than the kind\'s own setting counts as the kind\'s', docDefault: '{} (none)' }),
 };
