@@ -3,7 +3,7 @@
  * (`not JSON (…)`, or the path of the first wrong field and why) — never a throw. Alarm rules,
  * webhooks and retention overrides read their text through it.
  */
-import type { z } from 'zod';
+import { z as zod, type z } from 'zod';
 
 export type JsonTextResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -20,3 +20,15 @@ export function parseJsonText<S extends z.ZodType>(text: string, schema: S, desc
   const issue = r.error.issues[0]!;
   return { ok: false, error: `${describe(json, issue.path)}: ${issue.message}` };
 }
+
+/** A setting holding JSON text, read through `schema` at start-up: a wrong value names its field. */
+export const jsonSetting = <S extends z.ZodType>(schema: S, def = '{}') =>
+  zod
+    .string()
+    .default(def)
+    .transform((text, ctx) => {
+      const r = parseJsonText(text, schema);
+      if (r.ok) return r.value;
+      ctx.addIssue({ code: 'custom', message: r.error });
+      return zod.NEVER;
+    });

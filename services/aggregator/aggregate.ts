@@ -2,7 +2,7 @@
  * A closed window → its aggregate fields, by kind, using the window maths. Pure: the carry of the
  * device's previous window goes in, the next carry comes out.
  */
-import type { EnergyReading, FleetReading, ParkingReading } from '../../shared/schemas/readings.ts';
+import { located, type EnergyReading, type FleetReading, type ParkingReading } from '../../shared/schemas/readings.ts';
 import type { OpenWindow } from './windows.ts';
 import { energyWindow, fleetWindow, parkingWindow, type EnergyCarry, type FleetCarry, type FleetRules, type ParkingCarry } from './window-math.ts';
 
@@ -23,7 +23,7 @@ export function aggregateWindow(w: OpenWindow, carry: Carry | undefined, rules: 
       return { fields: { ...agg }, carry: next };
     }
     case 'fleet': {
-      const pts = (readings as FleetReading[]).map((r) => ({ ts: r.ts, lat: r.values.lat, lon: r.values.lon, speed_kmh: r.values.speed_kmh, ignition: r.values.ignition }));
+      const pts = (readings as FleetReading[]).map((r) => ({ ts: r.ts, ...(located(r.values) ? { lat: r.values.lat, lon: r.values.lon } : {}), speed_kmh: r.values.speed_kmh, ignition: r.values.ignition }));
       const { agg, carry: next } = fleetWindow(carry as FleetCarry | undefined, pts, rules);
       return { fields: { ...agg }, carry: next };
     }

@@ -16,7 +16,7 @@ export const aggregatorEnv = {
   FLEET_JITTER_M: int(15, 0).describe('a move shorter than this is GPS jitter'),
   FLEET_MOVING_KMH: int(3, 0).describe('moving at or above this speed'),
   FLEET_SPEED_LIMIT_KMH: int(50, 1).describe('a crossing above it is a speeding event'),
-  FLEET_MAX_GAP_S: int(600, 1).describe('longer gaps between fixes add distance but no time'),
+  FLEET_MAX_GAP_S: int(600, 1).describe('longer gaps between fixes add distance (from positions; from speeds, in private use, none) but no time'),
   WRITE_RETRY_MAX_MS: int(10_000, 100).describe('longest wait between retries of a failed store call'),
 };
 

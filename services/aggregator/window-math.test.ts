@@ -50,6 +50,19 @@ describe('fleetWindow', () => {
     expect(fleetWindow({ ts: T0 - 60_000, lat: 37, lon: 22, speeding: true }, pts, rules).agg.speeding_events).toBe(1);
     expect(fleetWindow(undefined, pts, rules).agg.speeding_events).toBe(2);
   });
+
+  it('in private use (no positions) takes the distance from the speeds, and keeps no position in the carry', () => {
+    const { agg, carry } = fleetWindow({ ts: T0, lat: 37, lon: 22, speed_kmh: 30, speeding: false }, [
+      { ts: T0 + 60_000, speed_kmh: 60, ignition: true }, // (30+60)/2 km/h for a minute: 0.75 km
+      { ts: T0 + 120_000, speed_kmh: 0, ignition: true }, // 0.5 km, stopping: idle (a state is judged at its reading)
+      { ts: T0 + 180_000, speed_kmh: 0, ignition: true }, // idle
+      { ts: T0 + 1_380_000, speed_kmh: 90, ignition: true }, // after a 20-min gap: distance unknown
+    ], rules);
+    expect(agg.distance_km).toBeCloseTo(1.25, 6);
+    expect(agg.moving_s).toBe(60);
+    expect(agg.idle_s).toBe(120);
+    expect(carry).toEqual({ ts: T0 + 1_380_000, speed_kmh: 90, speeding: true });
+  });
 });
 
 describe('parkingWindow', () => {

@@ -47,17 +47,19 @@ export function energyWindow(carry: EnergyCarry | undefined, readings: EnergyPoi
   return { agg: { energy_kwh: wh / 1000, peak_kw: peakW / 1000, readings: sorted.length, counter_resets: resets }, carry: prev! };
 }
 
+/** A vehicle's reading; without `lat`/`lon` when it was in private use (its position dropped). */
 export interface FleetPoint {
   ts: number;
-  lat: number;
-  lon: number;
+  lat?: number;
+  lon?: number;
   speed_kmh?: number;
   ignition?: boolean;
 }
 export interface FleetCarry {
   ts: number;
-  lat: number;
-  lon: number;
+  lat?: number;
+  lon?: number;
+  speed_kmh?: number;
   speeding: boolean;
 }
 export interface FleetAggregate {
@@ -85,10 +87,17 @@ export function fleetWindow(carry: FleetCarry | undefined, readings: FleetPoint[
   for (const r of sorted) {
     let speed = r.speed_kmh;
     if (prev && r.ts > prev.ts) {
-      const km = haversineKm([prev.lat, prev.lon], [r.lat, r.lon]);
-      const moved = km * 1000 >= rules.jitterM ? km : 0;
-      agg.distance_km += moved;
       const dtS = (r.ts - prev.ts) / 1000;
+      let moved: number;
+      if (prev.lat !== undefined && prev.lon !== undefined && r.lat !== undefined && r.lon !== undefined) {
+        const km = haversineKm([prev.lat, prev.lon], [r.lat, r.lon]);
+        moved = km * 1000 >= rules.jitterM ? km : 0;
+      } else {
+        // In private use (no positions): the distance from the speeds reported (trapezoids), over
+        // intervals short enough to trust them; a gap's distance is unknown.
+        moved = dtS <= rules.maxGapS ? (((prev.speed_kmh ?? r.speed_kmh ?? 0) + (r.speed_kmh ?? 0)) / 2) * (dtS / 3600) : 0;
+      }
+      agg.distance_km += moved;
       speed ??= (moved / dtS) * 3600;
       if (dtS <= rules.maxGapS) {
         if (speed >= rules.movingKmh) agg.moving_s += dtS;
@@ -99,7 +108,7 @@ export function fleetWindow(carry: FleetCarry | undefined, readings: FleetPoint[
     agg.max_speed_kmh = Math.max(agg.max_speed_kmh, speed);
     const speeding = speed > rules.speedLimitKmh;
     if (speeding && !(prev?.speeding ?? false)) agg.speeding_events++;
-    prev = { ts: r.ts, lat: r.lat, lon: r.lon, speeding };
+    prev = { ts: r.ts, ...(r.lat !== undefined && r.lon !== undefined ? { lat: r.lat, lon: r.lon } : {}), ...(r.speed_kmh !== undefined ? { speed_kmh: r.speed_kmh } : {}), speeding };
   }
   return { agg, carry: prev! };
 }

@@ -2,7 +2,7 @@
  * What each rule asks of one reading: whether its condition holds, or `undefined` when the reading
  * does not say (a threshold on `power_w` and a meter that sent only its counter). Pure.
  */
-import type { CanonicalReading } from '../../shared/schemas/readings.ts';
+import { located, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import type { AlarmRule } from './rules.ts';
 
 const athensHour = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Athens', hour: 'numeric', hourCycle: 'h23' });
@@ -41,7 +41,8 @@ export function holds(rule: AlarmRule, r: CanonicalReading): boolean | undefined
       if (r.kind !== 'fleet' || r.values.ignition === undefined) return undefined;
       return r.values.ignition && (r.values.speed_kmh ?? 0) <= rule.maxSpeedKmh;
     case 'geofence':
-      if (r.kind !== 'fleet') return undefined;
+      // A vehicle in private use has no position: no verdict either way.
+      if (r.kind !== 'fleet' || !located(r.values)) return undefined;
       return !insidePolygon([r.values.lon, r.values.lat], rule.polygon);
     case 'silence':
     case 'occupancy':

@@ -4,6 +4,7 @@ import { int } from '../../shared/config.ts';
 import { DEFAULT_MAX_READINGS } from './normalize.ts';
 import { fieldMapSchema } from './lorawan.ts';
 import { workerEnv } from '../../shared/stages/worker.ts';
+import { privateUseEnv } from '../../shared/privacy/private-use.ts';
 
 export const normalizerEnv = {
   ...workerEnv(9102, 'normalizer'),
@@ -24,6 +25,7 @@ export const normalizerEnv = {
       }
     })
     .describe('LoRaWAN uplinks (ChirpStack, The Things Stack): per kind, the decoded-object name of each field that is not called as ours, as JSON, e.g. {"parking":{"occupied":"carStatus"}}'),
+  ...privateUseEnv,
   DEADLETTER_BYTES_PER_S: int(4096, 0).describe("per device: dead-letter bytes a second that keep the original; beyond (after the burst) the original is left out and counted"),
   DEADLETTER_BURST_BYTES: int(256 * 1024, 0).describe('per device: dead-letter bytes allowed at once'),
 };

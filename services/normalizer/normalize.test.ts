@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeRecord, type NormalizeOptions } from './normalize.ts';
+import { PrivateUsePolicy } from '../../shared/privacy/private-use.ts';
+import { parseNormalizedMessage, toNormalizedMessage } from '../../shared/schemas/readings.ts';
 import { Deduper } from './dedupe.ts';
 
 const receivedAt = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -104,5 +106,31 @@ describe('Deduper', () => {
     expect(d.size).toBe(3);
     expect(isDuplicate(d, 'a', 4)).toBe(true);
     expect(isDuplicate(d, 'a', 1)).toBe(false); // forgotten: bounded memory wins over a very old duplicate
+  });
+});
+
+describe('a vehicle in private use', () => {
+  const privateUse = new PrivateUsePolicy({ kalamata: { days: [1, 2, 3, 4, 5], from: '07:00', to: '17:00' } });
+  const withPolicy: NormalizeOptions = { ...opts, privateUse, attributesOf: (id): Record<string, string> => (id === 'kal-car-9' ? { use: 'private' } : {}) };
+  // receivedAt is Wednesday 2026-11-25 14:00 in Athens: working hours.
+  const evening = receivedAt + 4 * 3_600_000; // 18:00
+
+  it('loses its position outside working hours, keeping speed, ignition and fuel', () => {
+    const body = [{ ts: receivedAt, lat: 37.03, lon: 22.11, heading_deg: 90, speed_kmh: 30, ignition: true, fuel_pct: 50 }, { ts: evening, lat: 37.04, lon: 22.12, heading_deg: 80, speed_kmh: 40, ignition: true, fuel_pct: 49 }];
+    const r = normalizeRecord(envelope('fleet', JSON.stringify(body), 'kal-bus-1'), { ...withPolicy, maxFutureMs: 6 * 3_600_000 });
+    expect(r.readings.map((x) => x.values)).toEqual([
+      { lat: 37.03, lon: 22.11, heading_deg: 90, speed_kmh: 30, ignition: true, fuel_pct: 50 },
+      { speed_kmh: 40, ignition: true, fuel_pct: 49, private_use: true },
+    ]);
+    expect(r.positionsDropped).toBe(1);
+    expect(parseNormalizedMessage(toNormalizedMessage(r.readings)).success).toBe(true);
+  });
+
+  it('loses it at any hour when marked use=private; other kinds and towns keep everything', () => {
+    const car = normalizeRecord(envelope('fleet', JSON.stringify({ ts: receivedAt, lat: 37.03, lon: 22.11 }), 'kal-car-9'), withPolicy);
+    expect(car.readings[0]?.values).toEqual({ private_use: true });
+    const elsewhere = normalizeRecord(envelope('fleet', JSON.stringify({ ts: evening - 8 * 3_600_000 - 3_600_000 * 12, lat: 37.03, lon: 22.11 }), 'kal-bus-1', { municipality: 'sparti' }), withPolicy);
+    expect(elsewhere.readings[0]?.values).toEqual({ lat: 37.03, lon: 22.11 });
+    expect(elsewhere.positionsDropped).toBeUndefined();
   });
 });

@@ -11,6 +11,7 @@ import { REJECT, type Rejection } from '../../shared/schemas/rejections.ts';
 import { parseTimestamp } from '../../shared/schemas/timestamp.ts';
 import { looksLikeSenml, senmlToReadings } from './senml.ts';
 import { uplinkReading, type FieldMap } from './lorawan.ts';
+import { POSITION_FIELDS, type PrivateUsePolicy } from '../../shared/privacy/private-use.ts';
 
 export type { Rejection };
 
@@ -18,6 +19,8 @@ export interface Normalized {
   envelope: RawEnvelope | undefined;
   readings: CanonicalReading[];
   rejections: Rejection[];
+  /** Readings of a vehicle in private use whose position was dropped. */
+  positionsDropped?: number;
 }
 
 export interface NormalizeOptions {
@@ -28,6 +31,8 @@ export interface NormalizeOptions {
   attributesOf: (deviceId: string) => Record<string, string | number> | undefined;
   /** Names of fields in LoRaWAN uplinks' decoded objects, where they are not ours. */
   fieldMap?: FieldMap;
+  /** Which vehicles' readings are in private use (their positions are dropped). */
+  privateUse?: PrivateUsePolicy;
 }
 
 /** A SenML reading takes one record per field: up to 8 records make one reading. */
@@ -94,8 +99,9 @@ export function normalizeRecord(value: string, opts: NormalizeOptions): Normaliz
     return reject(envelope, REJECT.PAYLOAD_TOO_MANY_READINGS, 'payload', `payload: ${items.length} readings, more than ${maxReadings} in one message`);
   }
 
-  const out: Normalized = { envelope, readings: [], rejections: [] };
   const attrs = opts.attributesOf(envelope.deviceId) ?? {};
+  const privateUse = envelope.kind === 'fleet' && opts.privateUse?.mayBePrivate(envelope.municipality, attrs) ? opts.privateUse : undefined;
+  const out: Normalized = { envelope, readings: [], rejections: [], ...(privateUse ? { positionsDropped: 0 } : {}) };
   const many = items.length > 1 || Array.isArray(body);
   items.forEach((item, i) => {
     const at = many ? { index: i } : {};
@@ -112,6 +118,11 @@ export function normalizeRecord(value: string, opts: NormalizeOptions): Normaliz
       const t = parseTimestamp(tsIn, envelope.receivedAt, opts.maxFutureMs);
       if (!t.ok) return void out.rejections.push({ ...t.rejection, ...at });
       ts = t.ms;
+    }
+    if (privateUse?.isPrivate(envelope.municipality, attrs, ts)) {
+      for (const f of POSITION_FIELDS) delete values[f];
+      values.private_use = true;
+      out.positionsDropped!++;
     }
     out.readings.push({
       kind: envelope.kind,

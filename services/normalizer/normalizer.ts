@@ -20,6 +20,7 @@ import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { NormalizerConfig } from './config.ts';
 import { Deduper } from './dedupe.ts';
 import { normalizeRecord, type Normalized } from './normalize.ts';
+import { PrivateUsePolicy, WITHHELD_PRIVATE_USE } from '../../shared/privacy/private-use.ts';
 import { toNormalizedMessage, type CanonicalReading } from '../../shared/schemas/readings.ts';
 
 export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & { devices: DeviceRegistry }): Promise<RunningWorker> {
@@ -28,7 +29,9 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
   const messagesOut = new Counter({ name: 'normalizer_messages_out_total', help: 'Normalised messages (records on telemetry.normalized) produced', registers: [registry] });
   const rejected = new Counter({ name: 'normalizer_rejections_total', help: 'Rejected readings or records, by rejection code', labelNames: ['code'], registers: [registry] });
   const dupes = new Counter({ name: 'normalizer_duplicates_total', help: 'Exact duplicate readings (device+ts) dropped: repeated inside a message, or in a message all of whose readings were produced before', registers: [registry] });
+  const positionsDropped = new Counter({ name: 'normalizer_private_positions_dropped_total', help: "Vehicles' readings in private use whose position was dropped before anything kept it", labelNames: ['municipality'], registers: [registry] });
   const deduper = new Deduper(cfg.DEDUPE_HORIZON_MS, cfg.DEDUPE_MAX_PER_DEVICE);
+  const privateUse = new PrivateUsePolicy(cfg.FLEET_WORKING_HOURS);
 
   /**
    * A device registered moments ago (a simulator provisioning its fleet, then publishing at once)
@@ -38,7 +41,17 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
     if (!devices.get(id)) devices.reload();
     return devices.get(id)?.attributes;
   };
-  const options = { maxFutureMs: cfg.MAX_FUTURE_MS, maxReadings: cfg.MAX_READINGS_PER_MESSAGE, attributesOf, fieldMap: cfg.LORAWAN_FIELD_MAP };
+  const options = { maxFutureMs: cfg.MAX_FUTURE_MS, maxReadings: cfg.MAX_READINGS_PER_MESSAGE, attributesOf, fieldMap: cfg.LORAWAN_FIELD_MAP, privateUse };
+  /**
+   * A dead letter keeps no payload of a vehicle that may be in private use: a rejected reading's
+   * time cannot be trusted to say whose hours it was. A record without a readable envelope is
+   * looked up by its key (the device id).
+   */
+  const withhold = (e: Normalized['envelope'], key: string | undefined) => {
+    const device = e ?? (key === undefined ? undefined : devices.get(key));
+    if (!device || device.kind !== 'fleet') return false;
+    return privateUse.mayBePrivate(device.municipality, attributesOf(e?.deviceId ?? key!) ?? {});
+  };
 
   const processor: BatchProcessor<Normalized> = {
     decode: (m) => normalizeRecord(m.value?.toString('utf8') ?? '', options),
@@ -48,8 +61,10 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       const outByKind = { energy: 0, fleet: 0, parking: 0 };
       const kept: { deviceId: string; ts: number }[] = [];
       const inBatch = new Set<string>();
+      const dropped = new Map<string, number>();
       let duplicates = 0;
       for (const { record: m, value: result } of records) {
+        if (result.positionsDropped) dropped.set(result.envelope!.municipality, (dropped.get(result.envelope!.municipality) ?? 0) + result.positionsDropped);
         // A reading repeated inside the message counts once (the first; the same for every replay).
         const seenHere = new Set<number>();
         const readings: CanonicalReading[] = [];
@@ -77,12 +92,15 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
         const first = result.rejections[0]!;
         const e = result.envelope;
         log.warn({ device: e?.deviceId, code: first.code, field: first.field, reason: first.reason, rejected: result.rejections.length, accepted: result.readings.length, offset: m.offset, partition }, 'dead-lettered');
-        deadLetters.push({ rejections: result.rejections, deviceId: e?.deviceId, municipality: e?.municipality, kind: e?.kind, source: { topic, partition, offset: m.offset }, original: m.value?.toString('utf8') ?? '' });
+        const original = m.value?.toString('utf8') ?? '';
+        const letter = withhold(e, m.key?.toString('utf8')) ? { original: '', withheld: WITHHELD_PRIVATE_USE, omittedBytes: Buffer.byteLength(original) } : { original };
+        deadLetters.push({ rejections: result.rejections, deviceId: e?.deviceId, municipality: e?.municipality, kind: e?.kind, source: { topic, partition, offset: m.offset }, ...letter });
       }
       // Remembered and counted once they are on the bus; a failed attempt is retried afresh.
       const onProduced = () => {
         for (const r of kept) deduper.remember(r.deviceId, r.ts);
         if (duplicates > 0) dupes.inc(duplicates);
+        for (const [municipality, n] of dropped) positionsDropped.inc({ municipality }, n);
         for (const [kind, n] of Object.entries(outByKind)) if (n > 0) out.inc({ kind }, n);
         if (normalized.length > 0) messagesOut.inc(normalized.length);
       };

@@ -1,14 +1,16 @@
-/** How many raw points (= readings) a measurement holds: one count per measurement, as types differ. */
-import { VOCABULARY } from '../schemas/kinds.ts';
+/**
+ * How many raw points (= readings) a measurement holds: counted per presence field (a vehicle's
+ * `lat` and `private_use` differ in type, which one Flux table cannot hold) and summed.
+ */
 import type { Kind } from '../schemas/topics.ts';
 import type { InfluxStore } from './client.ts';
-import { presenceFilter, str } from './telemetry-store.ts';
+import { presenceFilter, presenceOf, str } from './telemetry-store.ts';
 
 export async function countRawPoints(store: InfluxStore, measurement: Kind): Promise<number> {
   const rows = await store.query().collectRows<{ _value: number }>(
-    `from(bucket: "${store.bucket}") |> range(start: 2000-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "${measurement}" and r._field == "${VOCABULARY[measurement].presenceField}") |> group() |> count()`,
+    `from(bucket: "${store.bucket}") |> range(start: 2000-01-01T00:00:00Z, stop: 2100-01-01T00:00:00Z) |> filter(fn: (r) => ${presenceOf(measurement)}) |> group(columns: ["_field"]) |> count()`,
   );
-  return rows[0]?._value ?? 0;
+  return rows.reduce((n, r) => n + r._value, 0);
 }
 
 /**

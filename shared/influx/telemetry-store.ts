@@ -5,7 +5,7 @@
  */
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
 import { VOCABULARY } from '../schemas/kinds.ts';
-import type { Kind } from '../schemas/topics.ts';
+import { KINDS, type Kind } from '../schemas/topics.ts';
 import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
 import { keptLong, type StorePoint, type TelemetryStore } from '../store/store.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
@@ -28,11 +28,14 @@ const municipalityFilter = (m: string | undefined) => (m === undefined ? '' : `\
  */
 export const halfOpenRange = (from: number, to: number) => `range(start: time(v: ${ns(from)}), stop: time(v: ${ns(to) - 1n}))`;
 
-/** Flux: a raw reading's presence field (every reading of a kind has it: it marks "a reading arrived"). */
-export const presenceFilter = () =>
-  Object.values(VOCABULARY)
-    .map((v) => `(r._measurement == ${str(v.raw)} and r._field == ${str(v.presenceField)})`)
-    .join(' or ');
+/** Flux: a kind's presence fields (every reading has one of them: it marks "a reading arrived"). */
+export const presenceOf = (kind: Kind) => {
+  const v = VOCABULARY[kind];
+  return `(r._measurement == ${str(v.raw)} and (${v.presenceFields.map((f) => `r._field == ${str(f)}`).join(' or ')}))`;
+};
+
+/** Flux: any raw reading's presence field. */
+export const presenceFilter = () => KINDS.map(presenceOf).join(' or ');
 
 /** Line protocol for the points that have fields (the others are not points InfluxDB can hold). */
 function lines(points: StorePoint[]): string[] {
@@ -156,13 +159,14 @@ export class InfluxTelemetryStore implements TelemetryStore {
   }
 
   async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {
+    // Only the time is kept before grouping: a vehicle's presence fields differ in type.
     const presence = presenceFilter();
     const flux = `from(bucket: ${str(this.raw.bucket)})
   |> range(start: time(v: ${ns(q.since)}))
   |> filter(fn: (r) => ${presence})${municipalityFilter(q.municipality)}
+  |> keep(columns: ["_time", "_measurement", "municipality", "device"])
   |> group(columns: ["_measurement", "municipality", "device"])
-  |> last()
-  |> keep(columns: ["_time", "_measurement", "municipality", "device"])`;
+  |> last(column: "_time")`;
     const rows = await this.raw.query().collectRows<{ _time: string; _measurement: string; municipality: string; device: string }>(flux);
     return rows.map((r) => ({ municipality: r.municipality, device: r.device, kind: r._measurement, lastSeen: Date.parse(r._time) }));
   }

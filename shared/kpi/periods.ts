@@ -50,7 +50,7 @@ export function periodOf(ts: number, interval: Interval): string {
 const clock = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
 
 /** Athens' offset from UTC at `ts`, in ms (+2 h in winter, +3 h in summer). */
-function offsetAt(ts: number): number {
+export function offsetAt(ts: number): number {
   const p = Object.fromEntries(clock.formatToParts(new Date(ts)).map((x) => [x.type, Number(x.value)]));
   return Date.UTC(p.year!, p.month! - 1, p.day, p.hour, p.minute) - Math.floor(ts / 60_000) * 60_000;
 }

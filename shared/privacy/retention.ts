@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { int } from '../config.ts';
-import { parseJsonText } from '../json-text.ts';
+import { jsonSetting } from '../json-text.ts';
 import { KINDS, identSchema, type Kind } from '../schemas/topics.ts';
 
 const DAY_MS = 86_400_000;
@@ -21,15 +21,7 @@ export const rawRetentionEnv = {
   RAW_RETENTION_DAYS_ENERGY: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe("raw energy readings are kept this many days (at most the raw store's 90)"),
   RAW_RETENTION_DAYS_FLEET: int(30, 1, RAW_STORE_DAYS).describe("raw vehicle readings — positions — are kept this many days (a driver's movements: no longer than needed)"),
   RAW_RETENTION_DAYS_PARKING: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe('raw parking-bay readings are kept this many days'),
-  RAW_RETENTION_OVERRIDES: z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      const r = parseJsonText(text, overridesSchema);
-      if (r.ok) return r.value;
-      ctx.addIssue({ code: 'custom', message: r.error });
-      return z.NEVER;
-    })
+  RAW_RETENTION_OVERRIDES: jsonSetting(overridesSchema)
     .meta({ description: 'a municipality keeping a kind shorter, as JSON days: {"kalamata": {"fleet": 14}}; longer than the kind\'s own setting counts as the kind\'s', docDefault: '{} (none)' }),
 };
 

@@ -38,8 +38,10 @@ export const deadLetterSchema = z.object({
   source: z.union([z.object({ topic: z.string(), partition: z.number().int(), offset: z.string() }), z.object({ listener: z.enum(SOURCES) }), z.object({ notification: z.string() })]),
   /** The source record's value exactly as consumed; empty when left out (see originalOmittedBytes). */
   original: z.string(),
-  /** Bytes of the original left out because the device's dead-letter budget was spent. */
+  /** Bytes of the original left out: the device's dead-letter budget was spent, or it was withheld. */
   originalOmittedBytes: z.number().int().optional(),
+  /** Why the original was withheld (a vehicle that may be in private use: no positions kept). */
+  originalWithheld: z.string().optional(),
   /** The exception, when handling threw (PROCESSING_FAILED). */
   error: z.string().optional(),
   at: z.string(),
@@ -55,8 +57,10 @@ export interface DeadLetterInput {
   kind?: string | undefined;
   source: DeadLetter['source'];
   original: string;
-  /** Bytes of the original the caller left out itself (an event over the size limit). */
+  /** Bytes of the original the caller left out itself (an event over the size limit, a withheld one). */
   omittedBytes?: number;
+  /** Why the caller withheld the original, if it did. */
+  withheld?: string;
   error?: string;
 }
 
@@ -94,6 +98,7 @@ export function deadLetter(stage: string, d: DeadLetterInput, budget?: DeadLette
     source: d.source,
     original: keep ? d.original : '',
     ...(keep ? {} : { originalOmittedBytes: d.omittedBytes ?? bytes }),
+    ...(d.withheld !== undefined ? { originalWithheld: d.withheld } : {}),
     ...(d.error !== undefined ? { error: d.error } : {}),
     at: new Date().toISOString(),
   };

@@ -37,14 +37,18 @@ export const nativeSchemas = {
 
 /** The canonical values of each kind (canonical units: Wh, W, V, degrees, km/h, %). */
 export const energyValues = z.object({ energy_wh: z.number(), power_w: z.number().optional(), voltage_v: z.number().optional() });
-export const fleetValues = z.object({
-  lat: z.number(),
-  lon: z.number(),
-  speed_kmh: z.number().optional(),
-  heading_deg: z.number().optional(),
-  ignition: z.boolean().optional(),
-  fuel_pct: z.number().optional(),
-});
+const fleetCommon = { speed_kmh: z.number().optional(), ignition: z.boolean().optional(), fuel_pct: z.number().optional() };
+/**
+ * A vehicle's reading: where it was, or — in private use (shared/privacy/private-use.ts) — only
+ * `private_use: true` with what may be kept, its position dropped by the normaliser.
+ */
+export const fleetValues = z.union([
+  z.object({ lat: z.number(), lon: z.number(), heading_deg: z.number().optional(), ...fleetCommon }),
+  z.object({ private_use: z.literal(true), ...fleetCommon }),
+]);
+export type FleetValues = z.infer<typeof fleetValues>;
+/** Whether a vehicle's reading says where it was (not one in private use). */
+export const located = (v: FleetValues): v is Extract<FleetValues, { lat: number }> => 'lat' in v;
 export const parkingValues = z.object({ occupied: z.boolean() });
 
 const base = {
