@@ -24,6 +24,9 @@ const libs = join(installDir, 'libs');
 const classpath = `${libs}/*`;
 const pomDir = resolve(import.meta.dirname, '..', '..', 'deploy', 'kafka');
 
+/** How long the brokers keep a topic's records (the brokers' default, said here so the docs can name it). */
+export const BUS_RETENTION_HOURS = 168;
+
 export const kafkaInstalled = () => existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`));
 
 export function installKafka(): void {
@@ -138,7 +141,7 @@ function serverProperties(l: ClusterLayout, i: number): string {
     `share.coordinator.state.topic.replication.factor=${rf}`,
     `share.coordinator.state.topic.min.isr=${minIsr}`,
     'group.initial.rebalance.delay.ms=0',
-    'log.retention.hours=168',
+    `log.retention.hours=${BUS_RETENTION_HOURS}`,
     '',
   ].join('\n');
 }

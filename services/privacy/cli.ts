@@ -80,15 +80,14 @@ program
 
 program
   .command('erase')
-  .description('delete everything held about a device from every store, the dead letters where the bus allows, and its registry entry')
+  .description('delete everything held about a device from every store, the dead-letter topic included, and its registry entry')
   .requiredOption('--device <id>', 'the device id', device)
   .action(async (o: { device: string }) => {
     await withDeps(async (deps) => {
       const r = await erase(deps, o.device, by);
       const m = r.removed;
       console.log(`${o.device}: removed registry entry ${m.registry}, raw readings ${m.raw}, aggregate windows ${m.aggregates}, alarms ${m.alarms} (with their notes), dead letters ${m.deadLetters}`);
-      if (r.deadLettersKept > 0) console.log(`${r.deadLettersKept} dead letter(s) stay on Kafka's ${deps.deadLetterTopic} until its retention (7 days by default) removes them: Kafka deletes no single record`);
-      const left = Object.entries(r.remaining).filter(([k, n]) => n > 0 && k !== 'deadLetters');
+      const left = Object.entries(r.remaining).filter(([, n]) => n > 0);
       if (left.length > 0) {
         console.error(`still held: ${left.map(([k, n]) => `${k} ${n}`).join(', ')}`);
         process.exitCode = 1;

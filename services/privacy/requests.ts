@@ -78,9 +78,7 @@ export async function collect(deps: RequestDeps, device: string): Promise<Device
 
 export interface Erasure {
   removed: Counts;
-  /** Dead letters the bus cannot delete one by one (Kafka): they go with the topic's retention. */
-  deadLettersKept: number;
-  /** What a second look still finds (should be nothing but those dead letters). */
+  /** What a second look still finds (nothing, unless the device sent more meanwhile). */
   remaining: Counts;
 }
 
@@ -94,9 +92,9 @@ export async function erase(deps: RequestDeps, device: string, by: string): Prom
   const deleted = await deps.bus.deleteKey(deps.deadLetterTopic, device);
   if (before.registry) deps.registry.remove(device);
   const remaining = countsOf(await collect(deps, device));
-  const removed: Counts = { raw: before.raw - remaining.raw, aggregates: before.aggregates - remaining.aggregates, alarms: before.alarms - remaining.alarms, deadLetters: deleted ?? 0, registry: before.registry - remaining.registry };
-  const out = { removed, deadLettersKept: deleted === undefined ? remaining.deadLetters : 0, remaining };
-  audit(deps, { action: 'erase', device, by, removed, deadLettersKept: out.deadLettersKept });
+  const removed: Counts = { raw: before.raw - remaining.raw, aggregates: before.aggregates - remaining.aggregates, alarms: before.alarms - remaining.alarms, deadLetters: deleted, registry: before.registry - remaining.registry };
+  const out = { removed, remaining };
+  audit(deps, { action: 'erase', device, by, removed, remaining });
   return out;
 }
 

@@ -119,10 +119,10 @@ export interface Bus {
    */
   recordsWithKey(topic: string, key: string): Promise<string[]>;
   /**
-   * Deletes a key's records where the engine can (the embedded log: the number deleted). Kafka
-   * keeps a topic's records until its retention removes them: undefined.
+   * Deletes a key's records (an erasure request on the dead letters) and returns how many. Other
+   * keys' records are kept, possibly at new positions (Kafka can only cut a partition's head).
    */
-  deleteKey(topic: string, key: string): Promise<number | undefined>;
+  deleteKey(topic: string, key: string): Promise<number>;
   /** Releases what the bus holds open itself (not the producers and consumers it handed out). */
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * heartbeats while a handler waits for the next hop.
  */
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
@@ -130,15 +130,17 @@ export class KafkaBus implements Bus {
     }
   }
 
-  async recordsWithKey(topic: string, key: string): Promise<string[]> {
+  /**
+   * Reads each partition of `topic` from its oldest kept record up to its end when called (or the
+   * partition's bound in `until`), in order, with a reader of its own that never commits.
+   */
+  private async scan(topic: string, each: (partition: number, message: KafkaMessage) => void | Promise<void>, until?: Map<number, number>): Promise<void> {
     const admin = await this.connectedAdmin();
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
+    const ends = until ?? new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
     const starts = new Map((await admin.fetchTopicOffsetsByTimestamp(topic, 0)).map((e) => [e.partition, Number(e.offset)]));
     const left = new Set([...ends].filter(([p, end]) => end > (starts.get(p) ?? 0)).map(([p]) => p));
-    const found: { partition: number; offset: number; value: string }[] = [];
-    if (left.size === 0) return [];
-    // A reader of its own that never commits: the topic from its oldest kept record to its end now.
-    const consumer = this.kafka.consumer({ groupId: `access-request-${randomUUID()}`, maxWaitTimeInMs: 200 });
+    if (left.size === 0) return;
+    const consumer = this.kafka.consumer({ groupId: `scan-${randomUUID()}`, maxWaitTimeInMs: 200 });
     await consumer.connect();
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
@@ -148,8 +150,9 @@ export class KafkaBus implements Bus {
             autoCommit: false,
             eachMessage: async ({ partition, message }) => {
               const offset = Number(message.offset);
-              if (offset < (ends.get(partition) ?? 0) && message.key?.toString('utf8') === key) found.push({ partition, offset, value: message.value?.toString('utf8') ?? '' });
-              if (offset >= (ends.get(partition) ?? 0) - 1) left.delete(partition);
+              const end = ends.get(partition) ?? 0;
+              if (offset < end) await each(partition, message);
+              if (offset >= end - 1) left.delete(partition);
               if (left.size === 0) resolve();
             },
           })
@@ -158,11 +161,59 @@ export class KafkaBus implements Bus {
     } finally {
       await consumer.disconnect();
     }
+  }
+
+  async recordsWithKey(topic: string, key: string): Promise<string[]> {
+    const found: { partition: number; offset: number; value: string }[] = [];
+    await this.scan(topic, (partition, m) => {
+      if (m.key?.toString('utf8') === key) found.push({ partition, offset: Number(m.offset), value: m.value?.toString('utf8') ?? '' });
+    });
     return found.sort((a, b) => a.partition - b.partition || a.offset - b.offset).map((r) => r.value);
   }
 
-  async deleteKey(): Promise<undefined> {
-    return undefined;
+  /**
+   * Kafka deletes no single record, only a partition's records before an offset. So: find where
+   * the key's last record is in each partition; copy every *other* record before it to the
+   * partition's end (same key, value and headers, in order); then delete the partition up to just
+   * past the key's last record. Other keys' records survive with new offsets (a reader that had
+   * consumed them sees them again: at least once). A record of the key produced meanwhile lands
+   * after the cut and stays (the caller looks again and says so). Reads the partitions twice,
+   * holding no more than one produce batch.
+   */
+  async deleteKey(topic: string, key: string): Promise<number> {
+    const last = new Map<number, number>();
+    let matches = 0;
+    await this.scan(topic, (partition, m) => {
+      if (m.key?.toString('utf8') !== key) return;
+      last.set(partition, Number(m.offset) + 1);
+      matches++;
+    });
+    if (matches === 0) return 0;
+    const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      let batch: { partition: number; key: Buffer | null; value: Buffer | null; headers?: IHeaders }[] = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        await producer.send({ topic, acks: -1, messages: batch });
+        batch = [];
+      };
+      await this.scan(
+        topic,
+        async (partition, m) => {
+          if (m.key?.toString('utf8') === key) return;
+          batch.push({ partition, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) });
+          if (batch.length >= 500) await flush();
+        },
+        last,
+      );
+      await flush();
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = await this.connectedAdmin();
+    await admin.deleteTopicRecords({ topic, partitions: [...last].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+    return matches;
   }
 
   close(): Promise<void> {

@@ -49,7 +49,7 @@ export function notifiedPoint(a: Pick<AlarmRecord, 'alarmId' | 'municipality' | 
   return { measurement: ALARM_MEASUREMENT, tags: { municipality: a.municipality, device: a.subject, alarm: a.alarmId }, fields: { [`notified_${state}_at`]: at }, ts: a.raisedAt };
 }
 
-const storedAlarm = z.object({
+export const storedAlarmSchema = z.object({
   ts: z.number(),
   tags: z.object({ municipality: z.string(), device: z.string(), alarm: z.string() }),
   fields: z.object({ rule: z.string(), type: z.string(), kind: z.string(), severity: z.string(), evidence: z.string().optional(), cleared_at: z.number().optional(), notified_raised_at: z.number().optional(), notified_cleared_at: z.number().optional() }),
@@ -57,7 +57,7 @@ const storedAlarm = z.object({
 
 /** A stored alarm point back into an alarm; undefined for a point that holds only a clear (its raise not written yet). */
 export function alarmOf(p: Pick<StorePoint, 'ts' | 'tags' | 'fields'>): AlarmRecord | undefined {
-  const r = storedAlarm.safeParse(p);
+  const r = storedAlarmSchema.safeParse(p);
   if (!r.success) return undefined;
   const { tags, fields } = r.data;
   let evidence: unknown[] = [];

@@ -105,6 +105,21 @@ describe.each(buses)('bus contract: %s', (kind, open) => {
     await h.close();
   });
 
+  it("reads a key's records, and deletes them (an erasure) keeping every other key's, each in order", async () => {
+    const h = await open();
+    const topic = await topicOf(h.bus, 2);
+    const p = await h.bus.producer();
+    for (let i = 0; i < 40; i++) await p.send(topic, [{ key: `d${i % 4}`, value: `${i % 4}:${i}` }]);
+    await p.close();
+    const of = (k: number) => Array.from({ length: 10 }, (_, i) => `${k}:${k + 4 * i}`);
+    expect(await h.bus.recordsWithKey(topic, 'd1')).toEqual(of(1));
+    expect(await h.bus.deleteKey(topic, 'd1')).toBe(10);
+    expect(await h.bus.recordsWithKey(topic, 'd1')).toEqual([]);
+    for (const k of [0, 2, 3]) expect(await h.bus.recordsWithKey(topic, `d${k}`)).toEqual(of(k));
+    expect(await h.bus.deleteKey(topic, 'd1')).toBe(0);
+    await h.close();
+  });
+
   it('resumes a group after a restart from its committed offset, with the commit metadata', async () => {
     const h = await open();
     const topic = await topicOf(h.bus, 1);

@@ -3,8 +3,7 @@
  * operator runs it: after a simulated run (malformed messages included, so there are dead
  * letters) and a vehicle's alarm, `export` finds the vehicle's registry entry, every raw reading
  * it delivered, its windows, its alarm and its dead letters; `erase` removes them from every store
- * and the registry (Kafka's dead letters stay until the topic's retention, and it says so); a
- * second export finds nothing else; another vehicle's data is untouched; both are audited.
+ * and the registry, the dead-letter topic included; a second export finds nothing; another vehicle's data is untouched; both are audited.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { raisedPoint } from '../../shared/store/alarms.ts';
 import { readGroundTruth } from '../support/ground-truth.ts';
+import { readTopic } from '../support/kafka-read.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
 import { deliveredSeries } from '../support/recompute.ts';
 import { servicesEnv } from '../support/services.ts';
@@ -26,7 +26,7 @@ describe('privacy requests on Kafka and InfluxDB', () => {
     await p?.close();
   });
 
-  it("exports everything held about a vehicle, erases it from every store, and a second export finds nothing but Kafka's dead letters", async () => {
+  it("exports everything held about a vehicle, erases it from every store, and a second export finds nothing", async () => {
     p = await startPipeline();
     const summary = await simulate(p, { devices: 12, municipalities: ['kalamata', 'mytilene'], faultList: ['malformed'], seed: 77 });
     await expectMatchesTruth(p, summary);
@@ -59,18 +59,25 @@ describe('privacy requests on Kafka and InfluxDB', () => {
     expect(before.deadLetters.every((d) => d.deviceId === subject)).toBe(true);
     const otherBefore = await exported(other);
 
+    const deviceOf = (v: string) => (JSON.parse(v) as { deviceId?: string }).deviceId;
+    const byDevice = (values: string[]) => values.reduce((m, v) => m.set(deviceOf(v), [...(m.get(deviceOf(v)) ?? []), v]), new Map<string | undefined, string[]>());
+    const topicBefore = (await readTopic(p.kafka, p.env.TOPIC_DEADLETTER!)).map((r) => r.value);
     const said = await privacy('erase', '--device', subject);
-    expect(said).toContain(`removed registry entry 1, raw readings ${before.raw.length}, aggregate windows ${before.aggregates.length}, alarms 1`);
-    expect(said).toMatch(/dead letter\(s\) stay on Kafka/);
+    expect(said).toContain(`removed registry entry 1, raw readings ${before.raw.length}, aggregate windows ${before.aggregates.length}, alarms 1 (with their notes), dead letters ${before.deadLetters.length}`);
     const after = await exported(subject);
-    expect([after.registry, after.raw.length, after.aggregates.length, after.alarms.length]).toEqual([null, 0, 0, 0]);
-    expect(after.deadLetters).toHaveLength(before.deadLetters.length); // Kafka's, until its retention
+    expect([after.registry, after.raw.length, after.aggregates.length, after.alarms.length, after.deadLetters.length]).toEqual([null, 0, 0, 0, 0]);
+    // Nothing of it is left on the topic, under any key; every other device's dead letters are, each device's in order.
+    const onTopic = (await readTopic(p.kafka, p.env.TOPIC_DEADLETTER!)).map((r) => r.value);
+    expect(onTopic.filter((v) => v.includes(subject))).toEqual([]);
+    const othersBefore = byDevice(topicBefore.filter((v) => deviceOf(v) !== subject));
+    expect(othersBefore.size).toBeGreaterThan(1);
+    expect(byDevice(onTopic)).toEqual(othersBefore);
     const otherAfter = await exported(other);
-    expect([otherAfter.raw.length, otherAfter.aggregates.length, otherAfter.registry?.id]).toEqual([otherBefore.raw.length, otherBefore.aggregates.length, other]);
+    expect([otherAfter.raw.length, otherAfter.aggregates.length, otherAfter.deadLetters.length, otherAfter.registry?.id]).toEqual([otherBefore.raw.length, otherBefore.aggregates.length, otherBefore.deadLetters.length, other]);
 
     const audit = readFileSync(join(p.env.DATA_DIR!, 'privacy-requests.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; device: string; by: string });
     expect(audit.map((a) => `${a.action} ${a.device}`)).toEqual([`export ${subject}`, `export ${other}`, `erase ${subject}`, `export ${subject}`, `export ${other}`]);
     expect(audit.every((a) => a.by.startsWith('cli:'))).toBe(true);
-    console.info(`[privacy] ${subject}: exported ${before.raw.length} readings, ${before.aggregates.length} windows, 1 alarm, ${before.deadLetters.length} dead letters; erased all but the dead letters Kafka keeps until its retention`);
+    console.info(`[privacy] ${subject}: exported ${before.raw.length} readings, ${before.aggregates.length} windows, 1 alarm, ${before.deadLetters.length} dead letters; erased all, the dead-letter topic included (${onTopic.length} other dead letters kept)`);
   }, 300_000);
 });
