@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DAY_S, provisionAccess } from '#shared/influx/access.ts';
+import { AGG_STORE_DAYS, RAW_STORE_DAYS } from '#shared/privacy/retention.ts';
 import { STORE_ACCESS, STORE_SERVICES } from '../services/rights.ts';
 import { INFLUX_VERSION, influxDatabase, influxMajor, influxPort, runHome } from './paths.ts';
 import { influxBinary, influxInstalled, installInflux } from './influxdb-build.ts';
@@ -20,8 +21,8 @@ const operatorFile = join(home, 'operator.json');
 export const influxLogFile = join(home, 'influxd.log');
 export const influxUrl = () => `http://127.0.0.1:${influxPort}`;
 export const INFLUX_ORG = 'smartcity';
-export const RAW_RETENTION_S = 90 * DAY_S;
-export const AGG_RETENTION_S = 1825 * DAY_S;
+export const RAW_RETENTION_S = RAW_STORE_DAYS * DAY_S;
+export const AGG_RETENTION_S = AGG_STORE_DAYS * DAY_S;
 
 export { influxBinary, influxInstalled, installInflux };
 

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BUS_PARTIES } from '../services/rights.ts';
+import { BUS_RETENTION_HOURS } from '#shared/privacy/retention.ts';
 import { issueCertificate, openLocalCa } from '#shared/registry/certificates.ts';
 import { KAFKA_VERSION, cacheHome } from './paths.ts';
 import { isAlive, portOpen, readPid, startDaemon, stopDaemon, waitFor } from './process.ts';
@@ -23,9 +24,6 @@ const installDir = join(cacheHome, `kafka-${KAFKA_VERSION}`);
 const libs = join(installDir, 'libs');
 const classpath = `${libs}/*`;
 const pomDir = resolve(import.meta.dirname, '..', '..', 'deploy', 'kafka');
-
-/** How long the brokers keep a topic's records (the brokers' default, said here so the docs can name it). */
-export const BUS_RETENTION_HOURS = 168;
 
 export const kafkaInstalled = () => existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`));
 

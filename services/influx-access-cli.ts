@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { int, loadConfig } from '#shared/config.ts';
 import { influxEnv } from '#shared/influx/settings.ts';
 import { DAY_S, provisionAccess } from '#shared/influx/access.ts';
+import { AGG_STORE_DAYS, RAW_STORE_DAYS } from '#shared/privacy/retention.ts';
 import { STORE_ACCESS, STORE_SERVICES } from './rights.ts';
 
 const cfg = loadConfig({
@@ -20,8 +21,8 @@ const cfg = loadConfig({
   INFLUX_BUCKET: z.string().min(1).default('telemetry').describe('raw readings bucket'),
   INFLUX_AGG_BUCKET: z.string().min(1).default('telemetry_aggregates').describe('aggregates bucket'),
   INFLUX_OPERATOR_TOKEN: z.string().min(1).describe('the operator (set-up) token; or INFLUX_OPERATOR_TOKEN_FILE'),
-  INFLUX_RAW_RETENTION_DAYS: int(90, 1).describe('retention of the raw bucket, if this creates it'),
-  INFLUX_AGG_RETENTION_DAYS: int(1825, 1).describe('retention of the aggregates bucket, if this creates it'),
+  INFLUX_RAW_RETENTION_DAYS: int(RAW_STORE_DAYS, 1).describe('retention of the raw bucket, if this creates it'),
+  INFLUX_AGG_RETENTION_DAYS: int(AGG_STORE_DAYS, 1).describe('retention of the aggregates bucket, if this creates it'),
   INFLUX_TOKEN_DIR: z.string().min(1).describe('directory the tokens are written to, one file per service'),
 });
 

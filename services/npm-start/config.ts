@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { commonEnv, port } from '../../shared/config.ts';
+import { AGG_STORE_DAYS, RAW_STORE_DAYS } from '../../shared/privacy/retention.ts';
 
 export const singleNodeEnv = {
   ...commonEnv,
@@ -14,8 +15,8 @@ export const singleNodeEnv = {
   MQTT_HOST: z.string().min(1).default('127.0.0.1').describe('where MQTT listens: this machine only unless set (0.0.0.0 takes devices from the network)'),
   HTTP_HOST: z.string().min(1).default('127.0.0.1').describe('where the API and page listen'),
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe("the stages' /healthz /readyz /metrics listen on their service ports moved by base − 9100 (9101 … with the default); 0 = any free ports"),
-  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(90).describe('embedded store: raw readings are kept this long'),
-  AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(1825).describe('embedded store: aggregates are kept this long'),
+  RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(RAW_STORE_DAYS).describe('embedded store: raw readings are kept this long'),
+  AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(AGG_STORE_DAYS).describe('embedded store: aggregates are kept this long'),
   STAGES_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("nice value of the thread running the normaliser, writer and aggregator (Linux): above 0, a busy machine serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over"),
   LOG_FILE_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024).describe('the log file (logs/pipeline.log) is rotated when it reaches this size'),
   LOG_FILE_KEEP: z.coerce.number().int().min(1).max(100).default(4).describe('rotated log files kept (pipeline.log.1 …); the logs take at most (LOG_FILE_KEEP + 1) × LOG_FILE_MAX_BYTES'),

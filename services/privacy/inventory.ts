@@ -6,10 +6,9 @@
  * What no schema says (why a data set is personal) is written here once, beside its entry.
  */
 import { z } from 'zod';
-import { AGG_RETENTION_S } from '../../engines/influxdb.ts';
-import { BUS_RETENTION_HOURS } from '../../engines/kafka-cluster.ts';
 import { busEnv } from '#shared/config.ts';
-import { rawRetentionDays, rawRetentionEnv } from '#shared/privacy/retention.ts';
+import { DEFAULT_REGISTRY_TOPIC } from '#shared/kafka/registry-topic.ts';
+import { AGG_STORE_DAYS, BUS_RETENTION_HOURS, rawRetentionDays, rawRetentionEnv } from '#shared/privacy/retention.ts';
 import { VOCABULARY } from '#shared/schemas/kinds.ts';
 import { valuesOfKind } from '#shared/schemas/readings.ts';
 import { KINDS, type Kind } from '#shared/schemas/topics.ts';
@@ -68,7 +67,7 @@ export function inventory(): InventoryRow[] {
       data: `\`${VOCABULARY[kind].aggregate}\` windows`,
       holds: `${code([...aggregateFields[kind], 'carry'])} per device and ${VOCABULARY[kind].windowMs / 60_000}-minute window; same tags`,
       where: 'InfluxDB aggregates bucket (`INFLUX_AGG_BUCKET`); `npm start`: `DATA_DIR/store.db`',
-      kept: `${AGG_RETENTION_S / 86_400} days (the bucket's; \`AGG_RETENTION_DAYS\`)`,
+      kept: `${AGG_STORE_DAYS} days (the bucket's; \`AGG_RETENTION_DAYS\`)`,
       readers: readersOf('aggregates'),
       personal: kind === 'fleet' ? "**yes**: a vehicle's hour (distance, times) — no position: `carry` keeps none (it is read back from the raw reading while that is kept)" : PERSONAL[kind],
     })),
@@ -76,7 +75,7 @@ export function inventory(): InventoryRow[] {
       data: `alarms (\`${ALARM_MEASUREMENT}\`)`,
       holds: `${code(Object.keys(storedAlarmSchema.shape.fields.shape))}; tags ${code(Object.keys(storedAlarmSchema.shape.tags.shape))}`,
       where: 'aggregates bucket / store',
-      kept: `${AGG_RETENTION_S / 86_400} days`,
+      kept: `${AGG_STORE_DAYS} days`,
       readers: `${readersOf('aggregates')}; webhooks of the municipality`,
       personal: "a vehicle's alarm: **yes** (its evidence holds positions); shown under a pseudonym outside `fleet-ops`",
     },
@@ -104,7 +103,7 @@ export function inventory(): InventoryRow[] {
       readers: `${[...consumersOf('deadletter'), '`privacy` export'].join(', ') || '`privacy` export'}; Kafka operators`,
       personal: "a vehicle's: **yes** unless it may be in private use (then the original is left out)",
     },
-    { data: 'device registry', holds: 'id, municipality, kind, salted secret hash, attributes, DevEUI, certificate fingerprint', where: '`DATA_DIR/devices.json`', kept: 'until revoked and erased', readers: 'gateway, workers, `devices` CLI', personal: "a vehicle's entry names it (no driver)" },
+    { data: 'device registry', holds: 'id, municipality, kind, salted secret hash, attributes, DevEUI, certificate fingerprint', where: `\`DATA_DIR/devices.json\`; across machines the compacted topic \`${DEFAULT_REGISTRY_TOPIC}\` and each service's copy (\`DATA_DIR/devices.<service>.copy.json\`, 0600)`, kept: 'until erased (a revoked entry stays, marked)', readers: `${BUS_PARTIES.filter((p) => p.readsDevices).map((p) => `\`${p.name}\``).join(', ')}; \`devices\` CLI`, personal: "a vehicle's entry names it (no driver)" },
     { data: 'KPI API keys', holds: 'key id, municipality, scopes, salted hash', where: '`DATA_DIR/api-keys.json` (0600)', kept: 'until revoked', readers: 'KPI API', personal: 'no' },
     { data: "pseudonyms' secrets", holds: 'a 256-bit secret per municipality', where: '`DATA_DIR/pseudonym-keys.json` (0600)', kept: 'until rotated', readers: 'KPI API', personal: 'no (it is what re-identifies: keep it as a key)' },
     { data: 'alarm notes', holds: 'acknowledgements and comments: who (key id), when, text', where: '`DATA_DIR/alarm-notes.json`', kept: 'with the alarm; `privacy erase`', readers: 'KPI API (the municipality\'s keys)', personal: "operators' key ids and free text" },

@@ -14,6 +14,10 @@ import { KINDS, identSchema, type Kind } from '../schemas/topics.ts';
 const DAY_MS = 86_400_000;
 /** The raw store's retention: the raw bucket's, and npm start's RAW_RETENTION_DAYS default. */
 export const RAW_STORE_DAYS = 90;
+/** The aggregates' retention: their bucket's (made by the project's set-up), and npm start's AGG_RETENTION_DAYS default. */
+export const AGG_STORE_DAYS = 1825;
+/** How long the bus keeps a topic's records: the local brokers' `log.retention.hours` (and Kafka's default). */
+export const BUS_RETENTION_HOURS = 168;
 
 const overridesSchema = z.record(identSchema, z.partialRecord(z.enum(KINDS), z.number().int().min(1).max(RAW_STORE_DAYS)));
 
