@@ -38,8 +38,8 @@ const db = id.replace(/-/g, '_');
 
 const alreadyUp = (await status()).every((s) => s.running);
 const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: false, log });
-// Where the engines are; the run provisions buckets and tokens of its own.
-const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith("INFLUX_TOKEN")));
+// Where the engines are; the run provisions buckets and tokens of its own, and registers its devices in a file of its own.
+const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN') && k !== 'DEVICE_REGISTRY_TOPIC'));
 const kafka = new Kafka({ brokers: [env.KAFKA_BROKERS!], logLevel: logLevel.NOTHING });
 let services: LaunchedServices | undefined;
 

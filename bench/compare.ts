@@ -279,7 +279,7 @@ async function sweep(system: Step['system'], batch: number, run: (offered: numbe
 
 const alreadyUp = (await status()).every((s) => s.running);
 const { started } = alreadyUp ? { started: [] as string[] } : await up({ clean: false, log });
-const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN')));
+const env = Object.fromEntries(Object.entries(serviceEnv()).filter(([k]) => !k.endsWith('INFLUX_TOKEN') && k !== 'DEVICE_REGISTRY_TOPIC'));
 const steps: Step[] = [];
 
 /** What a measurement needs of a running system: where devices connect, its data directory, its store, its processes. */

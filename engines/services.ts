@@ -10,6 +10,7 @@ import * as kafka from './kafka.ts';
 import * as influx from './influxdb.ts';
 import { busNames, grantBusAcls } from '#shared/kafka/acls.ts';
 import { ensureTopics } from '#shared/kafka/topics.ts';
+import { DEFAULT_REGISTRY_TOPIC, registryTopicSpec } from '#shared/kafka/registry-topic.ts';
 import { pipelineTopics } from '#shared/bus/topics.ts';
 import { parseConfig, busEnv } from '#shared/config.ts';
 
@@ -21,7 +22,8 @@ export function localStore(): influx.StoreAccess | undefined {
 }
 
 /**
- * The environment that points every service at the local engines (docs/architecture.md).
+ * The environment that points every service at the local engines (docs/architecture.md), and at
+ * the central device registry on them.
  * INFLUX_TOKEN is the operator's (set-up, CLI); `WRITER_INFLUX_TOKEN` and the others are each
  * service's least-privilege token, which `npm run service -- NAME` picks over INFLUX_TOKEN.
  */
@@ -34,6 +36,8 @@ export function serviceEnv(): Record<string, string> {
     INFLUX_ORG: influx.INFLUX_ORG,
     INFLUX_BUCKET: store?.INFLUX_BUCKET ?? (influxMajor === 1 ? `${influxDatabase}/autogen` : influxDatabase),
     INFLUX_AGG_BUCKET: store?.INFLUX_AGG_BUCKET ?? '',
+    // The one central device registry every service started with this environment reads.
+    DEVICE_REGISTRY_TOPIC: DEFAULT_REGISTRY_TOPIC,
   };
   for (const s of STORE_SERVICES) env[ownTokenSetting(s)] = store?.tokens[s] ?? '';
   return env;
@@ -71,7 +75,7 @@ export async function up({ clean = false, brokers, log = () => undefined }: UpOp
   writeFileSync(localStoreFile, JSON.stringify(await influx.provisionStore(influxDatabase)), { mode: 0o600 });
   const cfg = parseConfig(busEnv);
   const client = new Kafka({ brokers: kafka.kafkaBrokers().split(','), logLevel: logLevel.NOTHING });
-  const created = await ensureTopics(client, pipelineTopics(cfg));
+  const created = await ensureTopics(client, [...pipelineTopics(cfg), registryTopicSpec(DEFAULT_REGISTRY_TOPIC)]);
   if (created.length > 0) log(`created topics: ${created.join(', ')}`);
   // The services' rights on the SASL_SSL listener, for the default topic and group names.
   const admin = client.admin();

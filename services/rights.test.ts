@@ -4,21 +4,28 @@ import { busGrants, busNames } from '#shared/kafka/acls.ts';
 import { BUS_PARTIES, STORE_ACCESS } from './rights.ts';
 
 describe('bus rights from the catalogue', () => {
-  const g = busGrants({ topics: { raw: 'r', normalized: 'n', deadletter: 'd' }, groups: { normalizer: 'gn', writer: 'gw', aggregator: 'ga' } }, BUS_PARTIES);
+  const g = busGrants({ topics: { raw: 'r', normalized: 'n', deadletter: 'd' }, registry: 'reg', groups: { normalizer: 'gn', writer: 'gw', aggregator: 'ga' } }, BUS_PARTIES);
   const has = (s: string, resource: string, name: string, op: string) => g[s]!.some((x) => x.resource === resource && x.name === name && x.operation === op);
 
-  it('the gateway writes raw envelopes (and ingest dead letters) only, and reads nothing', () => {
+  it('the gateway writes raw envelopes (and ingest dead letters) only, and reads nothing but the central device registry', () => {
     expect(g.gateway!.filter((x) => x.operation !== 'DESCRIBE')).toEqual([
       { resource: 'topic', name: 'r', operation: 'WRITE' },
       { resource: 'topic', name: 'd', operation: 'WRITE' },
+      { resource: 'topic', name: 'reg', operation: 'READ' },
+      { resource: 'group', name: 'registry-gateway-', operation: 'READ', prefixed: true },
     ]);
+  });
+
+  it('only the stages that use the device registry read its topic; the KPI API has no other right on the bus', () => {
+    expect(Object.keys(g).filter((s) => has(s, 'topic', 'reg', 'READ')).sort()).toEqual(['alarms', 'gateway', 'kpi-api', 'normalizer']);
+    expect(g['kpi-api']!.filter((x) => x.operation !== 'DESCRIBE' && x.name !== 'reg' && !x.prefixed)).toEqual([]);
   });
 
   it('each worker reads its input under its own group only and writes its outputs', () => {
     expect(has('normalizer', 'topic', 'r', 'READ') && has('normalizer', 'group', 'gn', 'READ') && has('normalizer', 'topic', 'n', 'WRITE')).toBe(true);
     expect(has('writer', 'topic', 'n', 'READ') && has('writer', 'group', 'gw', 'READ') && !has('writer', 'topic', 'n', 'WRITE') && !has('writer', 'topic', 'r', 'READ')).toBe(true);
     expect(has('aggregator', 'group', 'ga', 'READ') && has('aggregator', 'group', 'gw', 'DESCRIBE') && !has('aggregator', 'group', 'gw', 'READ')).toBe(true);
-    for (const s of Object.keys(g)) expect(g[s]!.filter((x) => x.resource === 'group' && x.operation === 'READ').length, s).toBeLessThanOrEqual(1);
+    for (const s of Object.keys(g)) expect(g[s]!.filter((x) => x.resource === 'group' && x.operation === 'READ' && !x.prefixed).length, s).toBeLessThanOrEqual(1);
   });
 
   it("names each worker's group after the worker unless told otherwise", () => {

@@ -11,11 +11,11 @@ import { CATALOGUE } from './catalogue.ts';
 /** Readers of the store outside the pipeline. */
 const EXTERNAL_STORE_READERS: Record<string, Access> = { grafana: { read: ['raw', 'aggregates'], write: [] } };
 
-/** The stages that use the bus, and how. */
+/** The stages that use the bus, and how (following the central device registry counts). */
 export function busParties(stages: readonly StageDefinition[] = CATALOGUE): BusParty[] {
   return stages
-    .filter((s) => (s.rights.consumes?.length ?? 0) + (s.rights.produces?.length ?? 0) > 0)
-    .map((s) => ({ name: s.name, consumes: s.rights.consumes ?? [], produces: s.rights.produces ?? [], watchesGroupsOf: s.rights.watchesGroupsOf ?? [] }));
+    .filter((s) => (s.rights.consumes?.length ?? 0) + (s.rights.produces?.length ?? 0) > 0 || s.rights.devices)
+    .map((s) => ({ name: s.name, consumes: s.rights.consumes ?? [], produces: s.rights.produces ?? [], watchesGroupsOf: s.rights.watchesGroupsOf ?? [], readsDevices: s.rights.devices === 'read' }));
 }
 
 /** Each store user's rights: the stages that declare store rights, and Grafana. */

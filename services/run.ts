@@ -6,10 +6,9 @@
  */
 import { ApiKeyStore, defaultApiKeysPath } from '#shared/auth/api-keys.ts';
 import { ConfigError, loadConfig } from '#shared/config.ts';
-import { checkEngineSettings, openBus, openStore } from '#shared/engines.ts';
+import { checkEngineSettings, openBus, openDeviceRegistry, openStore } from '#shared/engines.ts';
 import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.ts';
 import { createLogger } from '#shared/logging.ts';
-import { DeviceRegistry, defaultRegistryPath } from '#shared/registry/device-registry.ts';
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
 import type { StageDeps } from '#shared/stages/stage.ts';
 import { CATALOGUE, STAGE_NAMES, stageNamed } from './catalogue.ts';
@@ -21,7 +20,7 @@ if (!stage) {
   process.exit(2);
 }
 
-const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number; DEVICE_REGISTRY?: string };
+const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number };
 // The engines it will open, by its rights: a wrong Kafka or InfluxDB setting is the same one line.
 const { consumes = [], produces = [], store: storeRights } = stage.rights;
 try {
@@ -40,6 +39,13 @@ const once = <T>(open: () => T) => {
   let v: T | undefined;
   return () => (v ??= open());
 };
+// The registry is read whole before the stage starts: a gateway must not refuse a known device
+// because it has not read the central registry yet.
+const devices = stage.rights.devices ? await openDeviceRegistry(process.env, { service: name, log, dataDir: cfg.DATA_DIR, create: true }) : undefined;
+if (devices) {
+  log.info(devices.describe);
+  closers.push(devices.engine.watch(() => log.info('device registry changed')), () => devices.engine.close());
+}
 const deps: StageDeps = {
   log,
   registry,
@@ -50,11 +56,10 @@ const deps: StageDeps = {
     return bus;
   }),
   store: once(() => openStore(process.env, { service: name }).engine),
-  devices: once(() => {
-    const devices = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
-    closers.push(devices.watch(() => log.info('device registry reloaded')));
-    return devices;
-  }),
+  devices: () => {
+    if (!devices) throw new Error(`${name} declares no use of the device registry (rights.devices)`);
+    return devices.engine;
+  },
   keys: once(() => new ApiKeyStore(defaultApiKeysPath(cfg.DATA_DIR))),
   stages: () => CATALOGUE,
 };

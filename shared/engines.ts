@@ -23,9 +23,21 @@ import { kafkaSecurity } from './kafka/security.ts';
 import { kafkaEnv } from './kafka/settings.ts';
 import type { Logger } from './logging.ts';
 import type { TelemetryStore } from './store/store.ts';
+import { DeviceRegistry } from './registry/device-registry.ts';
+import { openRegistryTopic } from './kafka/registry-topic.ts';
+import { z } from 'zod';
+
+/** Where the device registry lives when it is not a file (a file is `DEVICE_REGISTRY`, or `$DATA_DIR/devices.json`). */
+export const registryEnv = {
+  DEVICE_REGISTRY_TOPIC: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'the central device registry: this compacted Kafka topic, which every service reads whole and follows (`npm run services -- status` prints it); unset: a registry file. A DEVICE_REGISTRY file, when set, wins', docDefault: 'unset (the file)' }),
+};
 
 /** Every engine's settings, by the page that documents them (`npm run docs`). */
-export const ENGINE_SETTINGS = { kafka: kafkaEnv, influxdb: influxEnv };
+export const ENGINE_SETTINGS = { kafka: kafkaEnv, influxdb: influxEnv, registry: registryEnv };
 
 export interface Opened<T> {
   engine: T;
@@ -72,4 +84,32 @@ export function openStore(env: NodeJS.ProcessEnv, o: StoreOptions = {}): Opened<
 export function checkEngineSettings(env: NodeJS.ProcessEnv, uses: { bus: boolean; store: boolean }): void {
   if (uses.bus) kafkaSecurity(parseConfig(kafkaEnv, env));
   if (uses.store) parseConfig(influxEnv, env);
+}
+
+export interface RegistryOptions {
+  /** Who reads it: its Kafka client and consumer group are named after it. */
+  service: string;
+  log: Logger;
+  /** Where the file is by default, and where this process keeps its copy of the central registry. */
+  dataDir: string;
+  /** An operator's command: creates the central registry's topic if it is missing. */
+  create?: boolean;
+}
+
+/**
+ * The device registry a process uses: the file `DEVICE_REGISTRY` names; else, with
+ * `DEVICE_REGISTRY_TOPIC` (and Kafka's settings), the central registry, read whole before this
+ * returns (or this process's own copy of it, when Kafka is out of reach); else
+ * `$DATA_DIR/devices.json`.
+ */
+export async function openDeviceRegistry(env: NodeJS.ProcessEnv, o: RegistryOptions): Promise<Opened<DeviceRegistry>> {
+  const { DEVICE_REGISTRY_TOPIC: topic } = parseConfig(registryEnv, env);
+  if (env.DEVICE_REGISTRY || !topic) {
+    const registry = new DeviceRegistry(env.DEVICE_REGISTRY || join(o.dataDir, 'devices.json'));
+    return { engine: registry, describe: `device registry file ${registry.path}` };
+  }
+  const k = parseConfig(kafkaEnv, env);
+  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: `${k.KAFKA_CLIENT_ID}-${o.service}-registry`, log: o.log });
+  const source = await openRegistryTopic({ kafka, topic, service: o.service, log: o.log, cachePath: join(o.dataDir, `devices.${o.service}.copy.json`), create: o.create ?? false });
+  return { engine: new DeviceRegistry(source), describe: `central device registry (${source.where}, ${k.KAFKA_BROKERS.join(',')})` };
 }

@@ -6,7 +6,9 @@
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { defaultRegistryPath } from '#shared/registry/device-registry.ts';
+import { defaultRegistryPath, type DeviceRegistry } from '#shared/registry/device-registry.ts';
+import { openDeviceRegistry } from '#shared/engines.ts';
+import { createLogger } from '#shared/logging.ts';
 import { FAULTS, defaultFaults, parseFaults } from './faults.ts';
 import { MUNICIPALITIES } from './municipalities.ts';
 import { runSimulation, simulationDefaults } from './runner.ts';
@@ -32,7 +34,7 @@ const program = new Command('simulate')
   .option('--faults <list>', `comma-separated: ${FAULTS.join(', ')}`, '')
   .option('--fault-rate <p>', 'chance per message of a fault', positive, defaultFaults().rate)
   .option('--id-prefix <p>', 'prefix for device ids (to run separate fleets)', '')
-  .option('--registry <file>', 'device registry file', defaultRegistryPath(dataDir))
+  .option('--registry <file>', `a device registry file (default: DEVICE_REGISTRY, else the central registry with DEVICE_REGISTRY_TOPIC, else ${defaultRegistryPath(dataDir)})`)
   .option('--secrets <file>', "the simulated devices' own secret store", join(dataDir, 'simulator', 'secrets.json'))
   .option('--ground-truth <file>', 'where to write what was sent (JSON lines)')
   .option('--quiet', 'no progress bar');
@@ -41,9 +43,10 @@ program.parse();
 const o = program.opts<{
   mqttUrl: string; devices: number; rate: number; batch: number; duration?: number; count?: number; municipality: string[];
   seed: number; qos: '0' | '1'; format: 'native' | 'senml'; simStart?: string; simStep: number; faults: string; faultRate: number;
-  idPrefix: string; registry: string; secrets: string; groundTruth?: string; quiet?: boolean;
+  idPrefix: string; registry?: string; secrets: string; groundTruth?: string; quiet?: boolean;
 }>();
 
+let registry: DeviceRegistry | undefined;
 try {
   if (o.duration === undefined && o.count === undefined) o.duration = 30_000;
   const simStart = o.simStart === undefined ? undefined : Date.parse(o.simStart);
@@ -68,7 +71,7 @@ try {
     simStepMs: o.simStep,
     faults: { ...defaultFaults(), enabled: parseFaults(o.faults), rate: o.faultRate },
     idPrefix: o.idPrefix,
-    registryPath: o.registry,
+    ...(o.registry ? { registryPath: o.registry } : { registry: (registry = (await openDeviceRegistry(process.env, { service: 'simulator', log: createLogger('simulate', process.env.LOG_LEVEL ?? 'warn'), dataDir })).engine) }),
     secretsPath: o.secrets,
     groundTruthPath: o.groundTruth ?? join(dataDir, 'simulator', `ground-truth-seed${o.seed}.jsonl`),
     onProgress: (p) => bar?.update(planned !== undefined ? p.sent : Math.min(Date.now() - t0, o.duration!), { ...p }),
@@ -80,6 +83,7 @@ try {
   );
   console.log(`readings sent ${summary.readingsSent}, acknowledged ${summary.readingsAcked} in ${secs.toFixed(1)}s (${Math.round(summary.readingsSent / secs)} readings/s)`);
   console.log(`ground truth: ${summary.groundTruthPath}`);
+  await registry?.close();
   process.exit(summary.devicesRefused.length > 0 || summary.refused > 0 || summary.unacked > 0 ? 1 : 0);
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));

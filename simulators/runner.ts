@@ -35,7 +35,10 @@ export interface SimulationOptions {
   simStart?: number;
   simStepMs: number;
   faults: FaultOptions;
-  registryPath: string;
+  /** The registry file the simulated devices are registered in, unless `registry` is given. */
+  registryPath?: string;
+  /** The registry itself (the central one, opened by the caller). */
+  registry?: DeviceRegistry;
   secretsPath: string;
   groundTruthPath: string;
   idPrefix?: string;
@@ -97,7 +100,7 @@ export interface GroundTruthLine {
   status: 'acked' | 'refused' | 'unacked' | 'sent';
 }
 
-export const simulationDefaults = (): Omit<SimulationOptions, 'registryPath' | 'secretsPath' | 'groundTruthPath'> => ({
+export const simulationDefaults = (): Omit<SimulationOptions, 'registryPath' | 'registry' | 'secretsPath' | 'groundTruthPath'> => ({
   mqttUrl: 'mqtt://127.0.0.1:1883',
   devices: 12,
   municipalities: ['petroupoli', 'mytilene', 'kalamata', 'orestiada'],
@@ -140,7 +143,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
     writeFileSync(`${opts.groundTruthPath}.alarms.json`, `${JSON.stringify(alarms, null, 2)}\n`);
   }
-  const secrets = await ensureCredentials(new DeviceRegistry(opts.registryPath), devices, opts.secretsPath);
+  if (!opts.registry && opts.registryPath === undefined) throw new Error('a simulation needs a device registry (registry or registryPath)');
+  const secrets = await ensureCredentials(opts.registry ?? new DeviceRegistry(opts.registryPath!), devices, opts.secretsPath);
   mkdirSync(dirname(opts.groundTruthPath), { recursive: true });
   const truth = createWriteStream(opts.groundTruthPath);
   const f = opts.faults;

@@ -6,7 +6,7 @@ import { alarmsEnv } from './config.ts';
 export const alarmsStage = workerStage({
   name: 'alarms',
   env: alarmsEnv,
-  rights: { consumes: ['normalized'], produces: ['deadletter'], store: { read: ['aggregates'], write: ['aggregates'] } },
+  rights: { consumes: ['normalized'], produces: ['deadletter'], store: { read: ['aggregates'], write: ['aggregates'] }, devices: 'read' },
   deadLetterStage: 'alarm',
   carriesReadings: false,
   start: (cfg, worker, deps) => startAlarms(cfg, { ...worker, store: deps.store(), devices: deps.devices() }),

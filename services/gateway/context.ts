@@ -23,6 +23,8 @@ import { Spool } from './spool.ts';
 /** What the gateway is given: the bus, its log and metrics, and what its dead letters say in `stage`. */
 export interface GatewayDeps {
   bus: Bus;
+  /** The registry it authenticates against; by default the file its settings name. */
+  devices?: DeviceRegistry;
   log: Logger;
   metrics: GatewayMetrics;
   deadLetterStage: string;
@@ -65,7 +67,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
       refusalLog.warn(`${reason}|${e.remote}`, { remote: e.remote, reason }, 'connection closed by the connection budget');
     },
   );
-  const registry = new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
+  const registry = deps.devices ?? new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), { maxBytes: cfg.SPOOL_MAX_BYTES, segmentBytes: cfg.SPOOL_SEGMENT_BYTES, fsyncDelayMs: cfg.SPOOL_FSYNC_MAX_DELAY_MS });
   const forwarder = new Forwarder(bus, spool, { topic: cfg.TOPIC_RAW, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS }, metrics, log.child({ component: 'forwarder' }));
   metrics.spoolProbe.records = () => spool.depthRecords;

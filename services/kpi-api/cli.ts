@@ -9,8 +9,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
-import { openStore } from '../../shared/engines.ts';
-import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
+import { openDeviceRegistry, openStore } from '../../shared/engines.ts';
+import { createLogger } from '../../shared/logging.ts';
 import { kpiApiEnv } from './config.ts';
 import { toCsv } from './csv.ts';
 import { Kpis } from './kpis.ts';
@@ -30,7 +30,7 @@ interface Options {
 }
 
 const cfg = loadConfig(kpiApiEnv);
-const devices = new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR));
+const devices = (await openDeviceRegistry(process.env, { service: 'kpi-cli', log: createLogger('kpi', process.env.LOG_LEVEL ?? 'warn'), dataDir: cfg.DATA_DIR })).engine;
 const store = openStore(process.env, { service: 'kpi-api', embedded: { dataDir: cfg.DATA_DIR } }).engine;
 const kpis = new Kpis(store, () => devices.list().filter((d) => !d.revokedAt));
 
@@ -134,7 +134,10 @@ alarms
     console.log(`${o.alarm}: ${n.comments.length} comment(s)`);
   });
 
-program.parseAsync().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+program
+  .parseAsync()
+  .then(() => devices.close())
+  .catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });

@@ -13,7 +13,7 @@ export const kpiApiStage = defineStage({
   singleNode: true,
   thread: 'front',
   carriesReadings: false,
-  rights: { store: { read: ['raw', 'aggregates'], write: [] } },
+  rights: { store: { read: ['raw', 'aggregates'], write: [] }, devices: 'read' },
   async start(cfg, deps) {
     const store = deps.store();
     const devices = deps.devices();

@@ -6,7 +6,7 @@ import { startNormalizer } from './normalizer.ts';
 export const normalizerStage = workerStage({
   name: 'normalizer',
   env: normalizerEnv,
-  rights: { consumes: ['raw'], produces: ['normalized', 'deadletter'] },
+  rights: { consumes: ['raw'], produces: ['normalized', 'deadletter'], devices: 'read' },
   deadLetterStage: 'normalize',
   start: (cfg, worker, deps) => startNormalizer(cfg, { ...worker, devices: deps.devices() }),
 });

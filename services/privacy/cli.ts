@@ -11,9 +11,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { busEnv, commonEnv, loadConfig } from '../../shared/config.ts';
-import { openBus, openStore } from '../../shared/engines.ts';
+import { openBus, openDeviceRegistry, openStore } from '../../shared/engines.ts';
 import { createLogger } from '../../shared/logging.ts';
-import { DeviceRegistry, defaultRegistryPath } from '../../shared/registry/device-registry.ts';
 import { identSchema } from '../../shared/schemas/topics.ts';
 import { AlarmNotes, defaultAlarmNotesPath } from '../kpi-api/alarm-notes.ts';
 import { toCsv } from '../kpi-api/csv.ts';
@@ -30,9 +29,11 @@ async function withDeps<T>(run: (deps: RequestDeps) => Promise<T>): Promise<T> {
   const log = createLogger('privacy', process.env.LOG_LEVEL ?? 'warn');
   const bus = openBus(process.env, { service: 'privacy', log, embedded: { dataDir: cfg.DATA_DIR } }).engine;
   const store = openStore(process.env, { embedded: { dataDir: cfg.DATA_DIR } }).engine;
+  const registry = (await openDeviceRegistry(process.env, { service: 'privacy', log, dataDir: cfg.DATA_DIR })).engine;
   try {
-    return await run({ store, bus, deadLetterTopic: cfg.TOPIC_DEADLETTER, registry: new DeviceRegistry(defaultRegistryPath(cfg.DATA_DIR)), notes: new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR)), auditPath: join(cfg.DATA_DIR, 'privacy-requests.jsonl') });
+    return await run({ store, bus, deadLetterTopic: cfg.TOPIC_DEADLETTER, registry, notes: new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR)), auditPath: join(cfg.DATA_DIR, 'privacy-requests.jsonl') });
   } finally {
+    await registry.close();
     await bus.close();
     await store.close();
   }

@@ -90,7 +90,7 @@ export async function erase(deps: RequestDeps, device: string, by: string): Prom
   await deps.store.deleteDevice(device);
   for (const id of alarmIds) deps.notes.forget(id);
   const deleted = await deps.bus.deleteKey(deps.deadLetterTopic, device);
-  if (before.registry) deps.registry.remove(device);
+  if (before.registry) await deps.registry.remove(device);
   const remaining = countsOf(await collect(deps, device));
   const removed: Counts = { raw: before.raw - remaining.raw, aggregates: before.aggregates - remaining.aggregates, alarms: before.alarms - remaining.alarms, deadLetters: deleted, registry: before.registry - remaining.registry };
   const out = { removed, remaining };

@@ -6,6 +6,7 @@
  */
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
 import type { TopicRole } from '../stages/stage.ts';
+import { DEFAULT_REGISTRY_TOPIC, REGISTRY_GROUP_PREFIX } from './registry-topic.ts';
 
 // kafkajs is CommonJS and its ACL enums are not visible as named ESM exports.
 const { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -18,30 +19,36 @@ export interface BusParty {
   produces: readonly TopicRole[];
   /** Services whose consumer groups' committed offsets it reads. */
   watchesGroupsOf: readonly string[];
+  /** It follows the central device registry (its topic, under groups named `registry-<name>-…`). */
+  readsDevices?: boolean;
 }
 
 export interface BusNames {
   topics: Record<TopicRole, string>;
+  /** The central device registry's topic. */
+  registry: string;
   /** Consumer groups the deployment names otherwise than after their service. */
   groups: Record<string, string>;
 }
 
 /** The names a deployment uses: its topic settings, and any consumer group not named after its service. */
-export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string }, groups: Record<string, string | undefined> = {}): BusNames {
+export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; DEVICE_REGISTRY_TOPIC?: string | undefined }, groups: Record<string, string | undefined> = {}): BusNames {
   const named = Object.fromEntries(Object.entries(groups).filter((e): e is [string, string] => e[1] !== undefined));
-  return { topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER }, groups: named };
+  return { topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER }, registry: t.DEVICE_REGISTRY_TOPIC ?? DEFAULT_REGISTRY_TOPIC, groups: named };
 }
 
 export interface Grant {
   resource: 'topic' | 'group';
   name: string;
   operation: 'READ' | 'WRITE' | 'DESCRIBE';
+  /** Every resource whose name starts with `name` (Kafka's PREFIXED pattern). */
+  prefixed?: true;
 }
 
 const topic = (name: string, operation: Grant['operation']): Grant => ({ resource: 'topic', name, operation });
 const group = (name: string, operation: Grant['operation']): Grant => ({ resource: 'group', name, operation });
 
-export function busGrants({ topics, groups }: BusNames, parties: readonly BusParty[]): Record<string, Grant[]> {
+export function busGrants({ topics, registry, groups }: BusNames, parties: readonly BusParty[]): Record<string, Grant[]> {
   const describeAll = Object.values(topics).map((t) => topic(t, 'DESCRIBE'));
   const groupOf = (service: string) => groups[service] ?? service;
   return Object.fromEntries(
@@ -53,6 +60,7 @@ export function busGrants({ topics, groups }: BusNames, parties: readonly BusPar
         ...(p.consumes.length > 0 ? [group(groupOf(p.name), 'READ')] : []),
         ...p.watchesGroupsOf.map((w) => group(groupOf(w), 'DESCRIBE')),
         ...p.produces.map((t) => topic(topics[t], 'WRITE')),
+        ...(p.readsDevices ? [topic(registry, 'DESCRIBE'), topic(registry, 'READ'), { ...group(`${REGISTRY_GROUP_PREFIX}${p.name}-`, 'READ'), prefixed: true as const }] : []),
       ],
     ]),
   );
@@ -62,7 +70,7 @@ export function aclEntries(principal: string, grants: Grant[]): AclEntry[] {
   return grants.map((g) => ({
     resourceType: g.resource === 'topic' ? AclResourceTypes.TOPIC : AclResourceTypes.GROUP,
     resourceName: g.name,
-    resourcePatternType: ResourcePatternTypes.LITERAL,
+    resourcePatternType: g.prefixed ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
     principal: `User:${principal}`,
     host: '*',
     operation: AclOperationTypes[g.operation],

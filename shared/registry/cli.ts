@@ -10,6 +10,8 @@ import { identSchema, kindSchema } from '../schemas/topics.ts';
 import { DeviceRegistry, RegistryError, defaultRegistryPath, deviceAttributesSchema } from './device-registry.ts';
 import { dirname, join } from 'node:path';
 import { issueCertificate, openLocalCa, writeIssued } from './certificates.ts';
+import { openDeviceRegistry } from '../engines.ts';
+import { createLogger } from '../logging.ts';
 
 const importFileSchema = z.object({
   devices: z.array(z.object({ municipality: identSchema, kind: kindSchema, id: identSchema, attributes: deviceAttributesSchema.default({}) })),
@@ -33,12 +35,22 @@ const attr = (v: string, acc: Record<string, string | number>) => {
 };
 
 const program = new Command('devices')
-  .description('device registry (secrets stored as salted scrypt hashes)')
-  .option('--registry <file>', 'registry file', defaultRegistryPath());
+  .description('device registry (secrets stored as salted scrypt hashes): the central one with DEVICE_REGISTRY_TOPIC (as `npm run services -- status` prints), else a file')
+  .option('--registry <file>', `a registry file (default: DEVICE_REGISTRY, else the central registry with DEVICE_REGISTRY_TOPIC, else ${defaultRegistryPath()})`);
 
-const registry = () => new DeviceRegistry(program.opts<{ registry: string }>().registry);
-/** A folder next to the registry file (the local CA, issued certificates). */
-const besideRegistry = (name: string) => join(dirname(program.opts<{ registry: string }>().registry), name);
+const dataDir = process.env.DATA_DIR ?? 'data';
+let opened: DeviceRegistry | undefined;
+/** The registry this command changes, opened once (the central one is read whole first). */
+const registry = async (): Promise<DeviceRegistry> => {
+  const file = program.opts<{ registry?: string }>().registry;
+  opened ??= file ? new DeviceRegistry(file) : (await openDeviceRegistry(process.env, { service: 'devices-cli', log: createLogger('devices', process.env.LOG_LEVEL ?? 'warn'), dataDir, create: true })).engine;
+  return opened;
+};
+/** A folder next to the registry file (the local CA, issued certificates); the data directory's with the central registry. */
+const besideRegistry = (name: string) => {
+  const file = program.opts<{ registry?: string }>().registry ?? (process.env.DEVICE_REGISTRY || (process.env.DEVICE_REGISTRY_TOPIC ? undefined : defaultRegistryPath()));
+  return join(file ? dirname(file) : dataDir, name);
+};
 
 program
   .command('add')
@@ -49,7 +61,7 @@ program
   .option('--attr <key=value>', 'attribute for enrichment (district, building, lot, vehicleType, capacity…); repeatable', attr, {})
   .option('--dev-eui <EUI>', 'the LoRaWAN DevEUI (16 hex digits), for uplinks through ChirpStack or The Things Stack')
   .action(async (o: { municipality: string; kind: 'energy' | 'fleet' | 'parking'; id: string; attr: Record<string, string | number>; devEui?: string }) => {
-    const secret = await registry().add({ municipality: o.municipality, kind: o.kind, deviceId: o.id }, o.attr, { devEui: o.devEui });
+    const secret = await (await registry()).add({ municipality: o.municipality, kind: o.kind, deviceId: o.id }, o.attr, { devEui: o.devEui });
     console.log(`registered ${o.id} (${o.municipality}/${o.kind}); its secret is shown once, below:`);
     console.log(secret);
   });
@@ -62,11 +74,11 @@ program
   .option('--out <dir>', 'where <id>.crt and <id>.key go; default: certs/ beside the registry')
   .option('--days <n>', 'validity in days', Number, 825)
   .action(async (o: { id: string; caDir?: string; out?: string; days: number }) => {
-    const reg = registry();
+    const reg = await registry();
     if (!reg.active(o.id)) throw new RegistryError(`no active device '${o.id}'`);
     const ca = await openLocalCa(o.caDir ?? besideRegistry('ca'));
     const issued = await issueCertificate(ca, { device: o.id, days: o.days });
-    reg.setCertificate(o.id, issued.fingerprint256);
+    await reg.setCertificate(o.id, issued.fingerprint256);
     const files = writeIssued(o.out ?? besideRegistry('certs'), o.id, issued);
     console.log(`certificate for ${o.id} (CN=${o.id}, valid ${o.days} days; any earlier one is retired)`);
     console.log(`  certificate ${files.cert}\n  key         ${files.key}\n  CA          ${ca.certPath}  (the gateway trusts it with MQTT_TLS_CA)`);
@@ -90,7 +102,7 @@ program
   .description('issue a new secret for a device (the old one stops working); prints it once (last line)')
   .requiredOption('--id <d>', 'device id', ident('id'))
   .action(async (o: { id: string }) => {
-    const secret = await registry().rotate(o.id);
+    const secret = await (await registry()).rotate(o.id);
     console.log(`new secret for ${o.id}, shown once, below:`);
     console.log(secret);
   });
@@ -99,8 +111,8 @@ program
   .command('list')
   .description('list devices (never secrets)')
   .option('--json', 'print JSON')
-  .action((o: { json?: boolean }) => {
-    const rows = registry()
+  .action(async (o: { json?: boolean }) => {
+    const rows = (await registry())
       .list()
       .map(({ secretHash: _hidden, ...rest }) => rest);
     if (o.json) return console.log(JSON.stringify(rows, null, 2));
@@ -115,7 +127,7 @@ program
   .option('--secrets-out <file>', 'write the new secrets there as JSON (mode 600) instead of printing them')
   .action(async (o: { file: string; secretsOut?: string }) => {
     const entries = importFileSchema.parse(JSON.parse(readFileSync(o.file, 'utf8'))).devices;
-    const reg = registry();
+    const reg = await registry();
     const fresh = entries.filter((e) => !reg.active(e.id));
     const secrets = await reg.provision(fresh.map((e) => ({ address: { municipality: e.municipality, kind: e.kind, deviceId: e.id }, attributes: e.attributes })));
     console.log(`registered ${fresh.length} devices, ${entries.length - fresh.length} already registered and left alone`);
@@ -129,13 +141,16 @@ program
   .command('revoke')
   .description('revoke a device; a running gateway refuses it and disconnects it within a second')
   .requiredOption('--id <d>', 'device id', ident('id'))
-  .action((o: { id: string }) => {
-    registry().revoke(o.id);
+  .action(async (o: { id: string }) => {
+    await (await registry()).revoke(o.id);
     console.log(`revoked ${o.id}`);
   });
 
-program.parseAsync().catch((err: unknown) => {
-  if (err instanceof z.ZodError) console.error(`invalid device file at ${err.issues[0]?.path.join('.')}: ${err.issues[0]?.message}`);
-  else console.error(err instanceof RegistryError ? err.message : err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+program
+  .parseAsync()
+  .then(() => opened?.close())
+  .catch((err: unknown) => {
+    if (err instanceof z.ZodError) console.error(`invalid device file at ${err.issues[0]?.path.join('.')}: ${err.issues[0]?.message}`);
+    else console.error(err instanceof RegistryError ? err.message : err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });

@@ -30,7 +30,7 @@ describe('DeviceRegistry', () => {
     await expect(a.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'myt-bay-1' })).rejects.toThrow(/already registered/);
     expect(b.reload()).toBe(true);
     expect(b.active('myt-bay-1')).toBeDefined();
-    a.revoke('myt-bay-1');
+    await a.revoke('myt-bay-1');
     expect(b.reload()).toBe(true);
     expect(b.active('myt-bay-1')).toBeUndefined();
   });
@@ -55,7 +55,7 @@ describe('verifySecret', () => {
     expect(other.byDevEui('A84041000181C0DE')?.id).toBe('bay-1');
     await expect(reg.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'bay-2' }, {}, { devEui: 'a84041000181c0de' })).rejects.toThrow(/already belongs to device 'bay-1'/);
     await expect(reg.add({ municipality: 'kalamata', kind: 'parking', deviceId: 'bay-3' }, {}, { devEui: 'a84041' })).rejects.toThrow(/16 hex digits/);
-    reg.revoke('bay-1');
+    await reg.revoke('bay-1');
     expect(reg.byDevEui('a84041000181c0de')).toBeUndefined();
   });
 });

@@ -1,75 +1,44 @@
 /**
- * The device registry: a JSON file (default `data/devices.json`) shared by the devices CLI, the
- * gateway (authentication) and the workers (enrichment). Writes are atomic (temp file + rename)
- * under a lock file, so concurrent CLIs and simulators cannot lose each other's updates.
- * Readers poll the file's stat, so a running gateway sees new and revoked devices without a restart.
+ * The device registry: who may connect (salted secret hashes, certificate pins, DevEUIs) and what
+ * readings are enriched with (attributes). Used by the devices CLI, the gateway (authentication)
+ * and the workers (enrichment). Its entries live in a source (`registry-source.ts`): a JSON file
+ * (default `data/devices.json`; `npm start`, one machine) or the central registry on the bus
+ * that every service materialises (`openDeviceRegistry` chooses). Readers see another process's
+ * adds and revocations without a restart.
  */
-import { existsSync, readFileSync, statSync, unwatchFile, watchFile } from 'node:fs';
 import { join } from 'node:path';
-import { withLock, writeJsonAtomic } from './locked-file.ts';
-import { z } from 'zod';
-import { identSchema, kindSchema, type DeviceAddress } from '../schemas/topics.ts';
+import type { DeviceAddress } from '../schemas/topics.ts';
+import { devEuiSchema, deviceRecordSchema, type DeviceRecord } from './device-record.ts';
+import { FileRegistrySource, RegistryError, type RegistryChange, type RegistrySource } from './registry-source.ts';
 import { generateSecret, hashSecret } from './secrets.ts';
-import { ERROR_CODES } from '../errors.ts';
 
-/** Descriptive attributes used for enrichment (district, building, circuit, lot, vehicle type, capacity…). */
-export const deviceAttributesSchema = z.record(z.string(), z.union([z.string(), z.number()]));
-
-/** A LoRaWAN DevEUI: 16 hex digits, kept lower-case (network servers write either case). */
-export const devEuiSchema = z
-  .string()
-  .regex(/^[0-9a-fA-F]{16}$/, 'a DevEUI is 16 hex digits')
-  .transform((s) => s.toLowerCase());
-
-export const deviceRecordSchema = z.object({
-  id: identSchema,
-  municipality: identSchema,
-  kind: kindSchema,
-  secretHash: z.string(),
-  createdAt: z.string(),
-  revokedAt: z.string().optional(),
-  attributes: deviceAttributesSchema.default({}),
-  /** The LoRaWAN DevEUI, for devices whose uplinks come through a network server. */
-  devEui: devEuiSchema.optional(),
-  /**
-   * SHA-256 fingerprint of the device's current X.509 certificate (`AB:CD:…`): a certificate is
-   * this device's only while it is the one pinned here — issuing a new one retires the old.
-   */
-  certFingerprint: z.string().optional(),
-});
-export type DeviceRecord = z.infer<typeof deviceRecordSchema>;
-
-const registryFileSchema = z.object({ version: z.literal(1), devices: z.array(deviceRecordSchema) });
+export { devEuiSchema, deviceAttributesSchema, deviceRecordSchema, type DeviceRecord } from './device-record.ts';
+export { RegistryError, type RegistrySource } from './registry-source.ts';
 
 export const defaultRegistryPath = (dataDir = process.env.DATA_DIR ?? 'data') =>
   process.env.DEVICE_REGISTRY ?? join(dataDir, 'devices.json');
 
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  readonly code = ERROR_CODES.REGISTRY;
-}
-
 export class DeviceRegistry {
   private devices = new Map<string, DeviceRecord>();
   private byEui = new Map<string, DeviceRecord>();
-  /** inode, mtime and size: a rename-replaced file always has a new inode, so no change is missed. */
-  private signature = '';
   private listeners = new Set<() => void>();
 
+  readonly source: RegistrySource;
+  /** Where the entries live (a file's path, or the central registry's topic), for start-up lines. */
   readonly path: string;
 
-  constructor(path: string) {
-    this.path = path;
+  /** A path is a registry file's; anything else is a source (the central registry). */
+  constructor(source: string | RegistrySource) {
+    this.source = typeof source === 'string' ? new FileRegistrySource(source) : source;
+    this.path = this.source.where;
     this.reload();
   }
 
-  /** Re-reads the file if it changed; returns true when it did. */
+  /** Takes the source's devices if they changed; returns true when they did. */
   reload(): boolean {
-    const st = existsSync(this.path) ? statSync(this.path) : undefined;
-    const signature = st ? `${st.ino}:${st.mtimeMs}:${st.size}` : 'absent';
-    if (signature === this.signature) return false;
-    this.signature = signature;
-    this.devices = new Map(readRegistryFile(this.path).devices.map((d) => [d.id, d]));
+    const changed = this.source.changed();
+    if (changed === undefined) return false;
+    this.devices = new Map(changed.map((d) => [d.id, d]));
     this.byEui = new Map([...this.devices.values()].filter((d) => d.devEui && !d.revokedAt).map((d) => [d.devEui!, d]));
     for (const l of this.listeners) l();
     return true;
@@ -100,10 +69,10 @@ export class DeviceRegistry {
     if (devEui && !devEui.success) throw new RegistryError(`--dev-eui '${ids.devEui}': a DevEUI is 16 hex digits`);
     const secret = generateSecret();
     const secretHash = await hashSecret(secret);
-    this.mutate((file) => {
-      const existing = file.devices.find((d) => d.id === address.deviceId);
+    await this.mutate((devices) => {
+      const existing = devices.find((d) => d.id === address.deviceId);
       if (existing && !existing.revokedAt) throw new RegistryError(`device '${address.deviceId}' is already registered`);
-      const owner = devEui && file.devices.find((d) => d.devEui === devEui.data && !d.revokedAt && d.id !== address.deviceId);
+      const owner = devEui && devices.find((d) => d.devEui === devEui.data && !d.revokedAt && d.id !== address.deviceId);
       if (owner) throw new RegistryError(`DevEUI ${devEui.data} already belongs to device '${owner.id}'`);
       const record = deviceRecordSchema.parse({
         id: address.deviceId,
@@ -114,7 +83,7 @@ export class DeviceRegistry {
         attributes,
         ...(devEui ? { devEui: devEui.data } : {}),
       });
-      file.devices = [...file.devices.filter((d) => d.id !== address.deviceId), record];
+      return [...devices.filter((d) => d.id !== address.deviceId), record];
     });
     return secret;
   }
@@ -123,10 +92,10 @@ export class DeviceRegistry {
   async rotate(id: string): Promise<string> {
     const secret = generateSecret();
     const secretHash = await hashSecret(secret);
-    this.mutate((file) => {
-      const d = file.devices.find((x) => x.id === id && !x.revokedAt);
+    await this.mutate((devices) => {
+      const d = devices.find((x) => x.id === id && !x.revokedAt);
       if (!d) throw new RegistryError(`no active device '${id}'`);
-      d.secretHash = secretHash;
+      return devices.map((x) => (x === d ? { ...d, secretHash } : x));
     });
     return secret;
   }
@@ -142,8 +111,8 @@ export class DeviceRegistry {
         return { e, secret, secretHash: await hashSecret(secret) };
       }),
     );
-    this.mutate((file) => {
-      const byId = new Map(file.devices.map((d) => [d.id, d]));
+    await this.mutate((devices) => {
+      const byId = new Map(devices.map((d) => [d.id, d]));
       for (const { e, secretHash } of issued) {
         byId.set(
           e.address.deviceId,
@@ -157,40 +126,40 @@ export class DeviceRegistry {
           }),
         );
       }
-      file.devices = [...byId.values()];
+      return [...byId.values()];
     });
     return new Map(issued.map(({ e, secret }) => [e.address.deviceId, secret]));
   }
 
   /** Pins the device's certificate (its SHA-256 fingerprint); any earlier one stops working. */
-  setCertificate(id: string, fingerprint256: string): void {
-    this.mutate((file) => {
-      const d = file.devices.find((x) => x.id === id && !x.revokedAt);
+  setCertificate(id: string, fingerprint256: string): Promise<void> {
+    return this.mutate((devices) => {
+      const d = devices.find((x) => x.id === id && !x.revokedAt);
       if (!d) throw new RegistryError(`no active device '${id}'`);
-      d.certFingerprint = fingerprint256;
+      return devices.map((x) => (x === d ? { ...d, certFingerprint: fingerprint256 } : x));
     });
   }
 
-  revoke(id: string): void {
-    this.mutate((file) => {
-      const d = file.devices.find((x) => x.id === id);
+  revoke(id: string): Promise<void> {
+    return this.mutate((devices) => {
+      const d = devices.find((x) => x.id === id);
       if (!d) throw new RegistryError(`no device '${id}'`);
-      d.revokedAt ??= new Date().toISOString();
+      return devices.map((x) => (x === d ? { ...d, revokedAt: d.revokedAt ?? new Date().toISOString() } : x));
     });
   }
 
   /** Removes the device's entry altogether (an erasure request; revoking keeps the entry). */
-  remove(id: string): void {
-    this.mutate((file) => {
-      const i = file.devices.findIndex((x) => x.id === id);
-      if (i < 0) throw new RegistryError(`no device '${id}'`);
-      file.devices.splice(i, 1);
+  remove(id: string): Promise<void> {
+    return this.mutate((devices) => {
+      if (!devices.some((x) => x.id === id)) throw new RegistryError(`no device '${id}'`);
+      return devices.filter((x) => x.id !== id);
     });
   }
 
   /**
-   * Calls `onChange` whenever a reload finds the file changed (another process added or revoked a
-   * device): on the file's poll, or on an explicit `reload()`.
+   * Calls `onChange` whenever a reload finds the devices changed (another process added or
+   * revoked one): on the source's notice (a file's poll, the central registry's next record), or
+   * on an explicit `reload()`.
    */
   watch(onChange: () => void, intervalMs = 500): () => void {
     const poll = () => {
@@ -201,29 +170,27 @@ export class DeviceRegistry {
       }
     };
     this.listeners.add(onChange);
-    watchFile(this.path, { interval: intervalMs }, poll);
+    const stop = this.source.watch(poll, intervalMs);
     return () => {
       this.listeners.delete(onChange);
-      unwatchFile(this.path, poll);
+      stop();
     };
   }
 
-  private mutate(change: (file: z.infer<typeof registryFileSchema>) => void): void {
-    withLock(this.path, () => {
-      const file = readRegistryFile(this.path);
-      change(file);
-      writeJsonAtomic(this.path, file);
-    });
-    this.reload();
+  close(): Promise<void> {
+    return this.source.close();
   }
-}
 
-function readRegistryFile(path: string): z.infer<typeof registryFileSchema> {
-  if (!existsSync(path)) return { version: 1, devices: [] };
-  const parsed = registryFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new RegistryError(`device registry ${path} is invalid at ${issue?.path.join('.')}: ${issue?.message}`);
+  /**
+   * One change through the source. A file applies it at once — so a caller that does not wait
+   * still sees it — the central registry once this process has read it back.
+   */
+  private mutate(change: RegistryChange): Promise<void> {
+    const applied = this.source.update(change);
+    if (applied === undefined) {
+      this.reload();
+      return Promise.resolve();
+    }
+    return applied.then(() => void this.reload());
   }
-  return parsed.data;
 }

@@ -59,6 +59,8 @@ export interface StageRights {
   watchesGroupsOf?: readonly string[];
   /** What it reads and writes in the store. */
   store?: { read: readonly StoreArea[]; write: readonly StoreArea[] };
+  /** It reads the device registry (authentication, enrichment): the central registry's topic, when that is where it lives. */
+  devices?: 'read';
 }
 
 /** The figures of `npm start`'s status line a stage contributes to, each a metric it exports (summed over stages). */

@@ -86,7 +86,7 @@ describe('gateway security', () => {
     const dev = await connect('kal-revoked', secret);
     expect(await tryPublish(dev, 'city/kalamata/energy/kal-revoked/telemetry', reading(7))).toBe('acked');
     const closed = new Promise<void>((r) => dev.once('close', () => r()));
-    new DeviceRegistry(gw.registryPath).revoke('kal-revoked'); // as the CLI would, from another process
+    await new DeviceRegistry(gw.registryPath).revoke('kal-revoked'); // as the CLI would, from another process
     await closed;
     await expect(connect('kal-revoked', secret)).rejects.toThrow(/Not authorized|refused/i);
     await waitUntil(async () => (await gw.metrics.metrics()).includes('reason="revoked"'), 2000, 'revoked metric');
