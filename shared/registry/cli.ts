@@ -11,6 +11,7 @@ import { DeviceRegistry, RegistryError, defaultRegistryPath, deviceAttributesSch
 import { dirname, join } from 'node:path';
 import { issueCertificate, openLocalCa, writeIssued } from './certificates.ts';
 import { openDeviceRegistry } from '../engines.ts';
+import { pino } from 'pino';
 import { createLogger } from '../logging.ts';
 
 const importFileSchema = z.object({
@@ -43,7 +44,7 @@ let opened: DeviceRegistry | undefined;
 /** The registry this command changes, opened once (the central one is read whole first). */
 const registry = async (): Promise<DeviceRegistry> => {
   const file = program.opts<{ registry?: string }>().registry;
-  opened ??= file ? new DeviceRegistry(file) : (await openDeviceRegistry(process.env, { service: 'devices-cli', log: createLogger('devices', process.env.LOG_LEVEL ?? 'warn'), dataDir, create: true })).engine;
+  opened ??= file ? new DeviceRegistry(file) : (await openDeviceRegistry(process.env, { service: 'devices-cli', log: createLogger('devices', process.env.LOG_LEVEL ?? 'warn', pino.destination(2)), dataDir, create: true })).engine;
   return opened;
 };
 /** A folder next to the registry file (the local CA, issued certificates); the data directory's with the central registry. */
