@@ -1,4 +1,5 @@
 /** The gateway's settings, from the environment (the table in services/gateway/README.md is generated from these descriptions). */
+import { registryFileEnv } from '../../shared/registry/settings.ts';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { bool, commonEnv, int, busEnv, municipalityMap, port } from '../../shared/config.ts';
@@ -27,7 +28,7 @@ export const gatewayEnv = {
   CHIRPSTACK_TENANT_MAP: municipalityMap('{"<tenant id or name>":"kalamata"}').describe("ChirpStack tenant (id or name) → municipality, as JSON; when set, an uplink whose tenant does not name its device's municipality is dead-lettered"),
   TTS_WEBHOOK_SECRET: z.string().min(16).optional().meta({ description: "The Things Stack webhook's shared secret (its X-Webhook-Secret header); unset = the webhook is off", docDefault: 'unset (off)' }),
   TTS_APPLICATION_MAP: municipalityMap('{"<application id or tenant id>":"kalamata"}').describe("The Things Stack application (or tenant) id → municipality, as JSON; when set, an uplink whose application or tenant does not name its device's municipality is dead-lettered, and only then may a device without a DevEUI be found by its TTS device_id"),
-  DEVICE_REGISTRY: z.string().optional().meta({ description: 'the registry file shared with npm run devices', docDefault: '$DATA_DIR/devices.json' }),
+  ...registryFileEnv,
   MQTT_REQUIRE_CLIENT_ID_MATCH: bool(true).describe('refuse a client id that is neither the device id nor deviceId:suffix, so no device can take over another one\'s session'),
   MAX_PAYLOAD_BYTES: int(65_536, 16, 16 * 1024 * 1024).describe('larger publishes are refused'),
   DEVICE_RATE_LIMIT: int(50, 1).describe('publishes per second per device, sustained (telemetry and status)'),

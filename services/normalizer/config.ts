@@ -1,4 +1,5 @@
 /** The normaliser's settings (documented in services/normalizer/README.md). */
+import { registryFileEnv } from '../../shared/registry/settings.ts';
 import { z } from 'zod';
 import { int } from '../../shared/config.ts';
 import { DEFAULT_MAX_READINGS } from './normalize.ts';
@@ -8,7 +9,7 @@ import { privateUseEnv } from '../../shared/privacy/private-use.ts';
 
 export const normalizerEnv = {
   ...workerEnv(9102, 'normalizer'),
-  DEVICE_REGISTRY: z.string().optional().meta({ description: 'the registry the readings are enriched from', docDefault: '$DATA_DIR/devices.json' }),
+  ...registryFileEnv,
   DEDUPE_HORIZON_MS: int(10 * 60_000, 0).describe('a reading of the same device and time within this (processing time) is dropped as a duplicate'),
   DEDUPE_MAX_PER_DEVICE: int(1024, 1).describe('recent timestamps remembered per device for that (bounds memory)'),
   MAX_FUTURE_MS: int(15 * 60_000, 0).describe("a reading dated further ahead of the gateway's clock is dead-lettered (a device clock gone wrong)"),
