@@ -174,7 +174,8 @@ export class KafkaBus implements Bus {
   /**
    * Kafka deletes no single record, only a partition's records before an offset. So: find where
    * the key's last record is in each partition; copy every *other* record before it to the
-   * partition's end (same key, value and headers, in order); then delete the partition up to just
+   * partition's end (same key, value, headers and timestamp — retention still counts from the
+   * original — in order); then delete the partition up to just
    * past the key's last record. Other keys' records survive with new offsets (a reader that had
    * consumed them sees them again: at least once). A record of the key produced meanwhile lands
    * after the cut and stays (the caller looks again and says so). Reads the partitions twice,
@@ -192,7 +193,7 @@ export class KafkaBus implements Bus {
     const producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     try {
-      let batch: { partition: number; key: Buffer | null; value: Buffer | null; headers?: IHeaders }[] = [];
+      let batch: { partition: number; key: Buffer | null; value: Buffer | null; timestamp: string; headers?: IHeaders }[] = [];
       const flush = async () => {
         if (batch.length === 0) return;
         await producer.send({ topic, acks: -1, messages: batch });
@@ -202,7 +203,7 @@ export class KafkaBus implements Bus {
         topic,
         async (partition, m) => {
           if (m.key?.toString('utf8') === key) return;
-          batch.push({ partition, key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) });
+          batch.push({ partition, key: m.key, value: m.value, timestamp: m.timestamp, ...(m.headers ? { headers: m.headers } : {}) });
           if (batch.length >= 500) await flush();
         },
         last,
