@@ -72,6 +72,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
   const forwarder = new Forwarder(bus, spool, { topic: cfg.TOPIC_RAW, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS }, metrics, log.child({ component: 'forwarder' }));
   metrics.spoolProbe.records = () => spool.depthRecords;
   metrics.spoolProbe.bytes = () => spool.depthBytes;
+  metrics.spoolProbe.oldest = () => spool.oldestTimestamp();
   const deadLetters = deadLetterSink(bus, cfg.TOPIC_DEADLETTER, deps.deadLetterStage);
   return {
     cfg,

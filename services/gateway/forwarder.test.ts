@@ -43,10 +43,14 @@ async function setup(bus: FakeBus) {
   const spool = await Spool.open(mkdtempSync(join(tmpdir(), 'fwd-spool-')), { maxBytes: 1_000_000, segmentBytes: 10_000, fsyncDelayMs: 1 });
   const metrics = createGatewayMetrics(new Registry());
   const f = new Forwarder(bus.asBus(), spool, { topic: 't', lingerMs: 1, batchMax: 10, sendTimeoutMs: 500 }, metrics, createLogger('fwd', 'silent'));
+  metrics.spoolProbe.oldest = () => spool.oldestTimestamp();
   f.start();
   await waitUntil(() => f.direct, 5000, 'direct mode');
-  return { f, spool };
+  return { f, spool, metrics };
 }
+
+/** A gauge's value as /metrics would serve it now. */
+const gauge = async (g: { get(): Promise<{ values: { value: number }[] }> }) => (await g.get()).values[0]?.value ?? 0;
 
 const rec = (i: number) => ({ key: `d${i % 3}`, timestamp: i, value: String(i) });
 
@@ -62,18 +66,24 @@ describe('Forwarder', () => {
 
   it('spools the failed batch and everything after it, then replays in order and goes direct again', async () => {
     const bus = new FakeBus();
-    const { f, spool } = await setup(bus);
+    const { f, spool, metrics } = await setup(bus);
     await f.submit(rec(0));
+    const contact = await gauge(metrics.busLastContact);
+    expect(contact).toBeGreaterThan(Date.now() / 1000 - 60);
     bus.up = false;
     // Acknowledged (durable in the spool) although the bus is away.
-    await Promise.all(Array.from({ length: 20 }, (_, i) => f.submit(rec(1 + i))));
+    await Promise.all(Array.from({ length: 20 }, (_, i) => f.submit({ ...rec(1 + i), timestamp: Date.now() - 30_000 })));
     expect(f.direct).toBe(false);
     expect(spool.depthRecords).toBeGreaterThan(0);
+    // What the centre's operators see of a cut-off gateway: the last contact stays, the backlog ages.
+    expect(await gauge(metrics.busLastContact)).toBe(contact);
+    expect(await gauge(metrics.spoolOldestAge)).toBeGreaterThanOrEqual(30);
     bus.up = true;
     await waitUntil(() => f.direct, 10_000, 'back to direct');
     await f.submit(rec(21));
     expect(bus.acked.map((m) => Number(m.value))).toEqual(Array.from({ length: 22 }, (_, i) => i));
     expect(spool.isEmpty).toBe(true);
+    expect(await gauge(metrics.spoolOldestAge)).toBe(0);
     await f.drain();
   });
 

@@ -101,6 +101,7 @@ export class Forwarder {
     const t0 = process.hrtime.bigint();
     const messages = records.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp) }));
     await withTimeout(producer.send(this.opts.topic, messages), this.opts.sendTimeoutMs, 'bus produce');
+    this.metrics.busLastContact.set(Date.now() / 1000);
     this.metrics.busLatency.observe(Number(process.hrtime.bigint() - t0) / 1e9);
     this.metrics.busBatchSize.observe(records.length);
   }

@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export function createGatewayMetrics(registry: Registry) {
   /** Set by the gateway once its spool is open; read at scrape time. */
-  const spoolProbe = { records: () => 0, bytes: () => 0 };
+  const spoolProbe = { records: () => 0, bytes: () => 0, oldest: (): number | undefined => undefined };
   return {
     spoolProbe,
     connectedDevices: new Gauge({ name: 'gateway_connected_devices', help: 'Authenticated MQTT connections', registers: [registry] }),
@@ -59,6 +59,16 @@ export function createGatewayMetrics(registry: Registry) {
         this.set(spoolProbe.bytes());
       },
     }),
+    spoolOldestAge: new Gauge({
+      name: 'gateway_spool_oldest_age_seconds',
+      help: 'Age of the oldest reading in the spool waiting for the bus (0 when none waits): how far behind the centre this gateway is',
+      registers: [registry],
+      collect() {
+        const oldest = spoolProbe.oldest();
+        this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1000));
+      },
+    }),
+    busLastContact: new Gauge({ name: 'gateway_bus_last_contact_timestamp_seconds', help: 'When the bus last took a batch from this gateway (Unix time; 0: not since it started)', registers: [registry] }),
     qos0Overflow: new Counter({ name: 'gateway_qos0_overflow_total', help: 'QoS 0 readings dropped because the spool was full', registers: [registry] }),
     busDirect: new Gauge({ name: 'gateway_bus_direct', help: '1 when records go straight to the bus, 0 while spooling', registers: [registry] }),
   };

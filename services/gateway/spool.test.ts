@@ -33,6 +33,26 @@ describe('Spool', () => {
     await spool.close();
   });
 
+  it('says when its oldest waiting record was accepted, across segments and a reopen, and nothing when empty', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+    let spool = await Spool.open(dir, opts);
+    expect(spool.oldestTimestamp()).toBeUndefined();
+    for (let i = 0; i < 40; i += 10) await spool.append(Array.from({ length: 10 }, (_, j) => rec(i + j)));
+    expect(spool.oldestTimestamp()).toBe(rec(0).timestamp);
+    for (let n = 0; n < 25; ) {
+      const { records, commit } = spool.read(25 - n); // the cursor moves into a later segment
+      commit();
+      n += records.length;
+    }
+    expect(spool.oldestTimestamp()).toBe(rec(25).timestamp);
+    await spool.close();
+    spool = await Spool.open(dir, opts);
+    expect(spool.oldestTimestamp()).toBe(rec(25).timestamp);
+    drainAll(spool);
+    expect(spool.oldestTimestamp()).toBeUndefined();
+    await spool.close();
+  });
+
   it('survives a reopen: what was not committed is read again, what was is not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spool-'));
     let spool = await Spool.open(dir, opts);

@@ -102,6 +102,25 @@ export class Spool {
     });
   }
 
+  /**
+   * When the oldest record waiting for replay was accepted (epoch ms), undefined when none waits:
+   * how far behind the centre this gateway is. Reads the head line's first bytes only.
+   */
+  oldestTimestamp(): number | undefined {
+    if (this.records === 0) return undefined;
+    let { segment, offset } = this.cursor;
+    for (; segment <= this.active.n; segment++, offset = 0) {
+      const limit = segment === this.active.n ? this.active.size : this.segmentSize(segment);
+      if (offset >= limit) continue;
+      const head = this.readChunk(segment, offset, Math.min(limit - offset, 512)).toString('utf8');
+      const t1 = head.indexOf('\t');
+      const t2 = head.indexOf('\t', t1 + 1);
+      const ts = t1 >= 0 && t2 > t1 ? Number(head.slice(t1 + 1, t2)) : NaN;
+      return Number.isFinite(ts) ? ts : undefined;
+    }
+    return undefined;
+  }
+
   /** Reads up to `max` records from the replay cursor; `commit()` moves the cursor past them. */
   read(max: number): { records: SpoolRecord[]; commit: () => void } {
     for (;;) {
