@@ -30,6 +30,10 @@ describe('raw retention per kind and municipality', () => {
     expect(parse({ RAW_RETENTION_DAYS_FLEET: '120' }).error?.issues[0]?.path).toEqual(['RAW_RETENTION_DAYS_FLEET']);
     expect(parse({ RAW_RETENTION_OVERRIDES: '{"kalamata": {"boats": 3}}' }).error?.issues[0]?.message).toMatch(/^kalamata: .*boats/);
     expect(parse({ RAW_RETENTION_OVERRIDES: '{"kalamata": {"fleet": 0}}' }).error?.issues[0]?.message).toMatch(/^kalamata\.fleet: /);
+    // Never shorter than the bus keeps every reading: the raw retention would be a promise not kept.
+    expect(parse({ RAW_RETENTION_OVERRIDES: '{"kalamata": {"fleet": 3}}' }).error?.issues[0]?.message).toBe('kalamata.fleet: at least 7 days: the bus keeps every reading that long');
+    expect(parse({ RAW_RETENTION_DAYS_FLEET: '6' }).error?.issues[0]?.path).toEqual(['RAW_RETENTION_DAYS_FLEET']);
+    expect(parse({ RAW_RETENTION_OVERRIDES: '{"kalamata": {"fleet": 7}}' }).success).toBe(true);
     expect(parse({ RAW_RETENTION_OVERRIDES: '{' }).error?.issues[0]?.message).toMatch(/^not JSON \(/);
   });
 

@@ -18,15 +18,22 @@ export const RAW_STORE_DAYS = 90;
 export const AGG_STORE_DAYS = 1825;
 /** How long the bus keeps a topic's records: the local brokers' `log.retention.hours` (and Kafka's default). */
 export const BUS_RETENTION_HOURS = 168;
+/**
+ * The shortest raw retention a kind or municipality may have: the bus's. The bus carries every
+ * reading for its whole retention, so a shorter raw retention would be a promise the platform
+ * does not keep.
+ */
+export const MIN_RAW_DAYS = BUS_RETENTION_HOURS / 24;
 
-const overridesSchema = z.record(identSchema, z.partialRecord(z.enum(KINDS), z.number().int().min(1).max(RAW_STORE_DAYS)));
+const days = z.number().int().min(MIN_RAW_DAYS, `at least ${MIN_RAW_DAYS} days: the bus keeps every reading that long`).max(RAW_STORE_DAYS);
+const overridesSchema = z.record(identSchema, z.partialRecord(z.enum(KINDS), days));
 
 export const rawRetentionEnv = {
-  RAW_RETENTION_DAYS_ENERGY: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe("raw energy readings are kept this many days (at most the raw store's 90)"),
-  RAW_RETENTION_DAYS_FLEET: int(30, 1, RAW_STORE_DAYS).describe("raw vehicle readings — positions — are kept this many days (a driver's movements: no longer than needed)"),
-  RAW_RETENTION_DAYS_PARKING: int(RAW_STORE_DAYS, 1, RAW_STORE_DAYS).describe('raw parking-bay readings are kept this many days'),
+  RAW_RETENTION_DAYS_ENERGY: int(RAW_STORE_DAYS, MIN_RAW_DAYS, RAW_STORE_DAYS).describe("raw energy readings are kept this many days (at most the raw store's 90, at least the bus's 7)"),
+  RAW_RETENTION_DAYS_FLEET: int(30, MIN_RAW_DAYS, RAW_STORE_DAYS).describe("raw vehicle readings — positions — are kept this many days (a driver's movements: no longer than needed; at least the bus's 7)"),
+  RAW_RETENTION_DAYS_PARKING: int(RAW_STORE_DAYS, MIN_RAW_DAYS, RAW_STORE_DAYS).describe('raw parking-bay readings are kept this many days (at least the bus\'s 7)'),
   RAW_RETENTION_OVERRIDES: jsonSetting(overridesSchema)
-    .meta({ description: 'a municipality keeping a kind shorter, as JSON days: {"kalamata": {"fleet": 14}}; longer than the kind\'s own setting counts as the kind\'s', docDefault: '{} (none)' }),
+    .meta({ description: 'a municipality keeping a kind shorter, as JSON days: {"kalamata": {"fleet": 14}} (7 to 90); longer than the kind\'s own setting counts as the kind\'s', docDefault: '{} (none)' }),
 };
 
 export type RawRetention = z.infer<z.ZodObject<typeof rawRetentionEnv>>;

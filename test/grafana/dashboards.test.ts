@@ -53,6 +53,8 @@ describe('Grafana provisioning', () => {
     await waitUntil(async () => (await countRaw(p.store, 'energy')) + (await countRaw(p.store, 'fleet')) + (await countRaw(p.store, 'parking')) === delivered, 90_000, 'all readings stored');
     await waitUntil(async () => (await p.store.aggregates.query().collectRows(`from(bucket: "${p.aggBucket}") |> range(start: 0) |> filter(fn: (r) => r._measurement == "parking_15m") |> filter(fn: (r) => r._time >= ${new Date(RUN + 60 * 60_000).toISOString()}) |> limit(n: 1)`)).length > 0, 60_000, 'aggregates of the run');
     await monitor.scrapeOnce();
+    // A vehicle in private use: readings without a position (as the normaliser stores them), written with the writer's token.
+    await p.storeFor('writer').write(Array.from({ length: 3 }, (_, i) => ({ measurement: 'fleet', tags: { municipality: 'kalamata', device: 'kalamata-fleet-private' }, fields: { private_use: true, speed_kmh: 30 }, ts: RUN + 5 * 60_000 + i * 60_000 })));
     // Two alarms of the run as the alarm stage writes them (its own token): one open, one cleared.
     const alarm = (n: number) => ({ alarmId: `grafana-a${n}`, municipality: 'kalamata', subject: `kalamata-energy-00${n}`, ruleId: 'power-high', type: 'threshold', kind: 'energy', severity: 'major', raisedAt: RUN + n * 600_000, evidence: [] });
     // And a vehicle's, cleared: named only on the fleet-operations dashboard.
@@ -99,6 +101,14 @@ describe('Grafana provisioning', () => {
         expect(rows.length, `${d.title} / ${panel.title} / ${t.refId} returns rows`).toBeGreaterThan(0);
       }
     }
+  });
+
+  it("pipeline health counts every reading stored, a vehicle's in private use (no position) too", async () => {
+    const rows = await grafana().collectRows<{ _measurement: string; _value: number }>(fill(panelNamed('pipeline-health.json', 'Readings stored per minute').targets![0]!.query, RUN - 8 * DAY, RUN + DAY));
+    const counted = rows.filter((r) => r._measurement === 'fleet').reduce((n, r) => n + r._value, 0);
+    const stored = await p.store.raw.query().collectRows<{ _value: number }>(`from(bucket: "${p.bucket}") |> range(start: ${new Date(RUN - 8 * DAY).toISOString()}, stop: ${new Date(RUN + DAY).toISOString()}) |> filter(fn: (r) => r._measurement == "fleet" and r.municipality == "kalamata" and (r._field == "lat" or r._field == "private_use")) |> group(columns: ["_field"]) |> count()`);
+    expect(counted).toBe(stored.reduce((n, r) => n + r._value, 0));
+    expect(stored.length).toBe(2); // located readings and the private ones
   });
 
   it("pipeline health's alarm table: the municipality's alarms, open ones first", async () => {
