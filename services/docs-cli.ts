@@ -1,18 +1,10 @@
-/** `npm run docs`: rewrites the generated settings tables of the READMEs from the config schemas, and the other generated parts. */
+/** `npm run docs`: rewrites every generated part of the docs (settings tables, the data inventory) from the code. */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { DOCUMENTED_SETTINGS, GENERATED_BLOCKS } from './settings-docs.ts';
-import { replaceBetween, replaceSettingsTable } from '#shared/docs/settings-table.ts';
+import { DOC_PARTS } from './settings-docs.ts';
 
-for (const { readme, id, shape } of DOCUMENTED_SETTINGS) {
-  const before = readFileSync(readme, 'utf8');
-  const after = replaceSettingsTable(before, id, shape);
-  if (after !== before) writeFileSync(readme, after);
-  console.log(`${readme}: ${after === before ? 'up to date' : 'rewritten'}`);
-}
-
-for (const { file, begin, end, content } of GENERATED_BLOCKS) {
+for (const { file, what, rewrite } of DOC_PARTS) {
   const before = readFileSync(file, 'utf8');
-  const after = replaceBetween(before, begin, end, content());
+  const after = rewrite(before);
   if (after !== before) writeFileSync(file, after);
-  console.log(`${file}: generated part ${after === before ? 'up to date' : 'rewritten'}`);
+  console.log(`${file} (${what}): ${after === before ? 'up to date' : 'rewritten'}`);
 }

@@ -2,18 +2,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ENGINE_SETTINGS } from '#shared/engines.ts';
 import { CATALOGUE } from './catalogue.ts';
-import { DOCUMENTED_SETTINGS, GENERATED_BLOCKS } from './settings-docs.ts';
-import { replaceBetween, replaceSettingsTable, settingRows } from '#shared/docs/settings-table.ts';
+import { DOC_PARTS, DOCUMENTED_SETTINGS } from './settings-docs.ts';
+import { settingRows } from '#shared/docs/settings-table.ts';
 
 describe('settings documentation', () => {
-  it.each(DOCUMENTED_SETTINGS.map((d) => [d.readme, d]))('%s: its settings table is the one generated from the schema (npm run docs)', (_readme, d) => {
-    const markdown = readFileSync(d.readme, 'utf8');
-    expect(replaceSettingsTable(markdown, d.id, d.shape)).toBe(markdown);
-  });
-
-  it.each(GENERATED_BLOCKS.map((b) => [b.file, b]))('%s: its generated part is what the code generates now (npm run docs)', (_file, b) => {
-    const markdown = readFileSync(b.file, 'utf8');
-    expect(replaceBetween(markdown, b.begin, b.end, b.content())).toBe(markdown);
+  it.each(DOC_PARTS.map((p) => [`${p.file} ${p.what}`, p]))('%s: is what the code generates now (npm run docs)', (_name, p) => {
+    const markdown = readFileSync(p.file, 'utf8');
+    expect(p.rewrite(markdown)).toBe(markdown);
   });
 
   it.each(DOCUMENTED_SETTINGS.map((d) => [d.id, d]))('%s: every setting says what it is for', (_id, d) => {

@@ -12,6 +12,7 @@ import { singleNodeEnv } from './npm-start/config.ts';
 import { rawRetentionEnv } from '#shared/privacy/retention.ts';
 import { privateUseEnv } from '#shared/privacy/private-use.ts';
 import { inventoryTable } from './privacy/inventory.ts';
+import { replaceBetween, replaceSettingsTable } from '#shared/docs/settings-table.ts';
 
 export interface DocumentedSettings {
   readme: string;
@@ -46,4 +47,10 @@ export const GENERATED_BLOCKS: GeneratedBlock[] = [
     end: '<!-- /inventory -->',
     content: () => inventoryTable(),
   },
+];
+
+/** Every generated part of the docs as one list: the file, and how it is rewritten from the code now. */
+export const DOC_PARTS: { file: string; what: string; rewrite: (markdown: string) => string }[] = [
+  ...DOCUMENTED_SETTINGS.map((d) => ({ file: d.readme, what: `settings:${d.id}`, rewrite: (md: string) => replaceSettingsTable(md, d.id, d.shape) })),
+  ...GENERATED_BLOCKS.map((b) => ({ file: b.file, what: b.begin.slice(5, b.begin.indexOf(' (')), rewrite: (md: string) => replaceBetween(md, b.begin, b.end, b.content()) })),
 ];

@@ -17,13 +17,12 @@
  *   process's view.
  */
 import { randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
 import type { TopicSpec } from '../bus/bus.ts';
 import type { Logger } from '../logging.ts';
 import { deviceRecordSchema, type DeviceRecord } from '../registry/device-record.ts';
-import { writeJsonAtomic } from '../registry/locked-file.ts';
-import { RegistryError, type RegistryChange, type RegistrySource } from '../registry/registry-source.ts';
+import { RegistryError, readRegistryFile, writeRegistryFile, type RegistryChange, type RegistrySource } from '../registry/registry-source.ts';
+import { parseJsonText } from '../json-text.ts';
 import { ensureTopics } from './topics.ts';
 
 /** The central registry's topic unless `DEVICE_REGISTRY_TOPIC` names another. */
@@ -168,8 +167,8 @@ export class RegistryTopicSource implements RegistrySource {
     if (key !== undefined) {
       if (value === null) target.delete(key);
       else {
-        const parsed = deviceRecordSchema.safeParse(safeJson(value.toString('utf8')));
-        if (parsed.success && parsed.data.id === key) target.set(key, parsed.data);
+        const parsed = parseJsonText(value.toString('utf8'), deviceRecordSchema);
+        if (parsed.ok && parsed.value.id === key) target.set(key, parsed.value);
         else this.o.log.warn({ topic: this.o.topic, offset, device: key }, 'central registry record is not a device entry: skipped');
       }
     }
@@ -205,18 +204,20 @@ export class RegistryTopicSource implements RegistrySource {
     for (const l of this.listeners) l();
   }
 
+  /** This process's copy is a registry file: what it held when the topic was last read to its end. */
   private loadCopy(): void {
-    const path = this.o.cachePath;
-    if (!path || !existsSync(path)) return;
-    const parsed = deviceRecordSchema.array().safeParse((safeJson(readFileSync(path, 'utf8')) as { devices?: unknown } | undefined)?.devices);
-    if (!parsed.success) return void this.o.log.warn({ copy: path }, "this process's copy of the registry is unreadable: waiting for the topic");
-    this.live = new Map(parsed.data.map((d) => [d.id, d]));
-    this.version++;
+    if (!this.o.cachePath) return;
+    try {
+      this.live = new Map(readRegistryFile(this.o.cachePath).devices.map((d) => [d.id, d]));
+      this.version++;
+    } catch (err) {
+      this.o.log.warn({ copy: this.o.cachePath, err: (err as Error).message }, "this process's copy of the registry is unreadable: waiting for the topic");
+    }
   }
 
   private saveCopy(): void {
     if (!this.o.cachePath || !this.caughtUp) return;
-    writeJsonAtomic(this.o.cachePath, { version: 1, devices: [...this.live.values()] });
+    writeRegistryFile(this.o.cachePath, [...this.live.values()]);
     this.savedAt = Date.now();
   }
 
@@ -236,13 +237,5 @@ export class RegistryTopicSource implements RegistrySource {
       const timer = setTimeout(() => finish(cond()), ms);
       this.waiters.add(check);
     });
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -61,10 +61,7 @@ export class FileRegistrySource implements RegistrySource {
   }
 
   update(change: RegistryChange): void {
-    withLock(this.path, () => {
-      const file = readRegistryFile(this.path);
-      writeJsonAtomic(this.path, { ...file, devices: change(file.devices) });
-    });
+    withLock(this.path, () => writeRegistryFile(this.path, change(readRegistryFile(this.path).devices)));
   }
 
   watch(poll: () => void, intervalMs: number): () => void {
@@ -75,7 +72,13 @@ export class FileRegistrySource implements RegistrySource {
   async close(): Promise<void> {}
 }
 
-function readRegistryFile(path: string): z.infer<typeof registryFileSchema> {
+/** Writes a registry file (atomically, mode 0600: it holds hashes). */
+export function writeRegistryFile(path: string, devices: DeviceRecord[]): void {
+  writeJsonAtomic(path, { version: 1, devices });
+}
+
+/** Reads a registry file (none: no devices); a RegistryError names what is wrong with it. */
+export function readRegistryFile(path: string): z.infer<typeof registryFileSchema> {
   if (!existsSync(path)) return { version: 1, devices: [] };
   const parsed = registryFileSchema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
