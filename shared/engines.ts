@@ -59,7 +59,7 @@ export function openBus(env: NodeJS.ProcessEnv, o: BusOptions): Opened<Bus> {
     return { engine: bus, describe: `embedded log ${bus.path}` };
   }
   const k = parseConfig(kafkaEnv, env);
-  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: `${k.KAFKA_CLIENT_ID}-${o.service}`, log: o.log });
+  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), addressMap: k.KAFKA_ADDRESS_MAP, clientId: `${k.KAFKA_CLIENT_ID}-${o.service}`, log: o.log });
   return { engine: new KafkaBus(kafka, { replicationFactor: k.KAFKA_REPLICATION_FACTOR }), describe: `Kafka ${k.KAFKA_BROKERS.join(',')}` };
 }
 
@@ -94,6 +94,8 @@ export interface RegistryOptions {
   dataDir: string;
   /** An operator's command: creates the central registry's topic if it is missing. */
   create?: boolean;
+  /** A town's edge: only these municipalities' devices are held (and copied). */
+  municipalities?: readonly string[] | undefined;
 }
 
 /**
@@ -104,12 +106,13 @@ export interface RegistryOptions {
  */
 export async function openDeviceRegistry(env: NodeJS.ProcessEnv, o: RegistryOptions): Promise<Opened<DeviceRegistry>> {
   const { DEVICE_REGISTRY_TOPIC: topic } = parseConfig(registryEnv, env);
+  const only = o.municipalities ? ` (${o.municipalities.join(', ')} only)` : '';
   if (env.DEVICE_REGISTRY || !topic) {
-    const registry = new DeviceRegistry(env.DEVICE_REGISTRY || join(o.dataDir, 'devices.json'));
-    return { engine: registry, describe: `device registry file ${registry.path}` };
+    const registry = new DeviceRegistry(env.DEVICE_REGISTRY || join(o.dataDir, 'devices.json'), { municipalities: o.municipalities });
+    return { engine: registry, describe: `device registry file ${registry.path}${only}` };
   }
   const k = parseConfig(kafkaEnv, env);
-  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), clientId: `${k.KAFKA_CLIENT_ID}-${o.service}-registry`, log: o.log });
-  const source = await openRegistryTopic({ kafka, topic, service: o.service, log: o.log, cachePath: join(o.dataDir, `devices.${o.service}.copy.json`), create: o.create ?? false });
-  return { engine: new DeviceRegistry(source), describe: `central device registry (${source.where}, ${k.KAFKA_BROKERS.join(',')})` };
+  const kafka = createKafka({ brokers: k.KAFKA_BROKERS, security: kafkaSecurity(k), addressMap: k.KAFKA_ADDRESS_MAP, clientId: `${k.KAFKA_CLIENT_ID}-${o.service}-registry`, log: o.log });
+  const source = await openRegistryTopic({ kafka, topic, service: o.service, log: o.log, cachePath: join(o.dataDir, `devices.${o.service}.copy.json`), create: o.create ?? false, ...(o.municipalities ? { municipalities: o.municipalities } : {}) });
+  return { engine: new DeviceRegistry(source, { municipalities: o.municipalities }), describe: `central device registry (${source.where}, ${k.KAFKA_BROKERS.join(',')})${only}` };
 }

@@ -77,7 +77,11 @@ export interface ConsumerMetrics {
 
 export interface ConsumeOptions {
   groupId: string;
-  topic: string;
+  /**
+   * The topic it reads, or several (Kafka only: the edge intake reads every edge's topic under one
+   * group); `BusConsumer.commit` needs a single topic.
+   */
+  topic: string | readonly string[];
   log: Logger;
   metrics: ConsumerMetrics;
   handle(batch: BusBatch, ctx: BatchContext): Promise<BatchResult>;
@@ -128,6 +132,13 @@ export interface Bus {
 }
 
 
+
+/** The one topic of a consumer that reads one (the embedded log's consumers, `BusConsumer.commit`). */
+export function singleTopic(topic: ConsumeOptions['topic']): string {
+  if (typeof topic === 'string') return topic;
+  if (topic.length !== 1) throw new Error(`expected one topic, not ${topic.length} (${topic.join(', ')})`);
+  return topic[0]!;
+}
 
 export const lastOffset = (batch: BusBatch) => batch.messages.at(-1)?.offset ?? String(Number(batch.highWatermark) - 1);
 

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { sleep } from '../time.ts';
-import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec } from '../bus/bus.ts';
+import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec, singleTopic } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { storedLogEnd } from './log-records.ts';
 import type { AppendedNotice, logWriterCalls } from './log-writer-thread.ts';
@@ -140,7 +140,9 @@ export class SqliteBus implements Bus {
     return this.writer.call('commit', { groupId, topic, partition, offset: Number(c.offset), metadata: c.metadata ?? null });
   }
 
-  async consume(o: ConsumeOptions): Promise<BusConsumer> {
+  async consume(options: ConsumeOptions): Promise<BusConsumer> {
+    // One topic per consumer here (several are for the edge intake, which runs on Kafka).
+    const o = { ...options, topic: singleTopic(options.topic) };
     const n = this.partitionCount(o.topic);
     const committed = await this.committed(o.groupId, o.topic);
     // A new group is registered at offset 0, so retention keeps what it has not read yet.

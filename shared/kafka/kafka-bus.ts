@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset } from '../bus/bus.ts';
+import { type Bus, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type ProducerOptions, type TopicSpec, lastOffset, singleTopic } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { chunkMessages } from './chunk.ts';
@@ -239,7 +239,7 @@ export class KafkaBus implements Bus {
     });
     return {
       joined: () => joined,
-      commit: (partition, c) => kept.current().commitOffsets([{ topic: o.topic, partition, ...c }]),
+      commit: (partition, c) => kept.current().commitOffsets([{ topic: singleTopic(o.topic), partition, ...c }]),
       stop: () => kept.stop(),
     };
   }
@@ -266,7 +266,7 @@ export class KafkaBus implements Bus {
     });
     try {
       await consumer.connect();
-      await consumer.subscribe({ topic: o.topic, fromBeginning: true });
+      await consumer.subscribe({ topics: [o.topic].flat(), fromBeginning: true });
       await this.runHandler(consumer, o);
     } catch (err) {
       await consumer.disconnect().catch(() => undefined);

@@ -15,7 +15,7 @@
  * bus with backoff (`retry-batch.ts`) and, being uncommitted, can only be duplicated, never lost.
  */
 import { Counter, Histogram } from 'prom-client';
-import { nextOffset, type BatchContext, type BusBatch, type BusMessage, type BusRecord, type ConsumeOptions } from '../bus/bus.ts';
+import { nextOffset, singleTopic, type BatchContext, type BusBatch, type BusMessage, type BusRecord, type ConsumeOptions } from '../bus/bus.ts';
 import { DeadLetterBudget, deadLetter, type DeadLetterInput } from '../schemas/deadletter.ts';
 import { REJECT } from '../schemas/rejections.ts';
 import { retryStore } from '../store/retry.ts';
@@ -88,7 +88,8 @@ export interface RunningBatches extends RunningWorker {
 
 export interface RunnerOptions {
   cfg: { BUS_GROUP_ID: string; BUS_SESSION_TIMEOUT_MS: number; TOPIC_DEADLETTER: string };
-  topic: string;
+  /** What it consumes: one topic, or several under one group (Kafka only). */
+  topic: string | readonly string[];
   /** Needed when the processor returns points. */
   store?: Pick<TelemetryStore, 'write' | 'isRefusal'>;
   /** Points per store write request. */
@@ -202,7 +203,7 @@ export async function runBatches<T>(processor: BatchProcessor<T>, deps: WorkerDe
   return {
     consumer,
     async apply(partition, out, stillOwned) {
-      await execute({ topic: o.topic, partition: partition ?? -1 }, out, stillOwned, [...out.deadLetters]);
+      await execute({ topic: singleTopic(o.topic), partition: partition ?? -1 }, out, stillOwned, [...out.deadLetters]);
       if (partition !== undefined && out.commit) await consumer.commit(partition, out.commit);
     },
     async stop() {

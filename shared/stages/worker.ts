@@ -33,7 +33,7 @@ export const workerEnv = (defaultOpsPort: number, defaultGroup: string) => ({
 });
 
 /** The consumer settings every worker takes from its config: its group, session timeout, metrics. */
-export function groupConsumer(cfg: { BUS_GROUP_ID: string; BUS_SESSION_TIMEOUT_MS: number }, deps: WorkerDeps, topic: string): Omit<ConsumeOptions, 'handle'> {
+export function groupConsumer(cfg: { BUS_GROUP_ID: string; BUS_SESSION_TIMEOUT_MS: number }, deps: WorkerDeps, topic: ConsumeOptions['topic']): Omit<ConsumeOptions, 'handle'> {
   return {
     groupId: cfg.BUS_GROUP_ID,
     sessionTimeoutMs: cfg.BUS_SESSION_TIMEOUT_MS,
