@@ -38,6 +38,20 @@ program
     for (const [k, v] of Object.entries(kafka.secureClientEnv(user, opts.plain ? 'PLAIN' : 'SCRAM-SHA-512'))) console.log(`${k}=${v}`);
   });
 
+program
+  .command('edge-login')
+  .argument('<edge-id>', "the edge gateway's id ([a-z0-9-]; its GATEWAY_ID)")
+  .requiredOption('--municipality <m...>', 'the municipalities whose readings it may send')
+  .description("makes a town edge's Kafka login, topic and rights on the local Kafka; prints the edge's settings, then the centre's EDGE_SCOPES")
+  .action(async (edgeId: string, opts: { municipality: string[] }) => {
+    const municipalities = opts.municipality.flatMap((m) => m.split(','));
+    const edge = await kafka.provisionLocalEdge(edgeId, municipalities);
+    console.log(`# edge ${edgeId} (${municipalities.join(', ')}): its gateway's settings`);
+    for (const [k, v] of Object.entries(edge.env)) console.log(`${k}=${v}`);
+    console.log(`# the centre's edge intake (npm run service -- edge-intake), every edge so far:`);
+    console.log(`EDGE_SCOPES=${JSON.stringify(edge.scopes)}`);
+  });
+
 async function printStatus() {
   for (const s of await status()) {
     const state = s.running ? `running${s.pid ? ` (pid ${s.pid})` : ' (not started by `up`)'}` : 'stopped';

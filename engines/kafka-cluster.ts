@@ -90,6 +90,34 @@ export function clusterClientEnv(l: ClusterLayout, user: KafkaUser, mechanism: '
   };
 }
 
+/** The principals whose SCRAM logins the cluster has (written at format time, and as logins are added). */
+const scramFile = (l: ClusterLayout) => join(l.home, 'scram-users.json');
+
+/**
+ * Gives every principal of the catalogue its SCRAM login on a running cluster formatted before its
+ * stage existed, so a new stage needs no `up --clean`. Once per principal: remembered in a file.
+ */
+export function ensureScramLogins(l: ClusterLayout): string[] {
+  const have = new Set<string>(existsSync(scramFile(l)) ? (JSON.parse(readFileSync(scramFile(l), 'utf8')) as string[]) : []);
+  const missing = KAFKA_USERS.filter((u) => !have.has(u));
+  const passwords = clusterCredentials(l);
+  for (const u of missing) {
+    addScramUser(l, u, passwords[u]!);
+    have.add(u);
+    writeFileSync(scramFile(l), JSON.stringify([...have]));
+  }
+  return missing;
+}
+
+/**
+ * Adds (or renews) a SCRAM-SHA-512 login on a running cluster, with Kafka's own ConfigCommand over
+ * the operator's loopback listener: how a town edge's login is made without formatting anything.
+ */
+export function addScramUser(l: ClusterLayout, user: string, password: string): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(password)) throw new Error('a SCRAM password here is base64url');
+  run('java', ['-Xmx256m', '-cp', classpath, 'kafka.admin.ConfigCommand', '--bootstrap-server', plaintextBrokers(l), '--alter', '--entity-type', 'users', '--entity-name', user, '--add-config', `SCRAM-SHA-512=[iterations=8192,password=${password}]`], { what: `adding Kafka login ${user}` });
+}
+
 /** The key and certificate chain of the SASL_SSL listeners (Kafka reads a PEM keystore). */
 async function brokerKeystore(l: ClusterLayout): Promise<void> {
   const f = clusterFiles(l);
@@ -190,6 +218,7 @@ export async function startCluster(l: ClusterLayout, { clean = false } = {}): Pr
       const passwords = clusterCredentials(l);
       const scram = KAFKA_USERS.flatMap((u) => ['--add-scram', `SCRAM-SHA-512=[name=${u},password=${passwords[u]}]`]);
       run('java', [...javaOpts(n.dir), 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', n.props, ...scram], { what: `formatting Kafka node ${n.id}'s log directory` });
+      writeFileSync(scramFile(l), JSON.stringify(KAFKA_USERS));
     }
     startDaemon({ command: 'java', args: [...javaOpts(n.dir), 'kafka.Kafka', n.props], cwd: n.dir, logFile: n.logFile, pidFile: n.pidFile });
   }

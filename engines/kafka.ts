@@ -5,8 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterClientEnv, clusterCredentials, clusterFiles, clusterNode, installKafka, kafkaInstalled, KAFKA_USERS, nodePid, plaintextBrokers, secureBrokers, startCluster, stopCluster, waitClusterReady, type ClusterLayout, type KafkaUser } from './kafka-cluster.ts';
+import { clusterClientEnv, clusterCredentials, ensureScramLogins as ensureClusterLogins, clusterFiles, clusterNode, installKafka, kafkaInstalled, KAFKA_USERS, nodePid, plaintextBrokers, secureBrokers, startCluster, stopCluster, waitClusterReady, type ClusterLayout, type KafkaUser } from './kafka-cluster.ts';
 import { kafkaPort, runHome } from './paths.ts';
+import { provisionEdge } from './kafka-edges.ts';
 
 const home = join(runHome, 'kafka');
 
@@ -29,5 +30,9 @@ export const stopKafka = () => stopCluster(localKafka());
 export const kafkaBrokers = () => plaintextBrokers(localKafka());
 export const kafkaSecureBrokers = () => secureBrokers(localKafka());
 export const kafkaCredentials = () => clusterCredentials(localKafka());
+/** Adds the SCRAM logins of stages added since the local cluster was formatted. */
+export const ensureScramLogins = () => ensureClusterLogins(localKafka());
+/** A town edge on the local cluster: its login, topic and rights (engines/kafka-edges.ts). */
+export const provisionLocalEdge = (edgeId: string, municipalities: string[], env?: NodeJS.ProcessEnv) => provisionEdge(localKafka(), edgeId, municipalities, env);
 /** The settings of a client logging in as `user` on the SASL_SSL listener (shared/kafka/security.ts). */
 export const secureClientEnv = (user: KafkaUser, mechanism: 'SCRAM-SHA-512' | 'PLAIN' = 'SCRAM-SHA-512') => clusterClientEnv(localKafka(), user, mechanism);

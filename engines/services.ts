@@ -71,6 +71,8 @@ export async function up({ clean = false, brokers, log = () => undefined }: UpOp
     started.push('influxdb');
   }
   await Promise.all([kafka.waitKafkaReady(), influx.waitInfluxReady()]);
+  const logins = kafka.ensureScramLogins();
+  if (logins.length > 0) log(`Kafka logins added: ${logins.join(', ')}`);
   await influx.setUpInflux();
   writeFileSync(localStoreFile, JSON.stringify(await influx.provisionStore(influxDatabase)), { mode: 0o600 });
   const cfg = parseConfig(busEnv);

@@ -7,13 +7,14 @@
 import type { StageDefinition } from '#shared/stages/stage.ts';
 import { aggregatorStage } from './aggregator/stage.ts';
 import { alarmsStage } from './alarms/stage.ts';
+import { edgeIntakeStage } from './edge-intake/stage.ts';
 import { gatewayStage } from './gateway/stage.ts';
 import { kpiApiStage } from './kpi-api/stage.ts';
 import { monitorStage } from './monitor/stage.ts';
 import { normalizerStage } from './normalizer/stage.ts';
 import { writerStage } from './writer/stage.ts';
 
-export const CATALOGUE = [normalizerStage, writerStage, aggregatorStage, alarmsStage, gatewayStage, kpiApiStage, monitorStage] as unknown as StageDefinition[];
+export const CATALOGUE = [normalizerStage, writerStage, aggregatorStage, alarmsStage, edgeIntakeStage, gatewayStage, kpiApiStage, monitorStage] as unknown as StageDefinition[];
 
 export const STAGE_NAMES = CATALOGUE.map((s) => s.name);
 

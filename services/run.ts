@@ -41,7 +41,9 @@ const once = <T>(open: () => T) => {
 };
 // The registry is read whole before the stage starts: a gateway must not refuse a known device
 // because it has not read the central registry yet.
-const devices = stage.rights.devices ? await openDeviceRegistry(process.env, { service: name, log, dataDir: cfg.DATA_DIR, create: true }) : undefined;
+// A town's edge holds its own towns' devices only (`EDGE_MUNICIPALITIES`).
+const { EDGE_MUNICIPALITIES: municipalities } = cfg as { EDGE_MUNICIPALITIES?: string[] };
+const devices = stage.rights.devices ? await openDeviceRegistry(process.env, { service: name, log, dataDir: cfg.DATA_DIR, create: true, municipalities }) : undefined;
 if (devices) {
   log.info(devices.describe);
   closers.push(devices.engine.watch(() => log.info('device registry changed')), () => devices.engine.close());

@@ -1,4 +1,5 @@
 /** The gateway's settings, from the environment (the table in services/gateway/README.md is generated from these descriptions). */
+import { edgeGatewayEnv } from '../../shared/edge/settings.ts';
 import { registryFileEnv } from '../../shared/registry/settings.ts';
 import { hostname } from 'node:os';
 import { z } from 'zod';
@@ -55,8 +56,11 @@ export const gatewayEnv = {
   SPOOL_DIR: z.string().optional().meta({ description: 'where readings wait while the bus is away', docDefault: '$DATA_DIR/gateway-spool/$GATEWAY_ID' }),
   SPOOL_MAX_BYTES: int(512 * 1024 * 1024, 1024).describe('spool bound; when full, QoS 1 publishes are refused'),
   SPOOL_SEGMENT_BYTES: int(16 * 1024 * 1024, 1024).describe('spool segment size'),
+  SPOOL_DRAIN_RATE: int(0, 0).describe("records per second the spool is sent at, at most, once the bus is back (0 = as fast as it takes them): an edge's backlog then leaves the centre room for every other town's live readings"),
   SPOOL_FSYNC_MAX_DELAY_MS: int(5, 0, 1000).describe('how long an append may wait to share an fsync'),
   SHUTDOWN_TIMEOUT_MS: int(15_000, 100).describe('drain deadline on SIGTERM'),
+  ...edgeGatewayEnv,
+  EDGE_STATUS_INTERVAL_MS: int(5000, 100).describe("an edge: how often it tells the centre its spool's size and age (on its topic, while the link is up)"),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayEnv>>;

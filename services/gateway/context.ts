@@ -19,6 +19,21 @@ import { TelemetryIngest } from './ingest.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { Spool } from './spool.ts';
+import { edgeTopic } from '../../shared/edge/topics.ts';
+import { EDGE_DEADLETTER_KEY_PREFIX } from '../../shared/edge/status.ts';
+
+/** Where the gateway's records go: the pipeline's topics, or — a town's edge — its own topic for all of them. */
+export interface GatewayOutput {
+  readings: string;
+  /** Its dead letters' topic, and what their keys start with there (an edge's are marked for the intake). */
+  deadLetters: { topic: string; keyPrefix: string };
+}
+
+export function gatewayOutput(cfg: Pick<GatewayConfig, 'TOPIC_RAW' | 'TOPIC_DEADLETTER' | 'EDGE_MUNICIPALITIES' | 'GATEWAY_ID'>): GatewayOutput {
+  if (!cfg.EDGE_MUNICIPALITIES) return { readings: cfg.TOPIC_RAW, deadLetters: { topic: cfg.TOPIC_DEADLETTER, keyPrefix: '' } };
+  const own = edgeTopic(cfg.TOPIC_RAW, cfg.GATEWAY_ID);
+  return { readings: own, deadLetters: { topic: own, keyPrefix: EDGE_DEADLETTER_KEY_PREFIX } };
+}
 
 /** What the gateway is given: the bus, its log and metrics, and what its dead letters say in `stage`. */
 export interface GatewayDeps {
@@ -69,11 +84,12 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
   );
   const registry = deps.devices ?? new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), { maxBytes: cfg.SPOOL_MAX_BYTES, segmentBytes: cfg.SPOOL_SEGMENT_BYTES, fsyncDelayMs: cfg.SPOOL_FSYNC_MAX_DELAY_MS });
-  const forwarder = new Forwarder(bus, spool, { topic: cfg.TOPIC_RAW, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS }, metrics, log.child({ component: 'forwarder' }));
+  const out = gatewayOutput(cfg);
+  const forwarder = new Forwarder(bus, spool, { topic: out.readings, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS, drainRate: cfg.SPOOL_DRAIN_RATE }, metrics, log.child({ component: 'forwarder' }));
   metrics.spoolProbe.records = () => spool.depthRecords;
   metrics.spoolProbe.bytes = () => spool.depthBytes;
   metrics.spoolProbe.oldest = () => spool.oldestTimestamp();
-  const deadLetters = deadLetterSink(bus, cfg.TOPIC_DEADLETTER, deps.deadLetterStage);
+  const deadLetters = deadLetterSink(bus, out.deadLetters, deps.deadLetterStage);
   return {
     cfg,
     registry,
@@ -101,7 +117,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
  * Ingest dead letters, produced when the first one comes, within a per-device budget of bytes
  * (all unknown senders share one), so nothing an outsider sends grows the topic without bound.
  */
-function deadLetterSink(bus: Bus, topic: string, stage: string): { send: (d: DeadLetterInput) => Promise<void>; close(): Promise<void> } {
+function deadLetterSink(bus: Bus, to: GatewayOutput['deadLetters'], stage: string): { send: (d: DeadLetterInput) => Promise<void>; close(): Promise<void> } {
   let producer: Promise<BusProducer> | undefined;
   const budget = new DeadLetterBudget(4096, 256 * 1024);
   return {
@@ -110,7 +126,8 @@ function deadLetterSink(bus: Bus, topic: string, stage: string): { send: (d: Dea
         producer = undefined;
         throw err;
       });
-      await (await producer).send(topic, [deadLetter(stage, d, budget).message]);
+      const { key, value } = deadLetter(stage, d, budget).message;
+      await (await producer).send(to.topic, [{ key: `${to.keyPrefix}${key}`, value }]);
     },
     close: async () => {
       await producer?.then((p) => p.close()).catch(() => undefined);

@@ -21,6 +21,12 @@ export interface ForwarderOptions {
   lingerMs: number;
   batchMax: number;
   sendTimeoutMs: number;
+  /**
+   * Records per second the spool is replayed at, at most; 0 = as fast as the bus takes them. A town
+   * edge back from a long cut sends its backlog at this pace, so the centre keeps room for every
+   * other town's live readings.
+   */
+  drainRate?: number;
 }
 
 interface Queued {
@@ -42,6 +48,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export class Forwarder {
   private mode: 'direct' | 'spool' = 'spool';
+  private modeSince = Date.now();
   private queue: Queued[] = [];
   private sending = false;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -67,6 +74,11 @@ export class Forwarder {
 
   get direct(): boolean {
     return this.mode === 'direct';
+  }
+
+  /** Since when (epoch ms) it has been forwarding directly, or spooling. */
+  get since(): number {
+    return this.modeSince;
   }
 
   /** Begins by replaying whatever the spool holds (nothing, on a clean start). */
@@ -161,6 +173,7 @@ export class Forwarder {
   }
 
   private enterSpool(items: Queued[]) {
+    if (this.mode !== 'spool') this.modeSince = Date.now();
     this.mode = 'spool';
     this.metrics.busDirect.set(0);
     if (items.length > 0) {
@@ -175,10 +188,13 @@ export class Forwarder {
   /** Sends the spool to the bus in order; back to direct mode once it is empty. */
   private async replay(): Promise<void> {
     let backoff = 250;
+    const rate = this.opts.drainRate ?? 0;
+    // At a bounded rate, a batch is at most a second's worth, and each waits out its share of time.
+    const batchMax = rate > 0 ? Math.max(1, Math.min(this.opts.batchMax, rate)) : this.opts.batchMax;
     while (!this.stopped) {
       try {
         // Inside the try: reading the spool can fail too (EMFILE, EIO) — that is "not now", never a crash.
-        const { records, commit } = this.spool.read(this.opts.batchMax);
+        const { records, commit } = this.spool.read(batchMax);
         if (records.length === 0) {
           if (this.spool.isEmpty) {
             // Nothing spooled: prove the bus answers before sending live traffic its way.
@@ -186,6 +202,7 @@ export class Forwarder {
             // Records spooled while connecting would be stranded by direct mode: replay them first.
             if (!this.spool.isEmpty) continue;
             this.mode = 'direct';
+            this.modeSince = Date.now();
             this.metrics.busDirect.set(1);
             this.log.info('bus reachable; forwarding directly');
             return;
@@ -193,10 +210,12 @@ export class Forwarder {
           await sleep(5); // appends are being synced
           continue;
         }
+        const t0 = Date.now();
         await this.send(records);
         commit();
         this.metrics.forwarded.inc({ path: 'replay' }, records.length);
         backoff = 250;
+        if (rate > 0) await sleep(Math.max(0, (records.length / rate) * 1000 - (Date.now() - t0)));
       } catch (err) {
         this.log.warn({ err: (err as Error).message, spooled: this.spool.depthRecords }, 'bus or spool unavailable; readings stay in the spool');
         this.abandonProducer();

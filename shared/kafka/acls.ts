@@ -6,6 +6,7 @@
  */
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
 import type { TopicRole } from '../stages/stage.ts';
+import { edgeTopic, edgeTopicPrefix } from '../edge/topics.ts';
 import { DEFAULT_REGISTRY_TOPIC, REGISTRY_GROUP_PREFIX } from './registry-topic.ts';
 
 // kafkajs is CommonJS and its ACL enums are not visible as named ESM exports.
@@ -34,7 +35,7 @@ export interface BusNames {
 /** The names a deployment uses: its topic settings, and any consumer group not named after its service. */
 export function busNames(t: { TOPIC_RAW: string; TOPIC_NORMALIZED: string; TOPIC_DEADLETTER: string; DEVICE_REGISTRY_TOPIC?: string | undefined }, groups: Record<string, string | undefined> = {}): BusNames {
   const named = Object.fromEntries(Object.entries(groups).filter((e): e is [string, string] => e[1] !== undefined));
-  return { topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER }, registry: t.DEVICE_REGISTRY_TOPIC ?? DEFAULT_REGISTRY_TOPIC, groups: named };
+  return { topics: { raw: t.TOPIC_RAW, normalized: t.TOPIC_NORMALIZED, deadletter: t.TOPIC_DEADLETTER, edges: edgeTopicPrefix(t.TOPIC_RAW) }, registry: t.DEVICE_REGISTRY_TOPIC ?? DEFAULT_REGISTRY_TOPIC, groups: named };
 }
 
 export interface Grant {
@@ -47,23 +48,36 @@ export interface Grant {
 
 const topic = (name: string, operation: Grant['operation']): Grant => ({ resource: 'topic', name, operation });
 const group = (name: string, operation: Grant['operation']): Grant => ({ resource: 'group', name, operation });
+/** A role's topic: `edges` names every edge's topic by their common prefix. */
+const roleTopic = (topics: BusNames['topics'], role: TopicRole, operation: Grant['operation']): Grant => (role === 'edges' ? { ...topic(topics.edges, operation), prefixed: true } : topic(topics[role], operation));
+/** What following the central registry takes: reading its topic under groups `registry-<service>-…`. */
+const registryGrants = (registry: string, service: string): Grant[] => [topic(registry, 'DESCRIBE'), topic(registry, 'READ'), { ...group(`${REGISTRY_GROUP_PREFIX}${service}-`, 'READ'), prefixed: true }];
 
 export function busGrants({ topics, registry, groups }: BusNames, parties: readonly BusParty[]): Record<string, Grant[]> {
-  const describeAll = Object.values(topics).map((t) => topic(t, 'DESCRIBE'));
+  const describeAll = (Object.keys(topics) as TopicRole[]).map((t) => roleTopic(topics, t, 'DESCRIBE'));
   const groupOf = (service: string) => groups[service] ?? service;
   return Object.fromEntries(
     parties.map((p) => [
       p.name,
       [
         ...describeAll,
-        ...p.consumes.map((t) => topic(topics[t], 'READ')),
+        ...p.consumes.map((t) => roleTopic(topics, t, 'READ')),
         ...(p.consumes.length > 0 ? [group(groupOf(p.name), 'READ')] : []),
         ...p.watchesGroupsOf.map((w) => group(groupOf(w), 'DESCRIBE')),
-        ...p.produces.map((t) => topic(topics[t], 'WRITE')),
-        ...(p.readsDevices ? [topic(registry, 'DESCRIBE'), topic(registry, 'READ'), { ...group(`${REGISTRY_GROUP_PREFIX}${p.name}-`, 'READ'), prefixed: true as const }] : []),
+        ...p.produces.map((t) => roleTopic(topics, t, 'WRITE')),
+        ...(p.readsDevices ? registryGrants(registry, p.name) : []),
       ],
     ]),
   );
+}
+
+/**
+ * A town edge's rights: to write its own topic (and nothing of the pipeline's), and to follow the
+ * central registry as a gateway does. What it writes there is checked by the edge intake.
+ */
+export function edgeGrants({ topics, registry }: BusNames, edgeId: string, gatewayService = 'gateway'): Grant[] {
+  const own = edgeTopic(topics.raw, edgeId);
+  return [topic(own, 'DESCRIBE'), topic(own, 'WRITE'), ...registryGrants(registry, gatewayService)];
 }
 
 export function aclEntries(principal: string, grants: Grant[]): AclEntry[] {

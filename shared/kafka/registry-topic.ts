@@ -56,6 +56,8 @@ export interface RegistryTopicOptions {
   confirmMs?: number;
   /** Tries to create the topic if it is missing (an operator's login may; a service's usually may not). */
   create?: boolean;
+  /** Only these municipalities' devices are kept, in memory and in the copy (a town's edge); all when absent. */
+  municipalities?: readonly string[];
 }
 
 export async function openRegistryTopic(o: RegistryTopicOptions): Promise<RegistryTopicSource> {
@@ -168,8 +170,11 @@ export class RegistryTopicSource implements RegistrySource {
       if (value === null) target.delete(key);
       else {
         const parsed = parseJsonText(value.toString('utf8'), deviceRecordSchema);
-        if (parsed.ok && parsed.value.id === key) target.set(key, parsed.value);
-        else this.o.log.warn({ topic: this.o.topic, offset, device: key }, 'central registry record is not a device entry: skipped');
+        if (parsed.ok && parsed.value.id === key) {
+          // A device of another town is as good as absent here (it may have moved: drop any entry).
+          if (this.o.municipalities && !this.o.municipalities.includes(parsed.value.municipality)) target.delete(key);
+          else target.set(key, parsed.value);
+        } else this.o.log.warn({ topic: this.o.topic, offset, device: key }, 'central registry record is not a device entry: skipped');
       }
     }
     this.next = Math.max(this.next, offset + 1);

@@ -27,9 +27,13 @@ export class DeviceRegistry {
   /** Where the entries live (a file's path, or the central registry's topic), for start-up lines. */
   readonly path: string;
 
+  /** Only these municipalities' devices are seen (a town's edge); all when absent. */
+  private readonly municipalities: readonly string[] | undefined;
+
   /** A path is a registry file's; anything else is a source (the central registry). */
-  constructor(source: string | RegistrySource) {
+  constructor(source: string | RegistrySource, o: { municipalities?: readonly string[] | undefined } = {}) {
     this.source = typeof source === 'string' ? new FileRegistrySource(source) : source;
+    this.municipalities = o.municipalities;
     this.path = this.source.where;
     this.reload();
   }
@@ -38,7 +42,8 @@ export class DeviceRegistry {
   reload(): boolean {
     const changed = this.source.changed();
     if (changed === undefined) return false;
-    this.devices = new Map(changed.map((d) => [d.id, d]));
+    const seen = this.municipalities ? changed.filter((d) => this.municipalities!.includes(d.municipality)) : changed;
+    this.devices = new Map(seen.map((d) => [d.id, d]));
     this.byEui = new Map([...this.devices.values()].filter((d) => d.devEui && !d.revokedAt).map((d) => [d.devEui!, d]));
     for (const l of this.listeners) l();
     return true;

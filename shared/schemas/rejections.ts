@@ -38,9 +38,14 @@ export const REJECT = {
   PAYLOAD_TOO_LARGE: 'payload_too_large',
   /** An identifier (device id, DevEUI, tenant or application id) that no registered device can have. */
   IDENTIFIER_INVALID: 'identifier_invalid',
-  /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
+  /**
+   * A town edge's record claims what that edge may not send: a municipality outside its scope,
+   * another gateway's id, or a device that is not one of its towns' (docs/edge.md).
+   */
+  EDGE_SCOPE: 'edge_scope',
   /** An alarm notification its municipality's webhook did not accept within the bound (the alarm itself is stored). */
   NOTIFICATION_UNDELIVERED: 'notification_undelivered',
+  /** Handling the record threw, every retry included (a bug or an input nobody foresaw). */
   PROCESSING_FAILED: 'processing_failed',
 } as const;
 

@@ -41,8 +41,11 @@ export interface RunningStage {
   describe: Record<string, unknown>;
 }
 
-/** A topic of the pipeline by its role; its name is a setting (`TOPIC_RAW`, …). */
-export type TopicRole = 'raw' | 'normalized' | 'deadletter';
+/**
+ * A topic of the pipeline by its role; its name is a setting (`TOPIC_RAW`, …). `edges` is every
+ * town edge's own topic (`<TOPIC_RAW>.edge.<id>`): a prefix, not one topic.
+ */
+export type TopicRole = 'raw' | 'normalized' | 'deadletter' | 'edges';
 /** Where the store keeps what: raw readings (and the pipeline's own metrics), or aggregates. */
 export type StoreArea = 'raw' | 'aggregates';
 

@@ -23,6 +23,8 @@ export function workerStage<S extends WorkerShape>(o: {
   deadLetterStage: string;
   /** On the path of every reading (the benchmark launches it); true unless said. */
   carriesReadings?: boolean;
+  /** Part of `npm start`'s single process; true unless said. */
+  singleNode?: boolean;
   /** Beyond its dead letters, which every worker counts. */
   status?: StatusMetrics;
   start: (cfg: z.infer<z.ZodObject<S>>, worker: WorkerDeps, deps: StageDeps) => Promise<RunningWorker>;
@@ -30,7 +32,7 @@ export function workerStage<S extends WorkerShape>(o: {
   return defineStage({
     name: o.name,
     env: o.env,
-    singleNode: true,
+    singleNode: o.singleNode ?? true,
     thread: 'log',
     carriesReadings: o.carriesReadings ?? true,
     rights: o.rights,

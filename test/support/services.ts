@@ -59,12 +59,12 @@ export async function leaveKafkaRunning(): Promise<void> {
  * Gives the services' principals their rights (shared/kafka/acls.ts) on one test's topics and
  * groups, through the operator's listener, so its services can run on the SASL_SSL listener.
  */
-export async function grantTestAcls(env: Partial<Record<string, unknown>> & { TOPIC_RAW?: string; TOPIC_NORMALIZED?: string; TOPIC_DEADLETTER?: string; DEVICE_REGISTRY_TOPIC?: string; NORMALIZER_GROUP?: string; WRITER_GROUP?: string; AGGREGATOR_GROUP?: string; ALARMS_GROUP?: string }): Promise<void> {
+export async function grantTestAcls(env: Partial<Record<string, unknown>> & { TOPIC_RAW?: string; TOPIC_NORMALIZED?: string; TOPIC_DEADLETTER?: string; DEVICE_REGISTRY_TOPIC?: string; NORMALIZER_GROUP?: string; WRITER_GROUP?: string; AGGREGATOR_GROUP?: string; ALARMS_GROUP?: string; EDGE_INTAKE_GROUP?: string }): Promise<void> {
   const topics = parseConfig(busEnv, { TOPIC_RAW: env.TOPIC_RAW, TOPIC_NORMALIZED: env.TOPIC_NORMALIZED, TOPIC_DEADLETTER: env.TOPIC_DEADLETTER });
   const admin = testKafka().admin();
   await admin.connect();
   try {
-    await grantBusAcls(admin, busNames({ ...topics, DEVICE_REGISTRY_TOPIC: env.DEVICE_REGISTRY_TOPIC }, { normalizer: env.NORMALIZER_GROUP, writer: env.WRITER_GROUP, aggregator: env.AGGREGATOR_GROUP, alarms: env.ALARMS_GROUP }), BUS_PARTIES);
+    await grantBusAcls(admin, busNames({ ...topics, DEVICE_REGISTRY_TOPIC: env.DEVICE_REGISTRY_TOPIC }, { normalizer: env.NORMALIZER_GROUP, writer: env.WRITER_GROUP, aggregator: env.AGGREGATOR_GROUP, alarms: env.ALARMS_GROUP, 'edge-intake': env.EDGE_INTAKE_GROUP }), BUS_PARTIES);
   } finally {
     await admin.disconnect();
   }
