@@ -17,19 +17,22 @@ import { z } from 'zod';
 import type { ApiKeyStore } from '../../shared/auth/api-keys.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { RateLimiter } from '../../shared/rate-limit.ts';
-import { bearerAuth, requireScope, requireTenant } from './auth.ts';
+import { bearerAuth, requireAdmin, requireScope, requireTenant } from './auth.ts';
+import { EDGE_STALE_AFTER_MS, EDGE_VIEW_LOOKBACK_MS, edgeViews, type EdgeSource } from '../../shared/edge/view.ts';
 import { toCsv } from './csv.ts';
 import type { Kpis } from './kpis.ts';
 import { acknowledgeBody, alarmParams, alarmsQuery, commentBody, energyQuery, healthQuery, MAX_RANGE_DAYS, municipalityParams, rangeQuery, savingsQuery } from './params.ts';
 import { listAlarms, type AlarmNote, type AlarmNotes } from './alarm-notes.ts';
 import { auditLocationRead, namedEvidence, vehicleName, type VehiclePrivacy } from './vehicle-privacy.ts';
-import { API_ERROR, alarmNoteReply, alarmRow, locationReadRow, apiErrorOf, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
+import { API_ERROR, alarmNoteReply, alarmRow, locationReadRow, apiErrorOf, edgeRow, energyRow, errorReply, healthRow, kpiReply, parkingRow, savingsRow, vehicleRow } from './responses.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const chartJs = join(dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js');
 
 export interface KpiAppDeps {
   kpis: Kpis;
+  /** The town edges' last figures (the store, where the monitor writes the edge intake's metrics). */
+  edges: EdgeSource;
   keys: ApiKeyStore;
   /** Operators' acknowledgements and comments of alarms. */
   notes: AlarmNotes;
@@ -124,6 +127,10 @@ export async function buildKpiApp(deps: KpiAppDeps) {
       errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: API_ERROR.RATE_LIMITED, message: `more than ${ctx.max} requests per minute with this key; retry in ${Math.ceil(ctx.ttl / 1000)} s` }),
     });
     const errors = { 400: errorReply, 401: errorReply, 403: errorReply };
+
+    r.get('/edges', { preHandler: [requireAdmin], schema: { summary: 'Every town edge the centre takes readings from: connected or cut off since when, its backlog and its oldest unsent reading (an admin key)', response: { 200: z.object({ rows: z.array(edgeRow) }), ...errors } } }, async () => ({
+      rows: edgeViews(await deps.edges.edgeFigures(now() - EDGE_VIEW_LOOKBACK_MS), now(), EDGE_STALE_AFTER_MS),
+    }));
 
     r.get('/me', { schema: { summary: 'Who the key is and which municipalities it reads', response: { 200: z.object({ keyId: z.string(), admin: z.boolean(), municipality: z.string().nullable(), municipalities: z.array(z.string()), scopes: z.array(z.string()) }), ...errors } } }, async (req) => {
       const p = req.principal!;

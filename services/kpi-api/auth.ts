@@ -42,6 +42,11 @@ export async function requireTenant(req: FastifyRequest, reply: FastifyReply) {
   }
 }
 
+/** A route for the platform's operators (admin keys), not for one municipality: 403 otherwise. */
+export async function requireAdmin(req: FastifyRequest, reply: FastifyReply) {
+  if (!req.principal?.admin) return reply.code(403).send({ error: API_ERROR.FORBIDDEN, message: "this route is the platform operators': it needs an admin key" });
+}
+
 /** A route only keys with this scope may call (after the municipality check): 403 otherwise. */
 export const requireScope = (scope: KeyScope) => async (req: FastifyRequest, reply: FastifyReply) => {
   if (!req.principal?.scopes.includes(scope)) {

@@ -33,6 +33,17 @@ export const parkingRow = z.object({
   turnover_per_bay_day: num,
   mean_dwell_min: numOrNull,
 });
+export const edgeRow = z.object({
+  edge: z.string(),
+  connected: z.boolean(),
+  lastContactAt: z.string().nullable(),
+  mode: z.enum(['direct', 'spooling', 'unknown']),
+  since: z.string().nullable(),
+  backlogBytes: z.number(),
+  backlogRecords: z.number(),
+  oldestUnsentAt: z.string().nullable(),
+});
+
 export const healthRow = z.object({
   municipality: z.string(),
   device: z.string(),

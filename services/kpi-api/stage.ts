@@ -19,6 +19,7 @@ export const kpiApiStage = defineStage({
     const devices = deps.devices();
     const app = await buildKpiApp({
       kpis: new Kpis(store, () => devices.list().filter((d) => !d.revokedAt)),
+      edges: store,
       keys: deps.keys(),
       notes: new AlarmNotes(defaultAlarmNotesPath(cfg.DATA_DIR)),
       privacy: vehiclePrivacyIn(cfg.DATA_DIR),

@@ -7,9 +7,7 @@
 import { Counter, type Registry } from 'prom-client';
 import { parseSamples, type Sample } from '../../shared/http/prometheus-samples.ts';
 import type { Logger } from '../../shared/logging.ts';
-import type { StorePoint } from '../../shared/store/store.ts';
-
-export const PIPELINE_MEASUREMENT = 'pipeline';
+import { PIPELINE_MEASUREMENT, type StorePoint } from '../../shared/store/store.ts';
 
 /**
  * The pipeline's own metrics — those named after a scraped service (`kpi-api` → `kpi_api_…`), and

@@ -5,6 +5,7 @@
  * JSON; the KPI queries select by measurement, municipality and time through indexes. Writes are committed by a thread of their
  * own (`store-writer-thread.ts`), so their fsync does not stop the process's event loop.
  */
+import type { EdgeFigures } from '../edge/view.ts';
 import { RAW_MEASUREMENTS } from '../schemas/kinds.ts';
 import type { Kind } from '../schemas/topics.ts';
 import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from '../kpi/source.ts';
@@ -74,6 +75,11 @@ export class SqliteStore implements TelemetryStore {
       for (const [k, v] of Object.entries(JSON.parse(r.fields) as Record<string, unknown>)) if (typeof v === 'number') fields[k] = v;
       return { start: r.ts, municipality: r.municipality, device: r.device, tags, fields };
     });
+  }
+
+  /** No edges on one machine: town edges reach the centre through Kafka, never the embedded log. */
+  async edgeFigures(): Promise<EdgeFigures[]> {
+    return [];
   }
 
   async lastSeen(q: { municipality?: string; since: number }): Promise<DeviceLastSeen[]> {

@@ -7,7 +7,8 @@ import type { AggregateMeasurement, DeviceLastSeen, TimeRange, WindowRow } from 
 import { VOCABULARY } from '../schemas/kinds.ts';
 import { KINDS, type Kind } from '../schemas/topics.ts';
 import { ALARM_MEASUREMENT, type AlarmQuery } from '../store/alarms.ts';
-import { keptLong, type StorePoint, type TelemetryStore } from '../store/store.ts';
+import { keptLong, PIPELINE_MEASUREMENT, type StorePoint, type TelemetryStore } from '../store/store.ts';
+import { EDGE_METRIC, type EdgeFigures } from '../edge/view.ts';
 import { InfluxStore, type InfluxSettings } from './client.ts';
 import { toLine, UnwritablePoint } from './line-protocol.ts';
 
@@ -169,6 +170,20 @@ export class InfluxTelemetryStore implements TelemetryStore {
   |> last(column: "_time")`;
     const rows = await this.raw.query().collectRows<{ _time: string; _measurement: string; municipality: string; device: string }>(flux);
     return rows.map((r) => ({ municipality: r.municipality, device: r.device, kind: r._measurement, lastSeen: Date.parse(r._time) }));
+  }
+
+  async edgeFigures(since: number): Promise<EdgeFigures[]> {
+    const fields = Object.values(EDGE_METRIC).map((f) => `r._field == ${str(f)}`).join(' or ');
+    const flux = `from(bucket: ${str(this.raw.bucket)})
+  |> range(start: time(v: ${ns(since)}))
+  |> filter(fn: (r) => r._measurement == ${str(PIPELINE_MEASUREMENT)} and (${fields}) and exists r.edge)
+  |> group(columns: ["edge", "_field"])
+  |> last()
+  |> keep(columns: ["edge", "_field", "_value"])`;
+    const rows = await this.raw.query().collectRows<{ edge: string; _field: string; _value: number }>(flux);
+    const byEdge = new Map<string, Record<string, number>>();
+    for (const r of rows) byEdge.set(r.edge, { ...byEdge.get(r.edge), [r._field]: Number(r._value) });
+    return [...byEdge].map(([edge, fields]) => ({ edge, fields }));
   }
 
   async healthy(): Promise<boolean> {

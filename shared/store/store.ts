@@ -10,6 +10,7 @@
 import type { KpiSource } from '../kpi/source.ts';
 import type { Kind } from '../schemas/topics.ts';
 import { ALARM_MEASUREMENT, type AlarmSource } from './alarms.ts';
+import type { EdgeSource } from '../edge/view.ts';
 
 export type FieldValue = number | boolean | string;
 
@@ -21,7 +22,10 @@ export interface StorePoint {
   ts: number;
 }
 
-export interface TelemetryStore extends KpiSource, AlarmSource {
+/** The pipeline's own metrics, as the monitor writes them (with the raw readings, tag `service` and the metric's labels). */
+export const PIPELINE_MEASUREMENT = 'pipeline';
+
+export interface TelemetryStore extends KpiSource, AlarmSource, EdgeSource {
   readonly kind: 'influxdb' | 'embedded';
   /** Resolves once every point is durably stored. */
   write(points: StorePoint[]): Promise<void>;

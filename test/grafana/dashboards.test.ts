@@ -18,6 +18,9 @@ import { DASHBOARD_DIR, dashboards as loadDashboards, fillQuery, panelNamed, pan
 import { readGroundTruth } from '../support/ground-truth.ts';
 import { countRaw } from '../support/influx-read.ts';
 import { startPipeline, type Pipeline } from '../support/pipeline.ts';
+import { createEdgeMetrics } from '../../services/edge-intake/edge-metrics.ts';
+import { createMetricsRegistry } from '../../shared/http/ops-server.ts';
+import { EDGE_STALE_AFTER_MS, edgeViews } from '../../shared/edge/view.ts';
 import { deliveredSeries } from '../support/recompute.ts';
 import { simulate } from '../support/verify.ts';
 
@@ -38,8 +41,11 @@ describe('Grafana provisioning', () => {
 
   beforeAll(async () => {
     p = await startPipeline();
+    // The edge intake's view of two town edges: Kalamata's reporting (spooling, with a backlog), Mytilene's never heard from.
+    const edgeRegistry = createMetricsRegistry('edge-intake', { processMetrics: false });
+    createEdgeMetrics(edgeRegistry, ['kal-edge', 'myt-edge']).report({ edgeId: 'kal-edge', at: Date.now(), direct: false, since: Date.now() - 120_000, spoolBytes: 2048, spoolRecords: 10, oldestUnsentAt: Date.now() - 120_000 });
     monitor = startMonitor({
-      sources: p.registries.map((r) => ({ service: r.service, read: () => r.registry.metrics() })),
+      sources: [...p.registries.map((r) => ({ service: r.service, read: () => r.registry.metrics() })), { service: 'edge-intake', read: () => edgeRegistry.metrics() }],
       write: (points) => p.storeFor('monitor').write(points), // the monitor's own write-only token
       intervalMs: 1000,
       log: createLogger('monitor-test', 'silent'),
@@ -109,6 +115,22 @@ describe('Grafana provisioning', () => {
     const stored = await p.store.raw.query().collectRows<{ _value: number }>(`from(bucket: "${p.bucket}") |> range(start: ${new Date(RUN - 8 * DAY).toISOString()}, stop: ${new Date(RUN + DAY).toISOString()}) |> filter(fn: (r) => r._measurement == "fleet" and r.municipality == "kalamata" and (r._field == "lat" or r._field == "private_use")) |> group(columns: ["_field"]) |> count()`);
     expect(counted).toBe(stored.reduce((n, r) => n + r._value, 0));
     expect(stored.length).toBe(2); // located readings and the private ones
+  });
+
+  it("pipeline health's town edges: every edge, the one never heard from too, as the operators' API shows them", async () => {
+    const q = panelNamed('pipeline-health.json', 'Town edges').targets![0]!.query;
+    const rows = await grafana().collectRows<Record<string, string | number>>(fill(q, RUN - DAY, RUN + DAY));
+    expect(rows.map((r) => [r.edge, r.mode, r['backlog bytes'], r['backlog records']])).toEqual([
+      ['kal-edge', 'spooling', 2048, 10],
+      ['myt-edge', 'never reported', null, null],
+    ]);
+    expect(Number(rows[0]!['silent for (s)'])).toBeLessThan(600);
+    // The operators' route reads the same figures through the store (the KPI API's own token).
+    const views = edgeViews(await p.telemetry.edgeFigures(RUN - DAY), Date.now(), EDGE_STALE_AFTER_MS);
+    expect(views.map((v) => [v.edge, v.mode, v.backlogBytes, v.backlogRecords])).toEqual([
+      ['myt-edge', 'unknown', 0, 0],
+      ['kal-edge', 'spooling', 2048, 10],
+    ]);
   });
 
   it("pipeline health's alarm table: the municipality's alarms, open ones first", async () => {

@@ -72,6 +72,7 @@ describe('KPI API on the real InfluxDB', () => {
     key.revoked = revoked.key;
     app = await buildKpiApp({
       kpis: new Kpis(p.telemetry, () => devices.list()),
+      edges: p.telemetry,
       keys,
       notes: new AlarmNotes(defaultAlarmNotesPath(p.env.DATA_DIR!)),
       privacy: vehiclePrivacyIn(p.env.DATA_DIR!),

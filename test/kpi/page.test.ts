@@ -38,6 +38,7 @@ describe('dashboard page in headless Chromium', () => {
     kalamataKey = keys.add({ municipality: 'kalamata', admin: false }).key;
     app = await buildKpiApp({
       kpis: new Kpis(p.telemetry, () => devices.list()),
+      edges: p.telemetry,
       keys,
       notes: new AlarmNotes(defaultAlarmNotesPath(p.env.DATA_DIR!)),
       privacy: vehiclePrivacyIn(p.env.DATA_DIR!),
