@@ -5,6 +5,8 @@
  * each stage's declared rights. `npm run docs` writes it; a test fails when the page differs.
  * What no schema says (why a data set is personal) is written here once, beside its entry.
  */
+import type { TopicRole } from '#shared/stages/stage.ts';
+import { edgeTopic } from '#shared/edge/topics.ts';
 import { z } from 'zod';
 import { busEnv } from '#shared/config.ts';
 import { DEFAULT_REGISTRY_TOPIC } from '#shared/kafka/registry-topic.ts';
@@ -34,7 +36,7 @@ const keysOf = (s: z.ZodType): string[] => {
   return Object.keys(def.shape ?? {});
 };
 const readersOf = (area: 'raw' | 'aggregates') => code(Object.entries(STORE_ACCESS).filter(([, a]) => a.read.includes(area)).map(([name]) => name));
-const consumersOf = (topic: 'raw' | 'normalized' | 'deadletter') => BUS_PARTIES.filter((p) => p.consumes.includes(topic)).map((p) => `\`${p.name}\``);
+const consumersOf = (topic: TopicRole) => BUS_PARTIES.filter((p) => p.consumes.includes(topic)).map((p) => `\`${p.name}\``);
 
 /** What makes each kind personal data, or not. */
 const PERSONAL: Record<Kind, string> = {
@@ -86,6 +88,14 @@ export function inventory(): InventoryRow[] {
       kept: busKept,
       readers: `${[...consumersOf('raw'), '`privacy` export'].join(', ')}; Kafka operators`,
       personal: "**yes** for vehicles: positions, private use included (they are dropped after it, at the normaliser)",
+    },
+    {
+      data: `\`${edgeTopic(busDefaults.TOPIC_RAW, '<edge id>')}\``,
+      holds: "a town edge's device messages as received, its status and its own dead letters (docs/edge.md)",
+      where: 'Kafka (town edges only)',
+      kept: busKept,
+      readers: `${consumersOf('edges').join(', ')}; Kafka operators`,
+      personal: '**yes** for vehicles: as the raw topic',
     },
     {
       data: `\`${busDefaults.TOPIC_NORMALIZED}\``,

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { secureClientEnv } from '../../engines/kafka.ts';
-import { spawnGateway, waitUntil } from '../support/gateway.ts';
+import { spawnGateway, tryLogin, waitUntil } from '../support/gateway.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { engineEnv, grantTestAcls, servicesEnv, testKafka, unique } from '../support/services.ts';
 import { spawnService } from '../support/spawn.ts';
@@ -24,16 +24,6 @@ import { ensureTopics } from '../../shared/kafka/topics.ts';
 
 const run = promisify(execFile);
 
-/** Connects as the device; resolves with the CONNACK's verdict (0: in), the client closed again. */
-async function tryLogin(port: number, id: string, secret: string): Promise<number> {
-  try {
-    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: id, username: id, password: secret, reconnectPeriod: 0, connectTimeout: 5000 });
-    await c.endAsync();
-    return 0;
-  } catch (err) {
-    return (err as { code?: number }).code ?? -1;
-  }
-}
 
 describe('the central device registry', () => {
   const children: ChildProcess[] = [];

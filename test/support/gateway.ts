@@ -93,3 +93,15 @@ export async function waitUntil(cond: () => boolean | Promise<boolean>, timeoutM
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Connects as the device; resolves with the CONNACK's verdict (0: let in; the client closed again), -1 when no answer came. */
+export async function tryLogin(port: number, device: string, secret: string): Promise<number> {
+  const { default: mqtt } = await import('mqtt');
+  try {
+    const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId: device, username: device, password: secret, reconnectPeriod: 0, connectTimeout: 5000 });
+    await c.endAsync();
+    return 0;
+  } catch (err) {
+    return (err as { code?: number }).code ?? -1;
+  }
+}
