@@ -21,6 +21,8 @@ class FakeBus {
   /** How long connecting a producer takes. */
   connectMs = 0;
   acked: BusMessage[] = [];
+  /** When each acknowledged message was taken. */
+  ackedAt: number[] = [];
   sends = 0;
   asBus(): Bus {
     const producer: BusProducer = {
@@ -29,6 +31,7 @@ class FakeBus {
         await new Promise((r) => setTimeout(r, 2));
         if (!this.up) throw new Error('bus away');
         this.acked.push(...messages);
+        this.ackedAt.push(...messages.map(() => Date.now()));
       },
       close: async () => undefined,
     };
@@ -39,10 +42,10 @@ class FakeBus {
   }
 }
 
-async function setup(bus: FakeBus) {
+async function setup(bus: FakeBus, drainRate = 0) {
   const spool = await Spool.open(mkdtempSync(join(tmpdir(), 'fwd-spool-')), { maxBytes: 1_000_000, segmentBytes: 10_000, fsyncDelayMs: 1 });
   const metrics = createGatewayMetrics(new Registry());
-  const f = new Forwarder(bus.asBus(), spool, { topic: 't', lingerMs: 1, batchMax: 10, sendTimeoutMs: 500 }, metrics, createLogger('fwd', 'silent'));
+  const f = new Forwarder(bus.asBus(), spool, { topic: 't', lingerMs: 1, batchMax: 10, sendTimeoutMs: 500, drainRate }, metrics, createLogger('fwd', 'silent'));
   metrics.spoolProbe.oldest = () => spool.oldestTimestamp();
   f.start();
   await waitUntil(() => f.direct, 5000, 'direct mode');
@@ -84,6 +87,22 @@ describe('Forwarder', () => {
     expect(bus.acked.map((m) => Number(m.value))).toEqual(Array.from({ length: 22 }, (_, i) => i));
     expect(spool.isEmpty).toBe(true);
     expect(await gauge(metrics.spoolOldestAge)).toBe(0);
+    await f.drain();
+  });
+
+  it('sends a backlog at no more than its drain rate once the bus is back, in order', async () => {
+    const bus = new FakeBus();
+    const { f } = await setup(bus, 40);
+    bus.up = false;
+    await Promise.all(Array.from({ length: 60 }, (_, i) => f.submit(rec(i))));
+    bus.up = true;
+    await waitUntil(() => f.direct, 10_000, 'back to direct');
+    expect(bus.acked.map((m) => Number(m.value))).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // 40 a second: no second holds more than that and one batch of 10, and the 60 take over a second.
+    const at = bus.ackedAt;
+    const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(50);
+    expect(at.at(-1)! - at[0]!).toBeGreaterThanOrEqual(1200);
     await f.drain();
   });
 

@@ -13,9 +13,9 @@ export function createConsumerMetrics(registry: Registry, group: string): Consum
 }
 
 /** The retry options every bus gives `retryBatch`: the consumer's log and metrics. */
-export const batchRetryOptions = (o: Pick<ConsumeOptions, 'log' | 'metrics' | 'topic'>, partition: number, stillOwned: () => boolean) => ({
-  log: o.log.child({ topic: o.topic, partition }),
-  what: `batch of ${o.topic}[${partition}]`,
+export const batchRetryOptions = (o: Pick<ConsumeOptions, 'log' | 'metrics'>, at: { topic: string; partition: number }, stillOwned: () => boolean) => ({
+  log: o.log.child(at),
+  what: `batch of ${at.topic}[${at.partition}]`,
   stillOwned,
   onFailure: () => o.metrics.batchFailures.inc(),
   onFailing: (f: boolean) => o.metrics.failing.inc(f ? 1 : -1),

@@ -216,7 +216,7 @@ export class SqliteBus implements Bus {
           done = await retryBatch(async () => {
             const result = await o.handle(batch, { heartbeat: async () => undefined, stillOwned: () => running });
             if (result.commit) await this.commit(o.groupId, o.topic, partition, result.commit);
-          }, { ...batchRetryOptions(o, partition, () => running), signal: stopping.signal });
+          }, { ...batchRetryOptions(o, { topic: o.topic, partition }, () => running), signal: stopping.signal });
         } finally {
           release();
         }

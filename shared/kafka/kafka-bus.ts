@@ -291,7 +291,7 @@ export class KafkaBus implements Bus {
         let result;
         try {
           // A throwing handler is retried with backoff here (never handed to kafkajs, which would restart the consumer).
-          const done = await retryBatch(() => o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned }), batchRetryOptions(o, batch.partition, stillOwned));
+          const done = await retryBatch(() => o.handle(batch, { heartbeat: () => payload.heartbeat(), stillOwned }), batchRetryOptions(o, { topic: batch.topic, partition: batch.partition }, stillOwned));
           if (!done) return; // lost the partition meanwhile: its next owner replays it
           result = done.value;
         } finally {

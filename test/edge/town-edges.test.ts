@@ -17,7 +17,7 @@
  * - An edge's login used to send another municipality's readings: nothing lands in that
  *   municipality's data; the refusal is a dead letter, a metric per edge and a log line. Kafka
  *   itself refuses the edge any other topic.
- * - With its spool full, an edge stops acknowledging (the device gets no PUBACK); after the link
+ * - With its spool full, an edge stops acknowledging (no PUBACK; HTTP ingest answers 503); after the link
  *   returns, everything acknowledged arrives.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -334,12 +334,16 @@ describe('town edges over a failing WAN', () => {
     c.end(true);
     expect(refused, 'a publish left without PUBACK once the spool is full').toBe(true);
     expect(acked).toBeGreaterThan(10);
+    // HTTP ingest says so: 503, nothing taken.
+    const httpPort = Number(/"httpIngestPort":(\d+)/.exec(kal.proc!.log())![1]);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/ingest/v1/kalamata/energy/${device.id}`, { method: 'POST', headers: { authorization: `Bearer ${device.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ ts: from + 5000 * MIN, energy_wh: 1 }) });
+    expect(res.status).toBe(503);
     kal.proxy.restore();
     const count = async () => (await store.raw.query().collectRows<{ _value: number }>(`from(bucket: "${store.raw.bucket}") |> range(start: 2000-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "energy" and r._field == "energy_wh" and r.device == "${device.id}") |> count()`))[0]?._value ?? 0;
     let stored = 0;
     await waitUntil(async () => (stored = await count()) >= acked, 60_000, 'the acknowledged readings stored').catch(() => undefined);
     expect(stored).toBe(acked);
-    console.info(`[town edges] spool full after ${acked} acknowledged readings: the next publish got no PUBACK; all ${acked} stored after the link returned`);
+    console.info(`[town edges] spool full after ${acked} acknowledged readings: the next publish got no PUBACK, HTTP ingest answered 503; all ${acked} stored after the link returned`);
   }, 180_000);
 });
 
