@@ -25,6 +25,8 @@ export const gatewayStage = defineStage({
     const edge = cfg.EDGE_MUNICIPALITIES !== undefined;
     if (edge && !identSchema.safeParse(cfg.GATEWAY_ID).success) throw new Error(`GATEWAY_ID '${cfg.GATEWAY_ID}' names an edge's topic: it must be lower-case [a-z0-9-]`);
     const bus = deps.bus();
+    // An edge's readings reach the pipeline only through the centre's edge intake, which runs on Kafka.
+    if (edge && bus.kind !== 'kafka') throw new Error("EDGE_MUNICIPALITIES makes a town's edge, which forwards to the centre's Kafka: not for npm start's embedded log (unset it)");
     const out = gatewayOutput(cfg);
     // Topics are made here when the bus is up and the login may; when not, the gateway still starts and spools.
     const topics = edge ? [{ topic: out.readings, partitions: cfg.BUS_PARTITIONS }] : pipelineTopics(cfg);

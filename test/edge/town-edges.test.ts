@@ -334,10 +334,10 @@ describe('town edges over a failing WAN', () => {
     c.end(true);
     expect(refused, 'a publish left without PUBACK once the spool is full').toBe(true);
     expect(acked).toBeGreaterThan(10);
-    // HTTP ingest says so: 503, nothing taken.
+    // HTTP ingest says so: 503, nothing taken (a reading larger than the one that no longer fitted).
     const httpPort = Number(/"httpIngestPort":(\d+)/.exec(kal.proc!.log())![1]);
-    const res = await fetch(`http://127.0.0.1:${httpPort}/ingest/v1/kalamata/energy/${device.id}`, { method: 'POST', headers: { authorization: `Bearer ${device.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ ts: from + 5000 * MIN, energy_wh: 1 }) });
-    expect(res.status).toBe(503);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/ingest/v1/kalamata/energy/${device.id}`, { method: 'POST', headers: { authorization: `Bearer ${device.secret}`, 'content-type': 'application/json' }, body: JSON.stringify({ ts: from + 1500 * MIN, energy_wh: 1, pad: 'x'.repeat(400) }) });
+    expect(res.status, await res.text()).toBe(503);
     kal.proxy.restore();
     const count = async () => (await store.raw.query().collectRows<{ _value: number }>(`from(bucket: "${store.raw.bucket}") |> range(start: 2000-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "energy" and r._field == "energy_wh" and r.device == "${device.id}") |> count()`))[0]?._value ?? 0;
     let stored = 0;
