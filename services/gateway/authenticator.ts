@@ -1,12 +1,15 @@
 /**
  * Checks a device's MQTT credentials against the registry: username = device id, password = its
- * secret (scrypt-verified). A successful check is remembered (as a SHA-256 of the password, never
- * the password) until the registry changes, so reconnect storms do not cost one scrypt each.
+ * secret (scrypt-verified). A successful check is remembered in memory (as a SHA-256 of the
+ * password, never the password) until the registry changes, so reconnect storms do not cost one
+ * scrypt each; and, when given a `LoginCache`, on disk at a lower scrypt cost, so the first logins
+ * after a restart do not either.
  */
 import { createHash } from 'node:crypto';
 import type { DeviceRecord, DeviceRegistry } from '../../shared/registry/device-registry.ts';
 import { verifySecret } from '../../shared/registry/secrets.ts';
 import { CONNECT_REFUSAL } from './refusals.ts';
+import type { LoginCache } from './login-cache.ts';
 
 export type AuthResult = { ok: true; device: DeviceRecord } | { ok: false; reason: 'unknown_device' | 'revoked' | 'bad_secret' | 'no_credentials' };
 
@@ -14,9 +17,13 @@ export class Authenticator {
   private verified = new Map<string, string>();
 
   private readonly registry: DeviceRegistry;
+  private readonly verifiedBefore: LoginCache | undefined;
+  private readonly hashed: (by: 'full' | 'verified_before') => void;
 
-  constructor(registry: DeviceRegistry) {
+  constructor(registry: DeviceRegistry, verifiedBefore?: LoginCache, hashed: (by: 'full' | 'verified_before') => void = () => undefined) {
     this.registry = registry;
+    this.verifiedBefore = verifiedBefore;
+    this.hashed = hashed;
   }
 
   /** Forget cached checks: called whenever the registry file changed. */
@@ -44,8 +51,16 @@ export class Authenticator {
     const digest = createHash('sha256').update(password).digest('hex');
     const cacheKey = `${device.id}\0${device.secretHash}`;
     if (this.verified.get(cacheKey) === digest) return { ok: true, device };
-    if (!(await verifySecret(password.toString('utf8'), device.secretHash))) return { ok: false, reason: CONNECT_REFUSAL.BAD_SECRET };
+    const secret = password.toString('utf8');
+    if (await this.verifiedBefore?.matches(device.id, device.secretHash, secret)) {
+      this.hashed('verified_before');
+      this.verified.set(cacheKey, digest);
+      return { ok: true, device };
+    }
+    this.hashed('full');
+    if (!(await verifySecret(secret, device.secretHash))) return { ok: false, reason: CONNECT_REFUSAL.BAD_SECRET };
     this.verified.set(cacheKey, digest);
+    await this.verifiedBefore?.remember(device.id, device.secretHash, secret);
     return { ok: true, device };
   }
 }

@@ -19,6 +19,7 @@ import { TelemetryIngest } from './ingest.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { Spool } from './spool.ts';
+import { LoginCache } from './login-cache.ts';
 import { edgeTopic } from '../../shared/edge/topics.ts';
 import { EDGE_DEADLETTER_KEY_PREFIX } from '../../shared/edge/status.ts';
 
@@ -85,6 +86,8 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
   const registry = deps.devices ?? new DeviceRegistry(cfg.DEVICE_REGISTRY ?? defaultRegistryPath(cfg.DATA_DIR));
   const spool = await Spool.open(cfg.SPOOL_DIR ?? join(cfg.DATA_DIR, 'gateway-spool', cfg.GATEWAY_ID), { maxBytes: cfg.SPOOL_MAX_BYTES, segmentBytes: cfg.SPOOL_SEGMENT_BYTES, fsyncDelayMs: cfg.SPOOL_FSYNC_MAX_DELAY_MS });
   const out = gatewayOutput(cfg);
+  // Logins verified before, kept across restarts (login-cache.ts): a restart is not a login storm's worth of scrypt.
+  const logins = new LoginCache(join(cfg.DATA_DIR, `gateway-logins.${cfg.GATEWAY_ID}.json`), log.child({ component: 'login-cache' }));
   const forwarder = new Forwarder(bus, spool, { topic: out.readings, lingerMs: cfg.BUS_LINGER_MS, batchMax: cfg.BUS_BATCH_MAX, sendTimeoutMs: cfg.BUS_SEND_TIMEOUT_MS, drainRate: cfg.SPOOL_DRAIN_RATE }, metrics, log.child({ component: 'forwarder' }));
   metrics.spoolProbe.records = () => spool.depthRecords;
   metrics.spoolProbe.bytes = () => spool.depthBytes;
@@ -93,7 +96,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
   return {
     cfg,
     registry,
-    authenticator: new Authenticator(registry),
+    authenticator: new Authenticator(registry, logins, (by) => metrics.secretChecks.inc({ by })),
     throttle: new LoginThrottle({ freeFailures: cfg.LOGIN_FREE_FAILURES, freeFailuresPerAddress: cfg.LOGIN_FREE_FAILURES_PER_ADDRESS, maxBlockMs: cfg.LOGIN_MAX_BLOCK_MS, concurrent: cfg.LOGIN_CONCURRENT_CHECKS, queue: cfg.LOGIN_QUEUE }),
     limiter: new RateLimiter(cfg.DEVICE_RATE_LIMIT, cfg.DEVICE_RATE_BURST),
     ingest: new TelemetryIngest(cfg.GATEWAY_ID, forwarder),
@@ -106,6 +109,7 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
     metrics,
     log,
     async close() {
+      logins.close();
       budget.close();
       refusalLog.close();
       await deadLetters.close();

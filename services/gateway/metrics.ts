@@ -19,6 +19,7 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['reason', 'source'] as const,
       registers: [registry],
     }),
+    secretChecks: new Counter({ name: 'gateway_secret_checks_total', help: "Secrets checked by hashing, by how: full (the registry's scrypt) or verified_before (this gateway's record of logins it verified, after a restart)", labelNames: ['by'] as const, registers: [registry] }),
     backpressureWaits: new Counter({ name: 'gateway_backpressure_waits_total', help: 'Publishes over their device rate whose PUBACK was held until a token was free', labelNames: ['kind'] as const, registers: [registry] }),
     backpressureSeconds: new Counter({ name: 'gateway_backpressure_wait_seconds_total', help: 'Time publishes waited for their device rate', registers: [registry] }),
     connectionsCut: new Counter({ name: 'gateway_connections_cut_total', help: 'Connections closed before parsing or login, by reason (packet_too_large, malformed_length, first_not_connect; the connection budget: budget_total, budget_address, evicted_for_room, login_timeout)', labelNames: ['reason'] as const, registers: [registry] }),

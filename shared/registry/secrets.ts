@@ -14,12 +14,20 @@ const R = 8;
 const P = 1;
 const KEYLEN = 32;
 
+/**
+ * The registry's cost (about 40 ms of one core here), and the cost of the gateway's own record of
+ * logins it has verified (`services/gateway/login-cache.ts`): still salted and memory-hard, 16×
+ * cheaper, so a gateway restarted among thousands of known devices lets them back in within
+ * seconds. Device secrets are 192 random bits: neither cost is what keeps them from being guessed.
+ */
+export const SECRET_COST = { registry: N, verifiedLogin: 1024 } as const;
+
 export const generateSecret = () => randomBytes(24).toString('base64url');
 
-export async function hashSecret(secret: string): Promise<string> {
+export async function hashSecret(secret: string, cost: number = N): Promise<string> {
   const salt = randomBytes(16);
-  const key = await scrypt(secret, salt, KEYLEN, { N, r: R, p: P });
-  return ['scrypt', N, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
+  const key = await scrypt(secret, salt, KEYLEN, { N: cost, r: R, p: P });
+  return ['scrypt', cost, R, P, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
 export async function verifySecret(secret: string, stored: string): Promise<boolean> {
