@@ -34,6 +34,8 @@ export interface LaunchedServices {
   children: Map<PipelineService, ChildProcess>;
   /** SIGTERM (each drains), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** Stops one service (SIGTERM: it drains) and starts it again, resolving once it is ready; returns when it was down. */
+  restart(name: PipelineService): Promise<{ stoppedAt: number; readyAt: number }>;
 }
 
 const ready = async (port: string | undefined) => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.ok === true;
@@ -41,7 +43,8 @@ const ready = async (port: string | undefined) => (await fetch(`http://127.0.0.1
 export async function launchServices(o: LaunchOptions): Promise<LaunchedServices> {
   const children = new Map<PipelineService, ChildProcess>();
   let stopping = false;
-  for (const name of PIPELINE_SERVICES) {
+  const restarting = new Set<PipelineService>();
+  const spawnService = (name: PipelineService) => {
     const out = o.output?.(name) ?? 'stderr';
     const child = spawn(process.execPath, [...(o.nodeArgs ?? []), 'services/run.ts', name], {
       env: { ...process.env, ...o.env, OPS_PORT: o.opsPorts[name], ...o.envFor?.(name) },
@@ -52,10 +55,11 @@ export async function launchServices(o: LaunchOptions): Promise<LaunchedServices
       child.stderr!.pipe(out);
     }
     child.once('exit', (code) => {
-      if (!stopping) o.onExit?.(name, code);
+      if (!stopping && !restarting.has(name)) o.onExit?.(name, code);
     });
     children.set(name, child);
-  }
+  };
+  for (const name of PIPELINE_SERVICES) spawnService(name);
   const stop = async (graceMs = 20_000) => {
     stopping = true;
     const running = [...children.values()].filter((c) => c.exitCode === null && c.signalCode === null);
@@ -74,5 +78,17 @@ export async function launchServices(o: LaunchOptions): Promise<LaunchedServices
     }
     await sleep(500);
   }
-  return { children, stop };
+  const restart = async (name: PipelineService) => {
+    const old = children.get(name)!;
+    restarting.add(name);
+    const exited = new Promise((r) => old.once('exit', r));
+    old.kill('SIGTERM');
+    await exited;
+    const stoppedAt = Date.now();
+    spawnService(name);
+    restarting.delete(name);
+    while (!(await ready(o.opsPorts[name]))) await sleep(100);
+    return { stoppedAt, readyAt: Date.now() };
+  };
+  return { children, stop, restart };
 }

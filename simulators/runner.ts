@@ -6,7 +6,8 @@
  */
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
+import net from 'node:net';
+import mqtt, { MqttClient, type IClientOptions } from 'mqtt';
 import { DeviceRegistry } from '#shared/registry/device-registry.ts';
 import { statusTopic, telemetryTopic, type Kind } from '#shared/schemas/topics.ts';
 import { ensureCredentials } from './credentials.ts';
@@ -53,6 +54,13 @@ export interface SimulationOptions {
    * it counts as refused: real devices retry. 0 (the default): one attempt.
    */
   connectRetryMs?: number;
+  /**
+   * Local addresses the devices connect from, in turn (e.g. 127.0.1.1 … 127.0.1.50 on loopback):
+   * a fleet comes from many addresses, and per-address limits then apply as they would in the field.
+   */
+  localAddresses?: string[];
+  /** Each device's connections and acknowledgements as they happen: what the reconnect-storm benchmark measures. */
+  onDeviceEvent?: (e: { deviceId: string; event: 'connect' | 'close' | 'ack'; at: number }) => void;
   /** Keep every PUBACK's wait (publish → PUBACK) for the summary: the benchmarks' figure, off in long runs. */
   recordAckWaits?: boolean;
   /**
@@ -124,6 +132,8 @@ interface DeviceRun {
   device: SimDevice;
   rng: Rng;
   client: MqttClient | undefined;
+  /** The wait before its next reconnect attempt (doubling, jittered; reset once connected). */
+  backoffMs: number;
   skewMs: number;
   nextSeq: number;
   lastTs: number;
@@ -161,27 +171,49 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   const runs: DeviceRun[] = devices.map((device, i) => {
     const drng = rng.fork(`run:${device.deviceId}`);
     const skewed = f.enabled.has('clock-skew') && drng.chance(Math.max(f.rate, 0.1));
-    return { device, rng: drng, client: undefined, skewMs: skewed ? (i % 2 ? f.skewMs : -f.skewMs) : 0, nextSeq: 0, lastTs: 0, held: [], messages: 0 };
+    return { device, rng: drng, client: undefined, backoffMs: RECONNECT_MIN_MS, skewMs: skewed ? (i % 2 ? f.skewMs : -f.skewMs) : 0, nextSeq: 0, lastTs: 0, held: [], messages: 0 };
   });
 
-  await Promise.all(runs.map((r) => connect(r)));
+  let ending = false;
+  await Promise.all(runs.map((r, i) => connect(r, opts.localAddresses?.length ? opts.localAddresses[i % opts.localAddresses.length] : undefined)));
 
-  async function connect(r: DeviceRun) {
+  async function connect(r: DeviceRun, localAddress: string | undefined) {
     const id = r.device.deviceId;
     const giveUpAt = Date.now() + (opts.connectRetryMs ?? 0);
-    for (let backoff = 500; ; backoff = Math.min(backoff * 2, 5000)) {
+    for (let backoff = RECONNECT_MIN_MS; ; backoff = Math.min(backoff * 2, 5000)) {
       try {
-        r.client = await mqtt.connectAsync(opts.mqttUrl, {
-          clientId: id,
-          username: id,
-          password: secrets.get(id),
-          clean: true,
-          reconnectPeriod: 500,
-          connectTimeout: 10_000,
-          will: { topic: statusTopic(r.device), payload: Buffer.from('offline'), qos: 1, retain: true },
+        const client = await connectClient(
+          opts.mqttUrl,
+          {
+            clientId: id,
+            username: id,
+            password: secrets.get(id),
+            clean: true,
+            reconnectPeriod: 0, // reconnects below: backoff with jitter, as devices do
+            connectTimeout: 10_000,
+            will: { topic: statusTopic(r.device), payload: Buffer.from('offline'), qos: 1, retain: true },
+          },
+          localAddress,
+        );
+        r.client = client;
+        client.on('error', () => undefined); // a refused reconnect closes; the close schedules the next try
+        client.on('connect', () => {
+          r.backoffMs = RECONNECT_MIN_MS;
+          opts.onDeviceEvent?.({ deviceId: id, event: 'connect', at: Date.now() });
         });
-        r.client.on('error', () => undefined); // reconnects are handled by mqtt.js
-        r.client.publish(statusTopic(r.device), 'online', { qos: 1, retain: true });
+        client.on('close', () => {
+          opts.onDeviceEvent?.({ deviceId: id, event: 'close', at: Date.now() });
+          if (ending) return;
+          // Jittered exponential backoff, so a fleet dropped at once does not return in step; the
+          // stores are kept, so what was sent and not yet acknowledged is sent again.
+          const wait = r.backoffMs * (0.5 + Math.random());
+          r.backoffMs = Math.min(r.backoffMs * 2, RECONNECT_MAX_MS);
+          setTimeout(() => {
+            if (!ending && !client.connected) client.reconnect({ incomingStore: client.incomingStore, outgoingStore: client.outgoingStore });
+          }, wait).unref();
+        });
+        opts.onDeviceEvent?.({ deviceId: id, event: 'connect', at: Date.now() });
+        client.publish(statusTopic(r.device), 'online', { qos: 1, retain: true });
         return;
       } catch {
         if (Date.now() + backoff >= giveUpAt) {
@@ -215,6 +247,7 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       } else {
         progress.acked++;
         readingsAcked += msg.lines.length;
+        opts.onDeviceEvent?.({ deviceId: r.device.deviceId, event: 'ack', at: Date.now() });
         ackWaitsMs?.push(performance.now() - publishedAt);
         writeTruth(truth, msg.lines, 'acked');
       }
@@ -291,9 +324,11 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
   unacked = pending.size;
   for (const msg of pending) writeTruth(truth, msg.lines, 'unacked');
   pending.clear();
+  ending = true;
   await Promise.all(
     live.map(async (r) => {
-      await r.client!.publishAsync(statusTopic(r.device), 'offline', { qos: 1, retain: true }).catch(() => undefined);
+      // A device cut off at the end has nobody to tell (and would wait for ever: it no longer reconnects).
+      if (r.client!.connected) await r.client!.publishAsync(statusTopic(r.device), 'offline', { qos: 1, retain: true }).catch(() => undefined);
       await r.client!.endAsync(true);
     }),
   );
@@ -311,6 +346,33 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     ...(ackWaitsMs ? { ackWaitsMs } : {}),
     ...(alarms ? { expectedAlarms: alarms } : {}),
   };
+}
+
+const RECONNECT_MIN_MS = 500;
+const RECONNECT_MAX_MS = 10_000;
+
+/** Connects one device's client, from `localAddress` when given; rejects on a refusal, a timeout or a close before the CONNACK. */
+function connectClient(url: string, options: IClientOptions, localAddress: string | undefined): Promise<MqttClient> {
+  const u = new URL(url);
+  const client = localAddress
+    ? new MqttClient(() => net.createConnection({ host: u.hostname, port: Number(u.port || 1883), localAddress }), { ...options, host: u.hostname, port: Number(u.port || 1883) })
+    : mqtt.connect(url, options);
+  return new Promise((resolve, reject) => {
+    const fail = (err: Error) => {
+      client.removeListener('connect', ok);
+      client.end(true);
+      reject(err);
+    };
+    const ok = () => {
+      client.removeListener('error', fail);
+      client.removeListener('close', closed);
+      resolve(client);
+    };
+    const closed = () => fail(new Error('closed before the CONNACK'));
+    client.once('connect', ok);
+    client.once('error', fail);
+    client.once('close', closed);
+  });
 }
 
 function writeTruth(out: WriteStream, lines: GroundTruthLine[], status: GroundTruthLine['status']) {
