@@ -26,9 +26,13 @@ export class Authenticator {
     this.hashed = hashed;
   }
 
-  /** Forget cached checks: called whenever the registry file changed. */
+  /** Forget cached checks: called whenever the registry changed. The record on disk keeps only devices whose entry is still the one verified. */
   invalidate(): void {
     this.verified.clear();
+    this.verifiedBefore?.prune((id, hash) => {
+      const d = this.registry.get(id);
+      return d !== undefined && !d.revokedAt && d.secretHash === hash;
+    });
   }
 
   /** The device, when this exact password was verified for it before (no hash needed); else undefined. */

@@ -48,7 +48,11 @@ describe('the verified-login record', () => {
     expect(await third.check('kal-m2', Buffer.from(rotated))).toMatchObject({ ok: true });
     await registry.revoke('kal-m1');
     expect(await new Authenticator(registry, again).check('kal-m1', Buffer.from(a))).toEqual({ ok: false, reason: 'revoked' });
+    // A registry change prunes the record: the revoked device is gone from the disk too.
+    third.invalidate();
     again.close();
+    expect(readFileSync(path, 'utf8')).not.toContain('kal-m1');
+    expect(readFileSync(path, 'utf8')).toContain('kal-m2');
   });
 
   it('starts without a record it cannot read, rather than failing', () => {

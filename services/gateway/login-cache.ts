@@ -58,6 +58,15 @@ export class LoginCache {
     this.dirty = true;
   }
 
+  /** Forgets the devices whose entry is no longer the one verified (revoked, rotated, erased). */
+  prune(stillValid: (deviceId: string, registryHash: string) => boolean): void {
+    for (const [id, e] of this.logins) {
+      if (stillValid(id, e.registryHash)) continue;
+      this.logins.delete(id);
+      this.dirty = true;
+    }
+  }
+
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;

@@ -20,7 +20,6 @@
  * - With its spool full, an edge stops acknowledging (no PUBACK; HTTP ingest answers 503); after the link
  *   returns, everything acknowledged arrives.
  */
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +45,7 @@ import { readPoints } from '../support/influx-read.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { deliveredSeries, expectedEnergy } from '../support/recompute.ts';
 import { engineEnv, freePort, grantTestAcls, testKafka, unique } from '../support/services.ts';
-import { spawnService, type Spawned } from '../support/spawn.ts';
+import { killedAfterAll, spawnService, type Spawned } from '../support/spawn.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 import type { GroundTruthLine } from '../../simulators/runner.ts';
 
@@ -108,7 +107,7 @@ async function publishUntilAcked(port: () => number, device: { id: string; secre
 }
 
 describe('town edges over a failing WAN', () => {
-  const children: ChildProcess[] = [];
+  const children = killedAfterAll();
   const edges = new Map<Town, Edge>();
   let store: InfluxTelemetryStore;
   let intake: Spawned;
@@ -166,7 +165,6 @@ describe('town edges over a failing WAN', () => {
   }, 240_000);
 
   afterAll(async () => {
-    for (const c of children) c.kill('SIGKILL');
     for (const e of edges.values()) await e.proxy.close();
   });
 

@@ -9,22 +9,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runSimulation, simulationDefaults } from '../../simulators/runner.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 import { spawnGateway, waitUntil } from '../support/gateway.ts';
+import { killedAfterAll } from '../support/spawn.ts';
 import { countBy, readGroundTruth, readingKeys } from '../support/ground-truth.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { freePort, testKafka, unique } from '../support/services.ts';
-import type { ChildProcess } from 'node:child_process';
 
 const DEVICES = 300;
 
 describe('a reconnect storm after a gateway restart', () => {
-  const children: ChildProcess[] = [];
-  afterAll(() => {
-    for (const c of children) c.kill('SIGKILL');
-  });
+  const children = killedAfterAll();
 
   it('brings every device back, loses no acknowledged reading, and checks no secret in full again', async () => {
     const id = unique('storm');

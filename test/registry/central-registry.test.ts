@@ -7,29 +7,25 @@
  * within 5 s, a device added while the gateway runs is let in within 5 s, and a gateway restarted
  * with Kafka out of reach still lets its devices in, from its own copy.
  */
-import type { ChildProcess } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { secureClientEnv } from '../../engines/kafka.ts';
 import { spawnGateway, tryLogin, waitUntil } from '../support/gateway.ts';
 import { readTopic } from '../support/kafka-read.ts';
 import { engineEnv, grantTestAcls, servicesEnv, testKafka, unique } from '../support/services.ts';
-import { spawnService } from '../support/spawn.ts';
+import { killedAfterAll, spawnService } from '../support/spawn.ts';
 import { ensureTopics } from '../../shared/kafka/topics.ts';
 
 const run = promisify(execFile);
 
 
 describe('the central device registry', () => {
-  const children: ChildProcess[] = [];
-  afterAll(() => {
-    for (const c of children) c.kill('SIGKILL');
-  });
+  const children = killedAfterAll();
 
   it('is changed by the devices CLI with the services environment and read by every service, wherever its data directory', async () => {
     const id = unique('reg');

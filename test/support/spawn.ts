@@ -1,5 +1,6 @@
 /** Services and `npm start` as their own processes, for tests that kill them; resolves once their output says they are up. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll } from 'vitest';
 
 export interface Spawned {
   child: ChildProcess;
@@ -36,4 +37,13 @@ export async function spawnScript(what: string, args: string[], env: Record<stri
 /** One service (`services/run.ts NAME`). */
 export function spawnService(name: string, env: Record<string, string>, isUp: (log: string) => boolean, opts: { fileLimit?: number } = {}): Promise<Spawned> {
   return spawnScript(name, ['services/run.ts', name], { LOG_LEVEL: 'info', OPS_PORT: '0', ...env }, isUp, [], opts);
+}
+
+/** The processes a test suite starts, killed with SIGKILL after it, whatever happened: push each one here. */
+export function killedAfterAll(): ChildProcess[] {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+  return children;
 }
