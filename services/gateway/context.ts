@@ -4,7 +4,7 @@
  * HTTP ingest, The Things Stack, ChirpStack). A new source is a module that takes this context.
  */
 import { join } from 'node:path';
-import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
+import type { Bus } from '../../shared/bus/bus.ts';
 import type { Logger } from '../../shared/logging.ts';
 import { ConnectionBudget } from '../../shared/net/connection-budget.ts';
 import { connectionCap, raiseOpenFileLimit, type FileLimit } from '../../shared/net/file-limit.ts';
@@ -20,6 +20,7 @@ import { LoginThrottle } from './login-throttle.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { Spool } from './spool.ts';
 import { LoginCache } from './login-cache.ts';
+import { sideProducer } from './side-producer.ts';
 import { edgeTopic } from '../../shared/edge/topics.ts';
 import { EDGE_DEADLETTER_KEY_PREFIX } from '../../shared/edge/status.ts';
 
@@ -122,19 +123,13 @@ export async function openGatewayContext(cfg: GatewayConfig, deps: GatewayDeps):
  * (all unknown senders share one), so nothing an outsider sends grows the topic without bound.
  */
 function deadLetterSink(bus: Bus, to: GatewayOutput['deadLetters'], stage: string): { send: (d: DeadLetterInput) => Promise<void>; close(): Promise<void> } {
-  let producer: Promise<BusProducer> | undefined;
+  const producer = sideProducer(bus);
   const budget = new DeadLetterBudget(4096, 256 * 1024);
   return {
     send: async (d) => {
-      producer ??= bus.producer({ failFast: true }).catch((err: unknown) => {
-        producer = undefined;
-        throw err;
-      });
       const { key, value } = deadLetter(stage, d, budget).message;
-      await (await producer).send(to.topic, [{ key: `${to.keyPrefix}${key}`, value }]);
+      await producer.send(to.topic, [{ key: `${to.keyPrefix}${key}`, value }]);
     },
-    close: async () => {
-      await producer?.then((p) => p.close()).catch(() => undefined);
-    },
+    close: () => producer.close(),
   };
 }

@@ -5,7 +5,8 @@
  * producer that gives up quickly; with the link down it simply does not arrive, and the centre sees
  * the last report age.
  */
-import type { Bus, BusProducer } from '../../shared/bus/bus.ts';
+import type { Bus } from '../../shared/bus/bus.ts';
+import { sideProducer } from './side-producer.ts';
 import { edgeStatusKey, type EdgeStatus } from '../../shared/edge/status.ts';
 import type { Logger } from '../../shared/logging.ts';
 import type { Forwarder } from './forwarder.ts';
@@ -16,20 +17,16 @@ export function edgeStatusOf(edgeId: string, forwarder: Pick<Forwarder, 'direct'
 }
 
 export function startEdgeReporter(o: { bus: Bus; topic: string; edgeId: string; intervalMs: number; forwarder: Forwarder; spool: Spool; log: Logger }): { stop(): Promise<void> } {
-  let producer: Promise<BusProducer> | undefined;
+  const producer = sideProducer(o.bus);
   let sending = false;
   const report = async () => {
     if (sending) return;
     sending = true;
     try {
-      producer ??= o.bus.producer({ failFast: true });
       const status = edgeStatusOf(o.edgeId, o.forwarder, o.spool);
-      await (await producer).send(o.topic, [{ key: edgeStatusKey(o.edgeId), value: JSON.stringify(status) }]);
+      await producer.send(o.topic, [{ key: edgeStatusKey(o.edgeId), value: JSON.stringify(status) }]);
     } catch (err) {
       o.log.debug({ err: (err as Error).message }, 'edge status not sent (the link to the centre is down?)');
-      const p = producer;
-      producer = undefined;
-      void p?.then((x) => x.close()).catch(() => undefined);
     } finally {
       sending = false;
     }
@@ -40,7 +37,7 @@ export function startEdgeReporter(o: { bus: Bus; topic: string; edgeId: string; 
   return {
     async stop() {
       clearInterval(timer);
-      await producer?.then((p) => p.close()).catch(() => undefined);
+      await producer.close();
     },
   };
 }
