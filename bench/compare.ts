@@ -237,6 +237,8 @@ interface Pubacks {
   /** Publish → PUBACK, seconds. */
   waitP50S: number;
   waitP99S: number;
+  /** CPU µs per PUBACK, by process (and `npm start`'s main thread, where aedes runs). */
+  cpuUsPerPuback: Record<string, number>;
 }
 const PUBACK_CONNECTIONS = o.pubacks === 'none' ? [] : o.pubacks.split(',').map(Number);
 /** Offered far beyond what either system acknowledges, in 1-reading messages: what comes back is its PUBACK rate. */
@@ -246,12 +248,26 @@ const PACED_SHARE = 0.8;
 const pubackRuns: Pubacks[] = [];
 
 /** PUBACKs per second at `connections` devices publishing 1-reading messages at `offered` msg/s in all (50,000 in flight at most). */
-async function pubacks(system: Step['system'], mqttUrl: string, dataDir: string, connections: number, offered: number): Promise<Pubacks> {
-  const summary = await publishLoad({ devices: connections, rate: offered / connections, batch: 1, duration: 10 }, mqttUrl, dataDir, () => undefined);
+async function pubacks(system: Step['system'], r: Running, connections: number, offered: number): Promise<Pubacks> {
+  // From the first publish (every device logged in) to the last PUBACK awaited.
+  const cpuNow = () => {
+    const now = Object.fromEntries(Object.entries(r.pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
+    // npm start's stages and store writers run on threads of their own; aedes and the log's appends on its main thread.
+    const single = r.pids['npm start'];
+    if (single !== undefined) now['npm start, main thread'] = procCpuSeconds(single, single);
+    return now;
+  };
+  let cpuBefore: Record<string, number> | undefined;
+  const summary = await publishLoad({ devices: connections, rate: offered / connections, batch: 1, duration: 10 }, r.mqttUrl, r.dataDir, () => {
+    cpuBefore ??= cpuNow();
+  });
+  const cpuAfter = cpuNow();
+  const cpuUsPerPuback: Record<string, number> = {};
+  for (const [k, v] of Object.entries(cpuAfter)) cpuUsPerPuback[k] = ((v - (cpuBefore?.[k] ?? v)) * 1e6) / Math.max(1, summary.acked);
   const waits = (summary.ackWaitsMs ?? []).map((ms) => ms / 1000);
-  const r = { system, connections, offered, perSecond: summary.acked / (summary.elapsedMs / 1000), publishedPerSecond: summary.sent / (summary.elapsedMs / 1000), refusedDevices: summary.devicesRefused.length, waitP50S: quantile(waits, 0.5), waitP99S: quantile(waits, 0.99) };
-  log(`  ${system}: ${Math.round(r.perSecond)} PUBACKs/s with ${connections} connections, offered ${Math.round(offered)}/s, published ${Math.round(r.publishedPerSecond)}/s (${r.refusedDevices} refused), wait p50 ${r.waitP50S.toFixed(2)} s p99 ${r.waitP99S.toFixed(2)} s`);
-  return r;
+  const run = { system, connections, offered, perSecond: summary.acked / (summary.elapsedMs / 1000), publishedPerSecond: summary.sent / (summary.elapsedMs / 1000), refusedDevices: summary.devicesRefused.length, waitP50S: quantile(waits, 0.5), waitP99S: quantile(waits, 0.99), cpuUsPerPuback };
+  log(`  ${system}: ${Math.round(run.perSecond)} PUBACKs/s with ${connections} connections, offered ${Math.round(offered)}/s, published ${Math.round(run.publishedPerSecond)}/s (${run.refusedDevices} refused), wait p50 ${run.waitP50S.toFixed(2)} s p99 ${run.waitP99S.toFixed(2)} s; CPU µs per PUBACK: ${Object.entries(cpuUsPerPuback).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+  return run;
 }
 
 /**
@@ -260,10 +276,10 @@ async function pubacks(system: Step['system'], mqttUrl: string, dataDir: string,
  */
 async function pubackRunsOf(system: Step['system'], launch: Launch): Promise<void> {
   for (const n of PUBACK_CONNECTIONS) {
-    pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, PUBACK_OFFERED_MSG_PER_S)));
+    pubackRuns.push(await launch(`pubacks-${n}`, (r) => pubacks(system, r, n, PUBACK_OFFERED_MSG_PER_S)));
     const peer = pubackRuns.find((p) => p.system === 'peer' && p.connections === n && p.offered === PUBACK_OFFERED_MSG_PER_S);
     const paced = peer ? PACED_SHARE * peer.perSecond : o.paced;
-    if (paced) pubackRuns.push(await launch(`paced-${n}`, (r) => pubacks(system, r.mqttUrl, r.dataDir, n, paced)));
+    if (paced) pubackRuns.push(await launch(`paced-${n}`, (r) => pubacks(system, r, n, paced)));
   }
 }
 
@@ -370,7 +386,8 @@ const floor = ((): ContractFloor | undefined => {
   const file = 'bench/reports/kafka-clients.json';
   if (!existsSync(file)) return undefined;
   const r = JSON.parse(readFileSync(file, 'utf8')) as Partial<ContractFloor>;
-  return r.at && r.floorUs && r.rawHopUs ? { at: r.at, floorUs: r.floorUs, rawHopUs: r.rawHopUs } : undefined;
+  // Reports from before the per-message contract carry no `perReading`: not a floor of this contract.
+  return r.at && r.perReading ? { at: r.at, perReading: r.perReading } : undefined;
 })();
 const bounds = batches.flatMap((batch) => (['pipeline', 'npm start'] as const).map((system) => whatBounds(steps, system, batch, DRAIN_LIMIT_S, floor))).filter((line) => line !== undefined);
 const at = new Date().toISOString();

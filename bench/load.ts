@@ -11,9 +11,9 @@ export interface Load {
   duration: number;
 }
 
-/** CPU seconds (user + system) a process has used, from /proc (clock ticks of 1/100 s). */
-export function procCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds (user + system) a process (or, given `thread`, one of its threads) has used, from /proc (clock ticks of 1/100 s). */
+export function procCpuSeconds(pid: number, thread?: number): number {
+  const fields = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
