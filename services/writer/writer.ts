@@ -10,7 +10,7 @@
 import { Counter, Histogram } from 'prom-client';
 import type { BusRecord } from '../../shared/bus/bus.ts';
 import type { DeadLetterInput } from '../../shared/schemas/deadletter.ts';
-import { parseNormalizedMessage, readingsOf, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { decodeNormalizedRecord, readingsOf, type CanonicalReading, type NormalizedRecord } from '../../shared/schemas/readings.ts';
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
@@ -41,22 +41,21 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
   const hopNormalize = hops.labels('gateway_to_normalized');
   const hopStore = hops.labels('normalized_to_stored');
 
-  const processor: BatchProcessor<ReturnType<typeof parseNormalizedMessage>> = {
-    decode: (m) => parseNormalizedMessage(JSON.parse(m.value?.toString('utf8') ?? 'null')),
+  const processor: BatchProcessor<NormalizedRecord> = {
+    decode: (m) => decodeNormalizedRecord(m.value),
     async process({ topic, partition, records }) {
       const deadLetters: DeadLetterInput[] = [];
       const points: (PointFrom & { reading: CanonicalReading })[] = [];
       for (const { record, value: parsed } of records) {
-        if (!parsed.success) {
+        if (!parsed.ok) {
           // Only the normaliser writes this topic; a mismatch is a bug worth a dead letter, not a stuck partition.
           invalid.inc();
-          const issue = parsed.error.issues[0];
-          const field = issue?.path.map(String).join('.') || '(record)';
+          const { field, reason } = parsed;
           log.error({ offset: record.offset, partition, field }, 'record is not a normalised message; dead-lettered');
-          deadLetters.push({ rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${issue?.message ?? 'not a normalised message'}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
+          deadLetters.push({ rejections: [{ code: REJECT.NOT_CANONICAL, field, reason: `${field}: ${reason}` }], source: { topic, partition, offset: record.offset }, original: record.value?.toString('utf8') ?? '' });
           continue;
         }
-        const m = parsed.data;
+        const m = parsed.message;
         const device = { deviceId: m.deviceId, municipality: m.municipality, kind: m.kind };
         readingsOf(m).forEach((r, index) => points.push({ point: readingToPoint(r), record, index, reading: r, device }));
       }

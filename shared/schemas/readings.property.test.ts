@@ -1,7 +1,7 @@
 /** The per-kind check gives the canonical schema's verdict (and its issues) for any input. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalReadingSchema, normalizedMessageSchema, parseCanonicalReading, parseNormalizedMessage, readingsOf, toNormalizedMessage } from './readings.ts';
+import { canonicalReadingSchema, decodeNormalizedRecord, normalizedMessageSchema, parseCanonicalReading, parseNormalizedMessage, readingsOf, toNormalizedMessage } from './readings.ts';
 
 const valid = {
   energy: { energy_wh: 12.5, power_w: 3, voltage_v: 230 },
@@ -72,5 +72,72 @@ describe('the normalised message (a telemetry.normalized record)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  describe("the stages' check of a record (decodeNormalizedRecord)", () => {
+    /** A message of each kind, valid or with any field of it, or of one of its readings, replaced. */
+    const messages = fc
+      .record({
+        kind: fc.oneof(fc.constantFrom('energy', 'fleet', 'parking', '__proto__', 'toString'), anyValue),
+        replace: fc.dictionary(fc.constantFrom('deviceId', 'municipality', 'receivedAt', 'gatewayId', 'attrs', 'readings', 'extra'), anyValue, { maxKeys: 2 }),
+        reading: fc.dictionary(fc.constantFrom('ts', 'tsFromGateway', 'values'), anyValue, { maxKeys: 2 }),
+        values: fc.dictionary(fc.constantFrom('energy_wh', 'lat', 'lon', 'occupied', 'private_use', 'x'), anyValue, { maxKeys: 2 }),
+        count: fc.integer({ min: 0, max: 3 }),
+      })
+      .map(({ kind, replace, reading, values, count }) => {
+        const own = typeof kind === 'string' && kind in valid ? valid[kind as keyof typeof valid] : {};
+        const readings = Array.from({ length: count }, (_, i) => ({ ts: 1_764_200_000_000 + i, tsFromGateway: false, values: { ...own, ...(i === 0 ? values : {}) }, ...(i === count - 1 ? reading : {}) }));
+        return { kind, deviceId: 'kal-1', municipality: 'kalamata', receivedAt: 1_764_200_000_100, gatewayId: 'gw', attrs: { district: 'a' }, readings, ...replace };
+      });
+    const bytes = (v: unknown) => Buffer.from(JSON.stringify(v) ?? 'undefined');
+
+    it('accepts every message the schema accepts (as the normaliser writes it: its fields only), with the same readings', () => {
+      fc.assert(
+        fc.property(messages, (m) => {
+          const reference = normalizedMessageSchema.safeParse(JSON.parse(bytes(m).toString()));
+          if (!reference.success) return;
+          const decoded = decodeNormalizedRecord(bytes(reference.data));
+          expect(decoded.ok).toBe(true);
+          if (decoded.ok) expect(readingsOf(decoded.message)).toEqual(readingsOf(reference.data));
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('for any bytes, returns a message whose readings the stages can store and aggregate, or the field it fails on; never throws', () => {
+      const anyBytes = fc.oneof(
+        messages.map(bytes),
+        fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+        fc.jsonValue().map(bytes),
+      );
+      fc.assert(
+        fc.property(anyBytes, (b) => {
+          const decoded = decodeNormalizedRecord(b);
+          if (!decoded.ok) {
+            expect(decoded.field.length).toBeGreaterThan(0);
+            expect(decoded.reason.length).toBeGreaterThan(0);
+            return;
+          }
+          const readings = readingsOf(decoded.message);
+          expect(readings.length).toBeGreaterThan(0);
+          for (const r of readings) {
+            expect(['energy', 'fleet', 'parking']).toContain(r.kind);
+            expect(Number.isFinite(r.ts)).toBe(true);
+            for (const v of Object.values(r.values)) expect(typeof v === 'boolean' || Number.isFinite(v)).toBe(true);
+          }
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    it('names the field a record fails on', () => {
+      const ok = { kind: 'energy', deviceId: 'kal-1', municipality: 'kalamata', receivedAt: 5, gatewayId: 'gw', attrs: {}, readings: [{ ts: 1, tsFromGateway: false, values: { energy_wh: 1 } }] };
+      expect(decodeNormalizedRecord(bytes(ok)).ok).toBe(true);
+      expect(decodeNormalizedRecord(Buffer.from('{"kind":'))).toEqual({ ok: false, field: '(record)', reason: 'not JSON' });
+      expect(decodeNormalizedRecord(bytes({ ...ok, kind: 'toString' }))).toMatchObject({ field: 'kind' });
+      expect(decodeNormalizedRecord(bytes({ ...ok, readings: [] }))).toMatchObject({ field: 'readings' });
+      expect(decodeNormalizedRecord(bytes({ ...ok, readings: [{ ts: 1, tsFromGateway: false, values: { energy_wh: 'x' } }] }))).toMatchObject({ field: 'readings.0.values.energy_wh' });
+      expect(decodeNormalizedRecord(bytes({ ...ok, readings: [{ ts: 1, tsFromGateway: false, values: { power_w: 3 } }] }))).toMatchObject({ field: 'readings.0.values', reason: 'has none of energy_wh' });
+    });
   });
 });
