@@ -6,7 +6,7 @@ import { fastCrc, recordBatchCrc } from './kafkajs-speedups.ts';
 const require = createRequire(import.meta.url);
 /** kafkajs's own byte-by-byte CRC-32C (the inner module, which is not swapped). */
 const kafkajsCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
-const Encoder = require('kafkajs/src/protocol/encoder.js') as new (initialSize?: number) => { writeBytes(b: Buffer): unknown; writeString(s: string): unknown; buffer: Buffer };
+const Encoder = require('kafkajs/src/protocol/encoder.js') as (new (initialSize?: number) => { writeBytes(b: Buffer): unknown; writeString(s: string): unknown; buffer: Buffer }) & { unzeroed?: true };
 
 describe('kafkajs speed-ups', () => {
   it('kafkajs computes record-batch checksums with the native CRC-32C', () => {
@@ -18,6 +18,10 @@ describe('kafkajs speed-ups', () => {
   it('the native CRC-32C equals kafkajs own for any bytes', () => {
     expect(recordBatchCrc(Buffer.from('123456789'))).toBe(0xe3069283); // the CRC-32C check value
     fc.assert(fc.property(fc.uint8Array({ maxLength: 5000 }), (bytes) => recordBatchCrc(Buffer.from(bytes)) === kafkajsCrc(Buffer.from(bytes)) >>> 0));
+  });
+
+  it('kafkajs modules loaded from now on construct the unzeroed encoder', () => {
+    expect(Encoder.unzeroed).toBe(true);
   });
 
   it('a growing encoder holds exactly what was written, whatever its unzeroed buffers held before', () => {

@@ -7,9 +7,11 @@
  *
  * - The CRC-32C module is swapped for @node-rs/crc32's (SIMD; the one @platformatic/kafka uses),
  *   the same function of the same bytes: `kafkajs-speedups.test.ts` holds them equal for any input.
- * - A growing encoder copies what it wrote into a buffer it does not zero first: every byte up to
- *   its offset is written before its buffer is read (`buffer` is the slice up to the offset), and
- *   the bytes past it are never read.
+ * - An encoder (one per record, and one per batch and request) starts with, and grows into,
+ *   buffers it does not zero first: every byte up to its offset is written before its buffer is
+ *   read (`buffer` is the slice up to the offset; all writes go at the offset), and the bytes past
+ *   it are never read. kafkajs loads its record-batch modules on the first produce, after this, so
+ *   they construct this encoder.
  */
 import Module, { createRequire } from 'node:module';
 import { crc32c } from '@node-rs/crc32';
@@ -34,12 +36,25 @@ export const fastCrc = !loaded || (loaded.exports as { native?: boolean }).nativ
 interface KafkajsEncoder {
   buf: Buffer;
   offset: number;
+  ensureAvailable(length: number): void;
 }
-const Encoder = require('kafkajs/src/protocol/encoder.js') as { prototype: KafkajsEncoder & { ensureAvailable(length: number): void }; nextPowerOfTwo(n: number): number };
+type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & { nextPowerOfTwo(n: number): number; unzeroed?: true };
+const ENCODER_MODULE = require.resolve('kafkajs/src/protocol/encoder.js');
+const Encoder = require(ENCODER_MODULE) as EncoderClass;
 
-Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkajsEncoder, length: number): void {
-  if (this.offset + length <= this.buf.length) return;
-  const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
-  this.buf.copy(grown, 0, 0, this.offset);
-  this.buf = grown;
-};
+if (!Encoder.unzeroed) {
+  Encoder.prototype.ensureAvailable = function ensureAvailable(this: KafkajsEncoder, length: number): void {
+    if (this.offset + length <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(this.offset + length));
+    this.buf.copy(grown, 0, 0, this.offset);
+    this.buf = grown;
+  };
+  class UnzeroedEncoder extends Encoder {
+    static override readonly unzeroed = true;
+    constructor(initialSize = 511) {
+      super(0); // a 1-byte buffer, replaced at once
+      this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize));
+    }
+  }
+  require.cache[ENCODER_MODULE]!.exports = UnzeroedEncoder;
+}
