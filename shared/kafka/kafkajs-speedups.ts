@@ -38,7 +38,7 @@ interface KafkajsEncoder {
   offset: number;
   ensureAvailable(length: number): void;
 }
-type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & { nextPowerOfTwo(n: number): number; unzeroed?: true };
+type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & { prototype: KafkajsEncoder; nextPowerOfTwo(n: number): number; unzeroed?: true };
 const ENCODER_MODULE = require.resolve('kafkajs/src/protocol/encoder.js');
 const Encoder = require(ENCODER_MODULE) as EncoderClass;
 
