@@ -24,7 +24,7 @@ describe('what bounds a system', () => {
   ];
 
   it('names the failing step, the cost against the peer, the busiest processes and the floor', () => {
-    const line = whatBounds(steps, 'pipeline', 10, 10, { at: '2026-11-28T08:13Z', floorUs: 77.3, rawHopUs: 42.5 });
+    const line = whatBounds(steps, 'pipeline', 10, 10, { at: '2026-11-28T08:13Z', perReading: { '1': 119.8, '10': 81.5 } });
     expect(line).toBe(
       '- **pipeline, 10 readings a message**: highest sustained 15,000 readings/s against the peer\'s 40,000 (0.38); ' +
         'at 20,000: not all stored within 10 s of the end of publishing: the stages fell behind; ' +

@@ -17,11 +17,10 @@ export interface BoundStep {
   sustained: boolean;
 }
 
-/** From `bench/reports/kafka-clients.json`: CPU µs per reading on `telemetry.normalized`, and per device message on `telemetry.raw`. */
+/** From `bench/reports/kafka-clients.json`: the contract's CPU µs per reading, by readings per device message. */
 export interface ContractFloor {
   at: string;
-  floorUs: number;
-  rawHopUs: number;
+  perReading: Record<string, number>;
 }
 
 const LOAD_GENERATOR = 'load generator';
@@ -36,8 +35,8 @@ export function highestSustained<S extends Pick<BoundStep, 'system' | 'batch' | 
   return steps.filter((s) => s.system === system && s.batch === batch && s.sustained).sort((a, b) => b.offered - a.offered)[0];
 }
 
-/** The contract's floor per reading at `batch` readings per message: `telemetry.raw`'s share is per message. */
-export const floorPerReading = (floor: Pick<ContractFloor, 'floorUs' | 'rawHopUs'>, batch: number): number => floor.floorUs + floor.rawHopUs / batch;
+/** The contract's floor per reading at `batch` readings per message, if that shape was measured. */
+export const floorPerReading = (floor: ContractFloor, batch: number): number | undefined => floor.perReading[String(batch)];
 
 /** Why a step did not count as sustained, most telling reason first. */
 export function whyNotSustained(s: BoundStep, drainLimitS: number): string {
@@ -68,9 +67,9 @@ export function whatBounds(steps: BoundStep[], system: string, batch: number, dr
     failed ? `at ${fmt(failed.offered)}: ${whyNotSustained(failed, drainLimitS)}` : 'no higher load tried',
     `CPU per reading ${cost.toFixed(0)} µs against the peer's ${peerCost.toFixed(0)} (${(cost / peerCost).toFixed(1)}×); most in ${busiest} µs`,
   ];
-  if (floor && system === 'pipeline') {
-    const floorUs = floorPerReading(floor, batch);
-    parts.push(`the topic contract alone costs ${floorUs.toFixed(0)} µs a reading here (Kafka client and broker, store write and InfluxDB, no stage work; \`npm run bench:kafka-clients\` of ${floor.at}), ${(floorUs / peerCost).toFixed(2)} of the peer's whole cost`);
+  const floorUs = floor && system === 'pipeline' ? floorPerReading(floor, batch) : undefined;
+  if (floorUs !== undefined) {
+    parts.push(`the topic contract alone costs ${floorUs.toFixed(0)} µs a reading here (Kafka client and broker, store write and InfluxDB, no stage work; \`npm run bench:kafka-clients\` of ${floor?.at}), ${(floorUs / peerCost).toFixed(2)} of the peer's whole cost`);
   }
   return `- **${system}, ${batch} reading${batch === 1 ? '' : 's'} a message**: ${parts.join('; ')}.`;
 }
