@@ -442,6 +442,24 @@ ${PUBACK_CONNECTIONS.map((n) => {
   return `| ${n} | ${paced[0] ? fmt(paced[0].offered) : '–'} | ${cell('peer')} | ${cell('pipeline')} | ${cell('npm start')} |`;
 }).join('\n')}
 
+CPU per PUBACK in the runs offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s, every device logged in, of the process that
+acknowledges — Mosquitto; the gateway (its Kafka produce included, the broker not); \`npm start\` whole, whose
+stages and store writers work through the same messages meanwhile, and its main thread, where aedes and
+the log's appends run — and the ratio to Mosquitto's; every process measured is listed in the report's JSON:
+
+| connections | Mosquitto, µs | gateway on Kafka | ratio | \`npm start\` (main thread) | ratio |
+|---|---|---|---|---|---|
+${PUBACK_CONNECTIONS.map((n) => {
+  const run = (system: Step['system']) => pubackRuns.find((r) => r.system === system && r.connections === n && r.offered === PUBACK_OFFERED_MSG_PER_S);
+  const mosquitto = run('peer')?.cpuUsPerPuback.mosquitto;
+  const gateway = run('pipeline')?.cpuUsPerPuback.gateway;
+  const single = run('npm start')?.cpuUsPerPuback;
+  const us = (x: number | undefined) => (x === undefined ? '–' : x.toFixed(1));
+  const ratio = (x: number | undefined) => (x === undefined || !mosquitto ? '–' : `${(x / mosquitto).toFixed(1)} ×`);
+  const main = single?.['npm start, main thread'];
+  return `| ${n} | ${us(mosquitto)} | ${us(gateway)} | ${ratio(gateway)} | ${us(single?.['npm start'])} (${us(main)}) | ${ratio(single?.['npm start'])} (${ratio(main)}) |`;
+}).join('\n')}
+
 ## Every step
 
 | system | readings/msg | offered | published | acknowledged | stored | lost | drained after | lag p50 / p99 | CPU µs per reading | sustained |
