@@ -122,6 +122,7 @@ describe('the normalised message (a telemetry.normalized record)', () => {
           expect(readings.length).toBeGreaterThan(0);
           for (const r of readings) {
             expect(['energy', 'fleet', 'parking']).toContain(r.kind);
+            expect('lat' in r.values).toBe('lon' in r.values);
             expect(Number.isFinite(r.ts)).toBe(true);
             for (const v of Object.values(r.values)) expect(typeof v === 'boolean' || Number.isFinite(v)).toBe(true);
           }
@@ -138,6 +139,7 @@ describe('the normalised message (a telemetry.normalized record)', () => {
       expect(decodeNormalizedRecord(bytes({ ...ok, readings: [] }))).toMatchObject({ field: 'readings' });
       expect(decodeNormalizedRecord(bytes({ ...ok, readings: [{ ts: 1, tsFromGateway: false, values: { energy_wh: 'x' } }] }))).toMatchObject({ field: 'readings.0.values.energy_wh' });
       expect(decodeNormalizedRecord(bytes({ ...ok, readings: [{ ts: 1, tsFromGateway: false, values: { power_w: 3 } }] }))).toMatchObject({ field: 'readings.0.values', reason: 'has none of energy_wh' });
+      expect(decodeNormalizedRecord(bytes({ ...ok, kind: 'fleet', readings: [{ ts: 1, tsFromGateway: false, values: { lat: 38 } }] }))).toMatchObject({ field: 'readings.0.values', reason: 'has one coordinate of a position' });
     });
   });
 });

@@ -191,6 +191,8 @@ export function decodeNormalizedRecord(value: Buffer | null | undefined): Normal
     if (!isObject(values)) return refused(`readings.${i}.values`, 'not an object');
     for (const k in values) if (!isFinite(values[k]) && typeof values[k] !== 'boolean') return refused(`readings.${i}.values.${k}`, 'not a finite number or a boolean');
     if (!presence.some((f) => Object.hasOwn(values, f))) return refused(`readings.${i}.values`, `has none of ${presence.join(', ')}`);
+    // A position is both coordinates or neither (the aggregator and the store read them as a pair).
+    if (Object.hasOwn(values, 'lat') !== Object.hasOwn(values, 'lon')) return refused(`readings.${i}.values`, 'has one coordinate of a position');
   }
   return { ok: true, message: m as NormalizedMessage };
 }
