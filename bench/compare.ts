@@ -154,7 +154,7 @@ async function step(system: Step['system'], batch: number, offered: number, mqtt
   // The previous load's last second is stored with times after \`from\`: counted out.
   const before = await store.count(from);
   const storedNow = async () => (await store.count(from)) - before;
-  const cpuNow = () => Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
+  const cpuNow = () => cpuSeconds(pids);
   let sampling = true;
   const sampler = (async () => {
     while (sampling) {
@@ -250,13 +250,7 @@ const pubackRuns: Pubacks[] = [];
 /** PUBACKs per second at `connections` devices publishing 1-reading messages at `offered` msg/s in all (50,000 in flight at most). */
 async function pubacks(system: Step['system'], r: Running, connections: number, offered: number): Promise<Pubacks> {
   // From the first publish (every device logged in) to the last PUBACK awaited.
-  const cpuNow = () => {
-    const now = Object.fromEntries(Object.entries(r.pids).map(([k, pid]) => [k, procCpuSeconds(pid)]));
-    // npm start's stages and store writers run on threads of their own; aedes and the log's appends on its main thread.
-    const single = r.pids['npm start'];
-    if (single !== undefined) now['npm start, main thread'] = procCpuSeconds(single, single);
-    return now;
-  };
+  const cpuNow = () => cpuSeconds(r.pids, r.threads);
   let cpuBefore: Record<string, number> | undefined;
   const summary = await publishLoad({ devices: connections, rate: offered / connections, batch: 1, duration: 10 }, r.mqttUrl, r.dataDir, () => {
     cpuBefore ??= cpuNow();
@@ -304,6 +298,16 @@ interface Running {
   dataDir: string;
   store: StoredReadings;
   pids: Record<string, number>;
+  /** Threads measured on their own beside their process (the PUBACK runs only: per reading they would count twice). */
+  threads?: Record<string, { pid: number; thread: number }>;
+}
+
+/** CPU seconds used so far, by process and by named thread. */
+function cpuSeconds(pids: Record<string, number>, threads: Running['threads'] = {}): Record<string, number> {
+  const used: Record<string, number> = {};
+  for (const [k, pid] of Object.entries(pids)) used[k] = procCpuSeconds(pid);
+  for (const [k, t] of Object.entries(threads)) used[k] = procCpuSeconds(t.pid, t.thread);
+  return used;
 }
 type Launch = <T>(name: string, use: (r: Running) => Promise<T>) => Promise<T>;
 
@@ -342,7 +346,9 @@ const withNpmStart: Launch = async (name, use) => {
   const dir = mkdtempSync(join(tmpdir(), `${id}-npm-start-${name}-`));
   const single = await startBenchNpmStart(dir, { mqtt: 18860, http: 18061, httpIngest: 18062, opsBase: 19300 });
   try {
-    return await use({ mqttUrl: single.mqttUrl, dataDir: dir, store: embeddedReadings(single.storePath), pids: { 'npm start': single.node.pid! } });
+    const pid = single.node.pid!;
+    // Its stages and store writers run on threads of their own; aedes and the log's appends on its main thread (the process's id).
+    return await use({ mqttUrl: single.mqttUrl, dataDir: dir, store: embeddedReadings(single.storePath), pids: { 'npm start': pid }, threads: { 'npm start, main thread': { pid, thread: pid } } });
   } finally {
     await single.stop();
   }
