@@ -19,7 +19,7 @@ export async function startBenchNpmStart(dataDir: string, ports: { mqtt: number;
   const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: String(ports.opsBase), HTTP_INGEST_PORT: String(ports.httpIngest), LOG_LEVEL: 'warn', LOGIN_QUEUE: '10000' };
   delete env.KAFKA_BROKERS;
   delete env.INFLUX_URL;
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ') ?? []; // e.g. --cpu-prof --cpu-prof-dir=…
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof --cpu-prof-dir=…
   const node = spawn(process.execPath, [...nodeArgs, 'start.ts', '--no-simulate', '--data-dir', dataDir, '--mqtt-port', String(ports.mqtt), '--http-port', String(ports.http)], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     let out = '';

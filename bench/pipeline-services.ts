@@ -52,7 +52,7 @@ export async function startBenchPipeline(engineEnv: Record<string, string>, id: 
       INFLUX_TOKEN: access.tokens[name] ?? '', // the gateway and normaliser have no store rights
     }),
     output: (name) => (process.env.BENCH_LOGS ? createWriteStream(join(dataDir, `${name}.log`)) : 'stderr'),
-    nodeArgs: process.env.BENCH_NODE_ARGS?.split(' '), // e.g. --cpu-prof --cpu-prof-dir=…
+    nodeArgs: process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean), // e.g. --cpu-prof --cpu-prof-dir=…
   });
   return { services, access, dataDir, mqttUrl: `mqtt://127.0.0.1:${BENCH_MQTT_PORT}` };
 }
