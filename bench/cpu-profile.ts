@@ -17,7 +17,7 @@ interface Profile {
 }
 
 /** node_modules/<package> or the project's own file, for grouping. */
-function ownerOf(url: string): string {
+export function ownerOf(url: string): string {
   if (!url) return '(native / V8)';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (m) return m[1]!;
