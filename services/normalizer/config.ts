@@ -11,7 +11,7 @@ export const normalizerEnv = {
   ...workerEnv(9102, 'normalizer'),
   ...registryFileEnv,
   DEDUPE_HORIZON_MS: int(10 * 60_000, 0).describe('a reading of the same device and time within this (processing time) is dropped as a duplicate'),
-  DEDUPE_MAX_PER_DEVICE: int(1024, 1).describe('recent timestamps remembered per device for that (bounds memory)'),
+  DEDUPE_MAX_PER_DEVICE: int(1024, 1).describe('timestamps remembered per device for that, at most (the newest half at least; bounds memory)'),
   MAX_FUTURE_MS: int(15 * 60_000, 0).describe("a reading dated further ahead of the gateway's clock is dead-lettered (a device clock gone wrong)"),
   MAX_READINGS_PER_MESSAGE: int(DEFAULT_MAX_READINGS, 1, 100_000).describe('most readings one message may carry; a larger one is dead-lettered whole'),
   LORAWAN_FIELD_MAP: z

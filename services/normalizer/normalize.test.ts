@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeRecord, type NormalizeOptions } from './normalize.ts';
 import { PrivateUsePolicy } from '../../shared/privacy/private-use.ts';
@@ -100,12 +101,37 @@ describe('Deduper', () => {
     expect(d.size).toBe(2); // a@2 aged out on a's next insert; b@1 waits for b's
   });
 
-  it('remembers at most maxPerDevice timestamps per device', () => {
-    const d = new Deduper(60_000, 3, () => 0);
-    for (const ts of [1, 2, 3, 4]) expect(isDuplicate(d, 'a', ts)).toBe(false);
-    expect(d.size).toBe(3);
-    expect(isDuplicate(d, 'a', 4)).toBe(true);
+  it('remembers at most maxPerDevice timestamps per device, the newest half at least', () => {
+    const d = new Deduper(60_000, 4, () => 0);
+    for (const ts of [1, 2, 3, 4, 5]) expect(isDuplicate(d, 'a', ts)).toBe(false);
+    expect(d.size).toBeLessThanOrEqual(4);
+    expect([isDuplicate(d, 'a', 5), isDuplicate(d, 'a', 4)]).toEqual([true, true]);
     expect(isDuplicate(d, 'a', 1)).toBe(false); // forgotten: bounded memory wins over a very old duplicate
+  });
+
+  it('for any sequence of readings: a duplicate is one remembered within the horizon, the newest half of the bound are all remembered, and the bound holds', () => {
+    const horizon = 1000;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.array(fc.record({ ts: fc.integer({ min: 0, max: 30 }), dt: fc.integer({ min: 0, max: 700 }) }), { maxLength: 200 }), (max, steps) => {
+        let now = 0;
+        const d = new Deduper(horizon, max, () => now);
+        /** ts → when last remembered, in the order of those last times. */
+        const model = new Map<number, number>();
+        for (const { ts, dt } of steps) {
+          now += dt;
+          const duplicate = d.has('a', ts);
+          const last = model.get(ts);
+          expect(duplicate).toBe(duplicate && last !== undefined && now - last <= horizon);
+          if (duplicate) continue;
+          d.remember('a', ts);
+          model.delete(ts);
+          model.set(ts, now);
+          expect(d.size).toBeLessThanOrEqual(max);
+          const newest = [...model].slice(-Math.max(1, Math.floor(max / 2)));
+          for (const [t, at] of newest) if (now - at <= horizon) expect(d.has('a', t)).toBe(true);
+        }
+      }),
+    );
   });
 });
 
