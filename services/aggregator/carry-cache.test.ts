@@ -3,7 +3,7 @@ import type { Carry } from './aggregate.ts';
 import { CarryCache, type CarryLookup } from './carry-cache.ts';
 import type { OpenWindow } from './windows.ts';
 
-const w = (deviceId: string, kind: OpenWindow['kind'], start: number): OpenWindow => ({ kind, deviceId, municipality: 'm', attrs: {}, start, end: start + 1, readings: [], seen: new Set(), firstOffset: 0 });
+const w = (deviceId: string, kind: OpenWindow['kind'], start: number): OpenWindow => ({ kind, deviceId, municipality: 'm', attrs: {}, start, end: start + 1, readings: [], newestTs: -Infinity, firstOffset: 0 });
 const carry = (n: number) => ({ ts: n, energy_wh: n }) as unknown as Carry;
 
 describe('CarryCache', () => {

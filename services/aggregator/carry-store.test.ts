@@ -8,7 +8,7 @@ import type { OpenWindow } from './windows.ts';
 
 const H = 3_600_000;
 const T = Date.UTC(2026, 11, 1, 10);
-const window = (deviceId: string, kind: 'fleet' | 'energy'): OpenWindow => ({ kind, deviceId, municipality: 'kalamata', attrs: {}, start: T - H, end: T, readings: [], seen: new Set(), firstOffset: 0 });
+const window = (deviceId: string, kind: 'fleet' | 'energy'): OpenWindow => ({ kind, deviceId, municipality: 'kalamata', attrs: {}, start: T - H, end: T, readings: [], newestTs: -Infinity, firstOffset: 0 });
 
 describe("a vehicle's carry in the store", () => {
   it('is stored without its position, which is read back from the raw reading it names while that is kept', async () => {

@@ -79,7 +79,7 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
     const points: StorePoint[] = [];
     let done = false;
     for (const start of [...byWindow.keys()].sort((a, b) => a - b)) {
-      const w: OpenWindow = { kind: o.kind, deviceId: o.deviceId, municipality: o.municipality, attrs: o.attrs, start, end: start + sizeMs, readings: byWindow.get(start)!, seen: new Set(), firstOffset: 0 };
+      const w: OpenWindow = { kind: o.kind, deviceId: o.deviceId, municipality: o.municipality, attrs: o.attrs, start, end: start + sizeMs, readings: byWindow.get(start)!, newestTs: Infinity /* unordered: any later reading is looked up */, firstOffset: 0 };
       const result = aggregateWindow(w, carry, rules);
       const point = aggregatePoint(w, measurement, result.fields, result.carry);
       points.push(point);

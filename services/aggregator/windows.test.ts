@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CanonicalReading } from '../../shared/schemas/readings.ts';
 import { PartitionWindows, windowStart, type WindowTiming } from './windows.ts';
@@ -97,6 +98,19 @@ describe('PartitionWindows', () => {
     w.add(energy('a', T0 + MIN, 10), 1); // an upstream replay after a crash
     w.add(energy('a', T0 + 16 * MIN, 20), 2);
     expect(w.takeClosed()[0]?.readings).toHaveLength(1);
+  });
+
+  it('holds each timestamp of a window once, in the order first seen, whatever the order and repeats of the readings', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 120 }), (secondsIn) => {
+        const w = new PartitionWindows(timing(0, 60 * MIN));
+        // Seconds within one 15-minute window: in order, out of order and repeated.
+        secondsIn.forEach((s, offset) => w.add(energy('a', T0 + s * 1000, s), offset));
+        w.add(energy('a', T0 + 120 * MIN, 0), secondsIn.length); // closes it
+        const held = w.takeClosed().find((c) => c.start === T0)?.readings.map((r) => r.ts) ?? [];
+        expect(held).toEqual([...new Set(secondsIn)].map((s) => T0 + s * 1000));
+      }),
+    );
   });
 
   it('aligns windows to the epoch', () => {

@@ -47,7 +47,7 @@ function dataset() {
     let carry: Carry | undefined;
     for (let start = START; start < START + HOURS * 3_600_000; start += sizeMs) {
       const inWindow = readings.filter((r) => r.ts >= start && r.ts < start + sizeMs);
-      const w: OpenWindow = { kind: d.kind, deviceId: d.deviceId, municipality: d.municipality, attrs: d.attributes, start, end: start + sizeMs, readings: inWindow, seen: new Set(inWindow.map((r) => r.ts)), firstOffset: 0 };
+      const w: OpenWindow = { kind: d.kind, deviceId: d.deviceId, municipality: d.municipality, attrs: d.attributes, start, end: start + sizeMs, readings: inWindow, newestTs: Infinity, firstOffset: 0 };
       const result = aggregateWindow(w, carry, RULES);
       carry = result.carry;
       aggregates.push(aggregatePoint(w, measurement, result.fields, result.carry));
