@@ -14,7 +14,7 @@ import { decodeNormalizedRecord, readingsOf, type CanonicalReading, type Normali
 import { REJECT } from '../../shared/schemas/rejections.ts';
 import { runBatches, type BatchProcessor, type PointFrom } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
-import { readingToPoint } from '../../shared/store/points.ts';
+import { groupingTags, readingToPoint } from '../../shared/store/points.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
 import type { WriterConfig } from './config.ts';
 import { retentionCuts } from '../../shared/privacy/retention.ts';
@@ -57,7 +57,9 @@ export async function startWriter(cfg: WriterConfig, deps: WorkerDeps & { store:
         }
         const m = parsed.message;
         const device = { deviceId: m.deviceId, municipality: m.municipality, kind: m.kind };
-        readingsOf(m).forEach((r, index) => points.push({ point: readingToPoint(r), record, index, reading: r, device }));
+        // One tag set for the message's points: its line-protocol prefix is then built once (line-protocol.ts).
+        const tags = groupingTags(m.municipality, m.deviceId, m.attrs);
+        readingsOf(m).forEach((r, index) => points.push({ point: readingToPoint(r, tags), record, index, reading: r, device }));
       }
       const afterStore = (stored: PointFrom[]) => {
         const now = Date.now();

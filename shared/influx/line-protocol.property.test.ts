@@ -47,6 +47,18 @@ describe('line protocol', () => {
     );
   });
 
+  it('is the library line for every point of a run whose points share tag objects (as a message\'s points do)', () => {
+    fc.assert(
+      fc.property(fc.array(point, { minLength: 1, maxLength: 4 }), fc.array(fc.record({ from: fc.nat(), measurement: fc.nat(), fields: fc.nat(), ts: fc.nat() }), { maxLength: 30 }), (pool, picks) => {
+        // Points built from a few shared tag objects, measurements and fields, in any order.
+        for (const k of picks) {
+          const p = { measurement: pool[k.measurement % pool.length]!.measurement, tags: pool[k.from % pool.length]!.tags, fields: pool[k.fields % pool.length]!.fields, ts: pool[k.ts % pool.length]!.ts };
+          expect(toLine(p)).toBe(libraryLine(p));
+        }
+      }),
+    );
+  });
+
   it('writes a reading as InfluxDB reads it', () => {
     const line = toLine({ measurement: 'energy', tags: { municipality: 'athens', device: 'ath-1', district: 'Plaka Anafiotika' }, fields: { energy_wh: 1234.5, ts_from_gateway: true, carry: '{"a":"b"}' }, ts: 1764200000000 });
     expect(line).toBe('energy,device=ath-1,district=Plaka\\ Anafiotika,municipality=athens carry="{\\"a\\":\\"b\\"}",energy_wh=1234.5,ts_from_gateway=T 1764200000000');

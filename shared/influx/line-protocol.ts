@@ -25,6 +25,24 @@ const escapeMeasurement = escapeWith(MEASUREMENT_SPECIAL, /[, \n\r\t]/g);
 const escapeKey = escapeWith(KEY_SPECIAL, /[, =\n\r\t]/g);
 const quoted = (s: string) => `"${s.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 
+/**
+ * The measurement and tags of the last point, escaped: the points of one device message share
+ * their tags object (the writer builds it once), so the next point of the message reuses this.
+ * Sorting and escaping the tags was about a third of the line's cost with 10-reading messages.
+ */
+let lastSeries: { measurement: string; tags: StorePoint['tags']; prefix: string } | undefined;
+
+function seriesOf(p: StorePoint): string {
+  if (lastSeries?.tags === p.tags && lastSeries.measurement === p.measurement) return lastSeries.prefix;
+  let prefix = escapeMeasurement(p.measurement);
+  for (const k of Object.keys(p.tags).sort()) {
+    const v = p.tags[k];
+    if (k && v) prefix += `,${escapeKey(k)}=${escapeKey(v)}`;
+  }
+  lastSeries = { measurement: p.measurement, tags: p.tags, prefix };
+  return prefix;
+}
+
 /** The line for `p`, or undefined when it has no fields (InfluxDB has no such point; the library skips it too). */
 export function toLine(p: StorePoint): string | undefined {
   let fields = '';
@@ -40,10 +58,5 @@ export function toLine(p: StorePoint): string | undefined {
     fields += `${fields ? ',' : ''}${escapeKey(k)}=${value}`;
   }
   if (!fields) return undefined;
-  let tags = '';
-  for (const k of Object.keys(p.tags).sort()) {
-    const v = p.tags[k];
-    if (k && v) tags += `,${escapeKey(k)}=${escapeKey(v)}`;
-  }
-  return `${escapeMeasurement(p.measurement)}${tags} ${fields} ${Math.floor(p.ts)}`;
+  return `${seriesOf(p)} ${fields} ${Math.floor(p.ts)}`;
 }

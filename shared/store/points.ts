@@ -19,10 +19,11 @@ export function groupingTags(municipality: string, deviceId: string, attrs: Reco
   return tags;
 }
 
-export function readingToPoint(r: CanonicalReading): StorePoint {
+/** `tags`: the reading's grouping tags when the caller has them (one object for all the readings of a device message). */
+export function readingToPoint(r: CanonicalReading, tags: Readonly<Record<string, string>> = groupingTags(r.municipality, r.deviceId, r.attrs)): StorePoint {
   const fields: Record<string, FieldValue> = {};
   for (const [k, v] of Object.entries(r.values)) if (typeof v === 'boolean' || typeof v === 'number') fields[k] = v;
   if (typeof r.attrs.capacity === 'number') fields.capacity = r.attrs.capacity;
   if (r.tsFromGateway) fields.ts_from_gateway = true;
-  return { measurement: r.kind, tags: groupingTags(r.municipality, r.deviceId, r.attrs), fields, ts: r.ts };
+  return { measurement: r.kind, tags, fields, ts: r.ts };
 }

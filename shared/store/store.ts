@@ -16,7 +16,8 @@ export type FieldValue = number | boolean | string;
 
 export interface StorePoint {
   measurement: string;
-  tags: Record<string, string>;
+  /** Never changed once the point is built: the points of one device message share them. */
+  tags: Readonly<Record<string, string>>;
   fields: Record<string, FieldValue>;
   /** Epoch ms. */
   ts: number;

@@ -42,7 +42,7 @@ function dataset() {
       const values = d.model.next(ts);
       readings.push({ kind: d.kind, deviceId: d.deviceId, municipality: d.municipality, ts, tsFromGateway: false, receivedAt: ts + 50, gatewayId: 'gw', attrs: d.attributes, values } as CanonicalReading);
     }
-    raw.push(...readings.map(readingToPoint));
+    raw.push(...readings.map((r) => readingToPoint(r)));
     const { sizeMs, measurement } = WINDOWS[d.kind];
     let carry: Carry | undefined;
     for (let start = START; start < START + HOURS * 3_600_000; start += sizeMs) {
