@@ -60,7 +60,8 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       const deadLetters: DeadLetterInput[] = [];
       const outByKind = { energy: 0, fleet: 0, parking: 0 };
       const kept: { deviceId: string; ts: number }[] = [];
-      const inBatch = new Set<string>();
+      /** Timestamps forwarded earlier in this batch, by device: the deduper remembers them only once they are produced. */
+      const inBatch = new Map<string, Set<number>>();
       const dropped = new Map<string, number>();
       let duplicates = 0;
       for (const { record: m, value: result } of records) {
@@ -76,11 +77,13 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
           seenHere.add(r.ts);
           readings.push(r);
         }
-        const allSeen = readings.length > 0 && readings.every((r) => inBatch.has(`${r.deviceId}@${r.ts}`) || deduper.has(r.deviceId, r.ts));
+        const allSeen = readings.length > 0 && readings.every((r) => inBatch.get(r.deviceId)?.has(r.ts) === true || deduper.has(r.deviceId, r.ts));
         if (allSeen) duplicates += readings.length;
         else if (readings.length > 0) {
           for (const r of readings) {
-            inBatch.add(`${r.deviceId}@${r.ts}`);
+            let earlier = inBatch.get(r.deviceId);
+            if (!earlier) inBatch.set(r.deviceId, (earlier = new Set()));
+            earlier.add(r.ts);
             kept.push(r);
             outByKind[r.kind]++;
           }
