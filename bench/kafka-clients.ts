@@ -231,7 +231,7 @@ if (process.argv[2] === '--child') {
 function child(args: string[], enginePid: number, env: Record<string, string> = {}): { us: number; engineUs: number } {
   const engineBefore = procCpuSeconds(enginePid);
   // The services load the kafkajs speed-ups before kafkajs itself (shared/kafka/client.ts); so does the bus's child here.
-  const preload = args[0] === BUS ? ['--import', new URL('../shared/kafka/kafkajs-speedups.ts', import.meta.url).href] : [];
+  const preload = args[0] === BUS ? ['--import', import.meta.resolve('#shared/kafka/kafkajs-speedups.ts')] : [];
   const r = spawnSync(process.execPath, [...preload, import.meta.filename, '--child', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000, env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`${args.slice(0, 3).join(' ')} exited with ${r.status}`);
   const engineUs = ((procCpuSeconds(enginePid) - engineBefore) * 1e6) / RECORDS;
