@@ -16,7 +16,7 @@ import { requireTool, run } from './tools.ts';
 const PKG_CONFIG_MODULE = 'github.com/influxdata/pkg-config@v0.2.14';
 const installDir = join(cacheHome, `influxdb-${INFLUX_VERSION}`);
 export const influxBinary = join(installDir, 'bin', 'influxd');
-const wrapperDir = resolve(import.meta.dirname, '..', '..', 'deploy', 'influxdb', 'build');
+export const influxWrapperDir = resolve(import.meta.dirname, '..', 'deploy', 'influxdb', 'build');
 
 export const influxInstalled = () => existsSync(influxBinary);
 
@@ -37,7 +37,7 @@ export function installInflux(): void {
   const build = join(installDir, 'build');
   rmSync(build, { recursive: true, force: true });
   mkdirSync(build, { recursive: true });
-  copyFileSync(join(wrapperDir, 'go.mod'), join(build, 'go.mod'));
+  copyFileSync(join(influxWrapperDir, 'go.mod'), join(build, 'go.mod'));
   const tools = join(installDir, 'tools');
   const env = {
     GOFLAGS: '-mod=mod',
@@ -45,7 +45,7 @@ export function installInflux(): void {
     CGO_ENABLED: '1',
     PKG_CONFIG: join(tools, 'pkg-config'),
     RUSTUP_TOOLCHAIN: 'stable',
-    RUSTC_WRAPPER: join(wrapperDir, 'rustc-cap-lints.sh'),
+    RUSTC_WRAPPER: join(influxWrapperDir, 'rustc-cap-lints.sh'),
   };
   run('go', ['install', PKG_CONFIG_MODULE], { cwd: build, env, what: "installing influxdata's pkg-config wrapper" });
   run('go', ['get', `github.com/influxdata/influxdb/v2/cmd/influxd@v${INFLUX_VERSION}`], { cwd: build, env, what: `resolving influxd ${INFLUX_VERSION}` });

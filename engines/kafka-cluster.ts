@@ -23,7 +23,7 @@ import { requireTool, run } from './tools.ts';
 const installDir = join(cacheHome, `kafka-${KAFKA_VERSION}`);
 const libs = join(installDir, 'libs');
 const classpath = `${libs}/*`;
-const pomDir = resolve(import.meta.dirname, '..', '..', 'deploy', 'kafka');
+export const kafkaPomDir = resolve(import.meta.dirname, '..', 'deploy', 'kafka');
 
 export const kafkaInstalled = () => existsSync(join(libs, `kafka_2.13-${KAFKA_VERSION}.jar`));
 
@@ -33,7 +33,7 @@ export function installKafka(): void {
   requireTool('mvn', 'install Maven, e.g. apt-get install maven');
   const tmp = `${libs}.partial`;
   rmSync(tmp, { recursive: true, force: true });
-  run('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`], { cwd: pomDir, what: 'fetching the Kafka broker jars with Maven' });
+  run('mvn', ['-q', '-B', 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime', `-Dkafka.version=${KAFKA_VERSION}`], { cwd: kafkaPomDir, what: 'fetching the Kafka broker jars with Maven' });
   mkdirSync(installDir, { recursive: true });
   renameSync(tmp, libs);
 }
