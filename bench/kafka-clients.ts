@@ -151,8 +151,8 @@ async function produce(client: Client, kind: Topic, readings: number, topic: str
     await new Promise<void>((resolve) => p.disconnect(() => resolve()));
   } else {
     if (client === BUS) {
-      const { fastCrc } = await import('#shared/kafka/kafkajs-speedups.ts');
-      if (!fastCrc) throw new Error('kafkajs-speedups.ts loaded after kafkajs encoded a batch');
+      const { fastCrc, linearGrouping } = await import('#shared/kafka/kafkajs-speedups.ts');
+      if (!fastCrc || !linearGrouping) throw new Error('kafkajs-speedups.ts loaded after kafkajs');
     }
     const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
     const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: client === 'kafkajs' ? Partitioners.DefaultPartitioner : rememberingKeyPartitioner });
@@ -342,7 +342,7 @@ const md = `# Kafka clients: CPU per record and per reading, and the floor the c
 
 Machine: ${cpus().length} × ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}; Kafka ${KAFKA_VERSION} and InfluxDB ${INFLUX_VERSION} on loopback.
 ${RECORDS.toLocaleString('en')} \`telemetry.normalized\` records (one device message each: 1 or 10 energy readings, keyed by 2,000 device ids) produced idempotently with acks=all in sends of ${PER_SEND}, into 6 partitions, then consumed from the start; each client and each direction in a fresh process, after one unmeasured run that warms the broker. The broker's CPU is read from /proc around each run (its background work of those seconds counts too).
-"${BUS}" is kafkajs as the bus runs it: with its partitioner (\`shared/kafka/partitioner.ts\`) and \`shared/kafka/kafkajs-speedups.ts\` (a native CRC-32C, encoder buffers not zeroed). ${librdkafka ? `${CONFLUENT} through its native API (librdkafka ${librdkafka}): \`produce\` per record with delivery reports, a batch awaited at a time, \`consume(1000)\`.` : `${CONFLUENT} was not installed for this run (see docs/benchmarks.md for the build).`}
+"${BUS}" is kafkajs as the bus runs it: with its partitioner (\`shared/kafka/partitioner.ts\`) and \`shared/kafka/kafkajs-speedups.ts\` (a native CRC-32C, encoder buffers not zeroed, a send's records grouped by partition in one pass). ${librdkafka ? `${CONFLUENT} through its native API (librdkafka ${librdkafka}): \`produce\` per record with delivery reports, a batch awaited at a time, \`consume(1000)\`.` : `${CONFLUENT} was not installed for this run (see docs/benchmarks.md for the build).`}
 
 A record is produced once (the normaliser) and consumed twice (the writer and the aggregator):
 

@@ -4,6 +4,7 @@
  * watches. Who does what is the stage catalogue's to say (services/rights.ts). Every service may
  * describe the pipeline's topics (metadata only), which is how it checks they exist at start-up.
  */
+import './kafkajs-speedups.ts'; // first: it replaces modules kafkajs loads as it loads
 import kafkajs, { type AclEntry, type Admin } from 'kafkajs';
 import type { TopicRole } from '../stages/stage.ts';
 import { edgeTopic, edgeTopicPrefix } from '../edge/topics.ts';

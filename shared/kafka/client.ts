@@ -1,5 +1,5 @@
 /** kafkajs client factory with pino-backed logging, so broker chatter lands in the service's JSON log. */
-import './kafkajs-speedups.ts';
+import './kafkajs-speedups.ts'; // first: it replaces modules kafkajs loads as it loads
 import net from 'node:net';
 import tls from 'node:tls';
 import { Kafka, logLevel as KafkaLogLevel, type ISocketFactory, type logCreator } from 'kafkajs';

@@ -1,11 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { compileFunction } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fastCrc, recordBatchCrc } from './kafkajs-speedups.ts';
+import { fastCrc, groupByPartition, linearGrouping, recordBatchCrc } from './kafkajs-speedups.ts';
 
 const require = createRequire(import.meta.url);
 /** kafkajs's own byte-by-byte CRC-32C (the inner module, which is not swapped). */
 const kafkajsCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
+/** kafkajs's own `groupMessagesPerPartition`, compiled from its file (the module kafkajs loads is the replacement). */
+const kafkajsGrouping = (() => {
+  const m = { exports: {} as typeof groupByPartition };
+  const load = compileFunction(readFileSync(require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js'), 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
+  load(m, m.exports, require);
+  return m.exports;
+})();
 const Encoder = require('kafkajs/src/protocol/encoder.js') as (new (initialSize?: number) => { writeBytes(b: Buffer): unknown; writeString(s: string): unknown; buffer: Buffer }) & { unzeroed?: true };
 
 describe('kafkajs speed-ups', () => {
@@ -46,5 +56,33 @@ describe('kafkajs speed-ups', () => {
         return encoder.buffer.equals(expected);
       }),
     );
+  });
+
+  it("kafkajs's producer groups a send's records with the one-pass grouping", () => {
+    expect(linearGrouping).toBe(true);
+    require('kafkajs');
+    expect((require('kafkajs/src/producer/groupMessagesPerPartition.js') as { linear?: boolean }).linear).toBe(true);
+  });
+
+  it("the one-pass grouping equals kafkajs's own for any records and partitioner", () => {
+    fc.assert(
+      fc.property(fc.array(fc.record({ key: fc.string({ maxLength: 4 }), value: fc.string({ maxLength: 4 }) }), { maxLength: 300 }), fc.integer({ min: 0, max: 12 }), fc.array(fc.nat(), { minLength: 1 }), (messages, partitions, picks) => {
+        const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId }));
+        // Any placement: each record's partition drawn from `picks` by its position in the send.
+        const placed = new Map(messages.map((m, i) => [m, picks[i % picks.length]! % Math.max(1, partitions)]));
+        const args = { topic: 't', partitionMetadata, messages, partitioner: ({ message }: { message: (typeof messages)[number] }) => placed.get(message)! };
+        expect(groupByPartition(args)).toEqual(kafkajsGrouping(args));
+      }),
+    );
+  });
+
+  it('every module of the bus that loads kafkajs loads the speed-ups before it', () => {
+    // A module that imported kafkajs first would leave kafkajs's own producer modules in place.
+    const loaders = readdirSync(import.meta.dirname).filter((f) => f.endsWith('.ts') && !f.includes('.test') && /^import (?!type)[^;]*from 'kafkajs'/m.test(readFileSync(`${import.meta.dirname}/${f}`, 'utf8')));
+    expect(loaders).toContain('partitioner.ts');
+    for (const f of loaders) {
+      const script = `await import(${JSON.stringify(`${import.meta.dirname}/${f}`)}); const s = await import(${JSON.stringify(`${import.meta.dirname}/kafkajs-speedups.ts`)}); console.log(s.fastCrc && s.linearGrouping);`;
+      expect([f, execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }).trim()]).toEqual([f, 'true']);
+    }
   });
 });

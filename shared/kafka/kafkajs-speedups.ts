@@ -1,9 +1,13 @@
 /**
- * Two costs kafkajs 2.2.4 (no release since 2023) pays on every record it produces, made what they
- * should be; loaded before any kafkajs producer encodes a batch (shared/kafka/client.ts imports it
- * first). A profile of producing `telemetry.normalized` records of 10 readings (about 2 KB,
+ * Three costs kafkajs 2.2.4 (no release since 2023) pays on every record it produces, made what
+ * they should be; loaded before any kafkajs producer encodes a batch (shared/kafka/client.ts imports
+ * it first). A profile of producing `telemetry.normalized` records of 10 readings (about 2 KB,
  * `npm run bench:kafka-clients`) put 14 % of the producer's CPU in the record batch's CRC-32C,
  * computed byte by byte in JavaScript, and 21 % in zero-filling the encoder's buffers as they grow.
+ * An on-CPU profile of the pipeline (`bench/perf-summary.ts`) put 3 % of the normaliser and 2 % of
+ * the gateway in sorting a send's records by partition, which copies each partition's list for
+ * every record it adds: quadratic in the records of a send. Acknowledging 200 devices as fast as
+ * it can, the gateway sends larger batches, and the sorting was 6.5 % of its CPU.
  *
  * - The CRC-32C module is swapped for @node-rs/crc32's (SIMD; the one @platformatic/kafka uses),
  *   the same function of the same bytes: `kafkajs-speedups.test.ts` holds them equal for any input.
@@ -22,16 +26,47 @@ const CRC_MODULE = require.resolve('kafkajs/src/protocol/recordBatch/crc32C/inde
 /** kafkajs's record-batch CRC: unsigned CRC-32C of the bytes (marked, so a second load of this module — a test runner's — knows its own). */
 export const recordBatchCrc = Object.assign((buffer: Buffer): number => crc32c(buffer), { native: true });
 
-const loaded = require.cache[CRC_MODULE];
-if (!loaded) {
-  const m = new Module(CRC_MODULE);
-  m.filename = CRC_MODULE;
+/**
+ * Puts `exports` in place of the kafkajs module at `path` if it is not loaded yet. True when kafkajs
+ * uses it: put in place now, or by an earlier load of this file (a test runner's), which `mark` on
+ * the exports tells; false only if kafkajs loaded the module before this file.
+ */
+function replaceModule(path: string, exports: object, mark: string): boolean {
+  const loaded = require.cache[path];
+  if (loaded) return (loaded.exports as Record<string, unknown>)[mark] === true;
+  const m = new Module(path);
+  m.filename = path;
   m.loaded = true;
-  m.exports = recordBatchCrc;
-  require.cache[CRC_MODULE] = m;
+  m.exports = exports;
+  require.cache[path] = m;
+  return true;
 }
-/** Whether kafkajs uses the native CRC: false only if its producer path was loaded before this module. */
-export const fastCrc = !loaded || (loaded.exports as { native?: boolean }).native === true;
+
+/** Whether kafkajs uses the native CRC. */
+export const fastCrc = replaceModule(CRC_MODULE, recordBatchCrc, 'native');
+
+/**
+ * - A send's records grouped by partition in one pass: the same object (partition → its records,
+ *   in the order sent) kafkajs's `groupMessagesPerPartition` returns, built by appending instead of
+ *   copying. `kafkajs-speedups.test.ts` holds the two equal for any records and partitioner.
+ */
+interface Grouping<M> {
+  topic: string;
+  partitionMetadata: unknown[];
+  messages: M[];
+  partitioner: (args: { topic: string; partitionMetadata: unknown[]; message: M }) => number;
+}
+export const groupByPartition = Object.assign(
+  <M>({ topic, partitionMetadata, messages, partitioner }: Grouping<M>): Record<number, M[]> => {
+    const grouped: Record<number, M[]> = {};
+    if (partitionMetadata.length === 0) return grouped;
+    for (const message of messages) (grouped[partitioner({ topic, partitionMetadata, message })] ??= []).push(message);
+    return grouped;
+  },
+  { linear: true },
+);
+/** Whether kafkajs groups a send's records in one pass. */
+export const linearGrouping = replaceModule(require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js'), groupByPartition, 'linear');
 
 interface KafkajsEncoder {
   buf: Buffer;

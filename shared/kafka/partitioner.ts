@@ -5,6 +5,7 @@
  * device ids again for every record: a kafkajs producer's CPU per record went from 25 µs to
  * 16–20 µs (`npm run bench:kafka-clients`, bench/reports/kafka-clients.md).
  */
+import './kafkajs-speedups.ts'; // first: it replaces modules kafkajs loads as it loads
 import { Partitioners, type ICustomPartitioner } from 'kafkajs';
 
 /** Keys remembered per topic; past this the memory starts afresh (a fleet this large hashes as before). */
