@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
+import { KINDS, type DeviceAddress } from '../../shared/schemas/topics.ts';
+import { clientIdMatches, decidePublish, decideSubscribe, publishDecider } from './access.ts';
 
 const meter = { municipality: 'kalamata', kind: 'energy' as const, deviceId: 'kal-m-1' };
 
@@ -19,6 +21,31 @@ describe('decidePublish', () => {
     ['an unknown kind', 'city/kalamata/water/kal-m-1/telemetry', 'topic_invalid'],
   ])('refuses %s', (_what, topic, reason) => {
     expect(decidePublish(meter, topic)).toEqual({ allowed: false, reason });
+  });
+});
+
+describe('publishDecider', () => {
+  it("decides as decidePublish for any device and topic (its fast path is the device's own two topics)", () => {
+    const ident = fc.stringMatching(/^[a-z0-9](?:[a-z0-9-]{0,10}[a-z0-9])?$/);
+    const device = fc.record({ municipality: ident, kind: fc.constantFrom(...KINDS), deviceId: ident }) as fc.Arbitrary<DeviceAddress>;
+    const topicOf = (d: DeviceAddress, other: DeviceAddress) =>
+      fc.oneof(
+        fc.array(fc.constantFrom('city', d.municipality, d.kind, d.deviceId, other.municipality, other.kind, other.deviceId, 'telemetry', 'status', 'cmd', '+', '#', '', 'X'), { maxLength: 7 }).map((l) => l.join('/')),
+        fc.string(),
+        // Near the device's own topics, and the other device's.
+        fc.constantFrom(...[d, other].flatMap((x) => {
+          const base = `city/${x.municipality}/${x.kind}/${x.deviceId}`;
+          return [base, `${base}/telemetry`, `${base}/status`, `${base}/cmd/reset`, `${base}/telemetry/`, `${base}/statusX`, `/${base}/telemetry`];
+        })),
+      );
+    fc.assert(
+      fc.property(fc.tuple(device, device).chain(([d, other]) => fc.tuple(fc.constant(d), topicOf(d, other))), ([d, topic]) => {
+        expect(publishDecider(d)(topic)).toEqual(decidePublish(d, topic));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(publishDecider(meter)('city/kalamata/energy/kal-m-1/telemetry')).toEqual({ allowed: true, channel: 'telemetry' });
+    expect(publishDecider(meter)('city/kalamata/energy/kal-m-1/status')).toEqual({ allowed: true, channel: 'status' });
   });
 });
 

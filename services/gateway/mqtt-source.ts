@@ -3,7 +3,7 @@
  * listener (and TLS, with or without device certificates), each connection behind the packet-size
  * guard and the connection budget.
  *   connect:   authenticate (registry or certificate) → client id must belong to the device → session cap
- *   publish:   own topic? → payload size → telemetry: onto the bus (or the spool) → PUBACK
+ *   publish:   own topic? → payload size → telemetry: onto the bus (or the spool) → PUBACK (not routed to subscribers: there are none)
  *   subscribe: only the device's own `cmd/#`
  * The device's rate is applied on the wire, before its packets are parsed (packet-guard.ts).
  */
@@ -14,7 +14,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { DeviceRecord } from '../../shared/registry/device-registry.ts';
 import type { DeviceAddress } from '../../shared/schemas/topics.ts';
 import { bounded } from '../../shared/schemas/identifiers.ts';
-import { clientIdMatches, decidePublish, decideSubscribe } from './access.ts';
+import { clientIdMatches, decideSubscribe, publishDecider, type PublishDecision } from './access.ts';
 import { certificateLogin, clientCertificateOf } from './client-certificate.ts';
 import type { GatewayContext } from './context.ts';
 import { DeviceConnections } from './device-connections.ts';
@@ -23,6 +23,7 @@ import { GuardedConnection, PacketSizeGuard } from './packet-guard.ts';
 import { CONNACK_CODE, CONNECT_REFUSAL, PUBLISH_REFUSAL, type ConnectRefusal, type PublishRefusal } from './refusals.ts';
 import { SessionExpiry } from './sessions.ts';
 import { defineSource, type RunningSource } from './source.ts';
+import { leaveUnrouted } from './unrouted-telemetry.ts';
 
 export interface MqttSource extends RunningSource {
   broker: Aedes;
@@ -42,6 +43,8 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
   const packetLimits = { connectBytes: cfg.MQTT_MAX_CONNECT_BYTES, packetBytes: cfg.MQTT_MAX_PACKET_BYTES || cfg.MAX_PAYLOAD_BYTES + 4096 };
   /** The device behind each authenticated client. */
   const devices = new WeakMap<Client, DeviceAddress>();
+  /** Each authenticated client's publish decision, made once at login (access.ts). */
+  const decisions = new WeakMap<Client, (topic: string) => PublishDecision>();
   const open = new DeviceConnections<Client>((delta) => metrics.connectedDevices.inc(delta));
 
   const broker = await Aedes.createBroker({
@@ -58,7 +61,9 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
         // Counted by open sockets; a reconnect under the same client id replaces its old session.
         if (open.othersThan(device.id, client.id) >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse(CONNECT_REFUSAL.TOO_MANY_SESSIONS, { max: cfg.MAX_SESSIONS_PER_DEVICE });
         const conn = client.conn as unknown as GuardedConnection;
-        devices.set(client, { municipality: device.municipality, kind: device.kind, deviceId: device.id });
+        const address: DeviceAddress = { municipality: device.municipality, kind: device.kind, deviceId: device.id };
+        devices.set(client, address);
+        decisions.set(client, publishDecider(address));
         open.add(device.id, { client, clientId: client.id, conn });
         budget.settle(conn.socket);
         // From now on its publishes are paced on the wire, before they are parsed (packet-guard.ts).
@@ -94,7 +99,7 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
         refusalLog.warn(`${reason}|${device.deviceId}`, { device: device.deviceId, topic: bounded(packet.topic), qos: packet.qos, reason, ...extra }, 'publish refused');
         done(new Error(reason));
       };
-      const decision = decidePublish(device, packet.topic);
+      const decision = decisions.get(client)!(packet.topic);
       if (!decision.allowed) return refuse(decision.reason);
       const size = packet.payload.length;
       if (size > cfg.MAX_PAYLOAD_BYTES) return refuse(PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
@@ -110,6 +115,9 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
     },
   });
 
+  /** Telemetry goes onto the bus and nowhere else: the broker does not route it (unrouted-telemetry.ts). */
+  const carriedToBus = leaveUnrouted(broker);
+
   /** A publish that passed the topic, size and rate checks: status goes through, telemetry onto the bus first. */
   function accept(device: DeviceAddress, packet: PublishPacket, channel: 'telemetry' | 'status', done: (err?: Error | null) => void, refuse: (reason: PublishRefusal, extra?: Record<string, unknown>) => void): void {
     if (channel === 'status') {
@@ -117,6 +125,7 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
       return done();
     }
     packet.retain = false; // telemetry is a stream, not state
+    carriedToBus(packet);
     forwardTelemetry(device, packet).then(
       () => {
         metrics.publishes.inc({ result: 'accepted', reason: 'telemetry', kind: device.kind, source: 'mqtt' });
