@@ -417,9 +417,9 @@ ${rows.join('\n')}
 
 ${bounds.length > 0 ? bounds.join('\n') : 'None measured here falls short of the peer.'}
 
-Where each process spends its CPU: run a step again with \`BENCH_NODE_ARGS=--perf-basic-prof\`, record it with
-\`perf record -a -g\` and summarise with \`node bench/perf-summary.ts\` (on-CPU, kernel included; the recipe is in that
-file, and docs/benchmarks.md holds the last summary). V8's own profiler (\`--cpu-prof\`, \`bench/cpu-profile.ts\`) names
+Where each process spends its CPU: run a step again with \`BENCH_NODE_ARGS="--perf-prof --perf-prof-path=DIR"\`, record it
+with \`perf record -k 1 -a -g\`, name the JIT code with \`perf inject --jit\` and summarise with \`node bench/perf-summary.ts\`
+(on-CPU, kernel included; the recipe is in that file, and docs/benchmarks.md holds the last summary). V8's own profiler (\`--cpu-prof\`, \`bench/cpu-profile.ts\`) names
 functions better but samples a wall clock: on busy cores it charges a socket write with the time its thread waits after it.
 
 ## PUBACKs per second (1-reading messages, QoS 1, offered ${fmt(PUBACK_OFFERED_MSG_PER_S)} messages/s)

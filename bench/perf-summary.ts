@@ -4,12 +4,20 @@
  * V8's own profiler (`bench/cpu-profile.ts`) samples on a wall clock: on two busy cores a thread
  * that wakes another with a loopback socket write is often descheduled inside that write, and the
  * wait is charged to the write. `perf` samples only what runs, kernel included, so it is the one
- * to trust for "how much is socket I/O". Start the services with `BENCH_NODE_ARGS=--perf-basic-prof`
- * (names for JIT-compiled JavaScript), then during a step:
+ * to trust for "how much is socket I/O". Start the services with
+ * `BENCH_NODE_ARGS="--perf-prof --perf-prof-path=/tmp/jit"` (a record of each piece of JIT-compiled
+ * JavaScript: what it is, where and when), then during a step:
  *
- *   perf record -F 499 -a -g -o perf.data -- sleep 15
- *   perf script -F +pid -i perf.data > perf.txt
+ *   perf record -k 1 -F 499 -a -g -o perf.data -- sleep 15
+ *   perf inject --jit -i perf.data -o perf.jit.data   # writes jitted-*.so beside the records
+ *   perf script -F +pid -i perf.jit.data > perf.txt
  *   node bench/perf-summary.ts perf.txt 4242=normaliser 4243=writer …
+ *
+ * Not `--perf-basic-prof`: its map names an address by every function that was ever compiled
+ * there, and V8 reuses the addresses of code it collected, so perf showed hot code compiled later
+ * under an old name (kafkajs's record encoder as `path.normalizeString`, called by aedes).
+ * `--perf-prof` records when each piece of code appeared, and `perf inject` names each sample by
+ * the code that was there at its time.
  *
  * A label's id is a process's (all its threads) or one thread's (`npm start`'s, say).
  * A sample in the kernel, in garbage collection or in V8's JSON code is counted as such. Any other
