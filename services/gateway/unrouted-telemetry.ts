@@ -13,16 +13,24 @@ import type { Aedes, PublishPacket } from 'aedes';
 
 type Route = (packet: PublishPacket, client: unknown, done?: (err?: Error | null) => void) => void;
 
+/**
+ * The mark: a property of the packet's own. Not a WeakSet: adding a young object to one costs an
+ * entry in V8's ephemeron tables, which a profile put at 4 % of the gateway's CPU.
+ */
+const CARRIED = Symbol('carried to the bus');
+type Marked = PublishPacket & { [CARRIED]?: true };
+
 /** Makes `broker` skip the routing of the packets passed to the returned function. */
 export function leaveUnrouted(broker: Aedes): (packet: PublishPacket) => void {
-  const carried = new WeakSet<PublishPacket>();
   const b = broker as unknown as { publish: Route };
   const route = b.publish.bind(broker);
-  b.publish = (packet, client, done) => {
+  b.publish = (packet: Marked, client, done) => {
     // aedes's own signature also takes (packet, done).
-    if (!carried.has(packet)) return route(packet, client, done);
+    if (packet[CARRIED] !== true) return route(packet, client, done);
     const callback = typeof client === 'function' ? (client as (err?: Error | null) => void) : done;
     callback?.(null);
   };
-  return (packet) => carried.add(packet);
+  return (packet: Marked) => {
+    packet[CARRIED] = true;
+  };
 }
