@@ -16,6 +16,21 @@ const kafkajsGrouping = (() => {
   load(m, m.exports, require);
   return m.exports;
 })();
+/** kafkajs's own encoder, compiled from its file (the class kafkajs uses is patched). */
+const KafkajsEncoder = (() => {
+  const path = require.resolve('kafkajs/src/protocol/encoder.js');
+  const m = { exports: {} as unknown };
+  const load = compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
+  load(m, m.exports, createRequire(path));
+  return m.exports as VarintEncoderClass;
+})();
+interface VarintEncoder {
+  writeVarInt(v: number): VarintEncoder;
+  writeUVarInt(v: number): VarintEncoder;
+  writeVarLong(v: unknown): VarintEncoder;
+  buffer: Buffer;
+}
+type VarintEncoderClass = (new () => VarintEncoder) & { sizeOfVarLong(v: unknown): number };
 const Encoder = require('kafkajs/src/protocol/encoder.js') as (new (initialSize?: number) => { writeBytes(b: Buffer): unknown; writeString(s: string): unknown; buffer: Buffer }) & { unzeroed?: true };
 
 describe('kafkajs speed-ups', () => {
@@ -56,6 +71,25 @@ describe('kafkajs speed-ups', () => {
         return encoder.buffer.equals(expected);
       }),
     );
+  });
+
+  it("varints and varlongs are the bytes kafkajs's own encoder writes, for any integer", () => {
+    const Patched = Encoder as unknown as VarintEncoderClass;
+    const int = fc.oneof(fc.integer(), fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.integer({ min: -300, max: 300 }), fc.maxSafeInteger(), fc.constantFrom(0x7fffffff, -0x80000000, 0x80000000, -0x80000001, 2 ** 32, -(2 ** 32)));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('writeVarInt', 'writeUVarInt', 'writeVarLong'), int), { maxLength: 20 }), (writes) => {
+        const ours = new Patched();
+        const theirs = new KafkajsEncoder();
+        for (const [method, v] of writes) {
+          ours[method as 'writeVarInt'](v);
+          theirs[method as 'writeVarInt'](v);
+        }
+        expect(ours.buffer).toEqual(theirs.buffer);
+      }),
+    );
+    fc.assert(fc.property(int, (v) => Patched.sizeOfVarLong(v) === KafkajsEncoder.sizeOfVarLong(v) && Patched.sizeOfVarLong(v) === new KafkajsEncoder().writeVarLong(v).buffer.length));
+    // What the fast path leaves to kafkajs: anything not a 32-bit integer.
+    expect(new Patched().writeVarLong('1234567890123').buffer).toEqual(new KafkajsEncoder().writeVarLong('1234567890123').buffer);
   });
 
   it("kafkajs's producer groups a send's records with the one-pass grouping", () => {
