@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { compileFunction } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fastCrc, groupByPartition, linearGrouping, recordBatchCrc } from './kafkajs-speedups.ts';
+import { decodeRecord, fastCrc, groupByPartition, linearGrouping, recordBatchCrc } from './kafkajs-speedups.ts';
 
 const require = createRequire(import.meta.url);
 /** kafkajs's own byte-by-byte CRC-32C (the inner module, which is not swapped). */
@@ -31,6 +31,24 @@ interface VarintEncoder {
   buffer: Buffer;
 }
 type VarintEncoderClass = (new () => VarintEncoder) & { sizeOfVarLong(v: unknown): number };
+/** kafkajs's own record decoder, compiled from its file (the module kafkajs loads is the replacement). */
+const kafkajsDecodeRecord = (() => {
+  const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
+  const m = { exports: {} as unknown };
+  const load = compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
+  load(m, m.exports, createRequire(path));
+  return m.exports as typeof decodeRecord;
+})();
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => { buffer: Buffer };
+const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => Parameters<typeof decodeRecord>[0];
+/** What a call returned, or the kind of error it threw. */
+const outcome = (f: () => unknown) => {
+  try {
+    return { returned: f() };
+  } catch (err) {
+    return { threw: (err as Error).name };
+  }
+};
 const Encoder = require('kafkajs/src/protocol/encoder.js') as (new (initialSize?: number) => { writeBytes(b: Buffer): unknown; writeString(s: string): unknown; buffer: Buffer }) & { unzeroed?: true };
 
 describe('kafkajs speed-ups', () => {
@@ -90,6 +108,32 @@ describe('kafkajs speed-ups', () => {
     fc.assert(fc.property(int, (v) => Patched.sizeOfVarLong(v) === KafkajsEncoder.sizeOfVarLong(v) && Patched.sizeOfVarLong(v) === new KafkajsEncoder().writeVarLong(v).buffer.length));
     // What the fast path leaves to kafkajs: anything not a 32-bit integer.
     expect(new Patched().writeVarLong('1234567890123').buffer).toEqual(new KafkajsEncoder().writeVarLong('1234567890123').buffer);
+  });
+
+  it("a consumed record decodes as kafkajs's own decoder decodes it, for any record and batch", () => {
+    expect(require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js')).toBe(decodeRecord);
+    const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String);
+    const first = fc.oneof(int64, fc.integer({ min: 0, max: 2 ** 45 }).map(String), fc.constantFrom('9007199254740991', '9007199254740990', '-9007199254740991', '0', '00', '1e3', ''));
+    const delta = fc.oneof(fc.integer({ min: -300, max: 300 }), fc.integer({ min: -(2 ** 27), max: 2 ** 27 - 1 }), fc.integer(), fc.maxSafeInteger());
+    const bytes = fc.option(fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b)));
+    const headers = fc.oneof(fc.constant({}), fc.dictionary(fc.string({ maxLength: 5 }), fc.oneof(fc.string({ maxLength: 5 }), fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 })), { maxKeys: 3 }));
+    const record = fc.record({ timestampDelta: delta, offsetDelta: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), key: bytes, value: bytes, headers });
+    const context = fc.record({ firstOffset: first, firstTimestamp: first, magicByte: fc.constant(2), isControlBatch: fc.boolean(), timestampType: fc.constantFrom(0, 1), maxTimestamp: first });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 5 }), context, (records, batchContext) => {
+        // Records one after another in one buffer, each after its length, as in a batch.
+        const buffer = Buffer.concat(records.map((r) => encodeRecord(r).buffer));
+        const ours = new Decoder(buffer);
+        const theirs = new Decoder(buffer);
+        for (let i = 0; i < records.length; i++) {
+          ours.readVarInt();
+          theirs.readVarInt();
+          expect(outcome(() => decodeRecord(ours, batchContext))).toEqual(outcome(() => kafkajsDecodeRecord(theirs, batchContext)));
+          expect(ours.offset).toBe(theirs.offset);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("kafkajs's producer groups a send's records with the one-pass grouping", () => {
