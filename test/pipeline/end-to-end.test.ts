@@ -29,5 +29,12 @@ describe('pipeline end to end', () => {
     const result = await expectMatchesTruth(p, summary);
     expect(result.readings).toBe(24 * 150 * 2);
     console.info(`[e2e] ${result.readings} readings, ${result.windows} aggregate windows match the ground truth`);
+    // The writer's latency histograms saw each stored point once per hop (what an operator's dashboard reads).
+    const text = await p.registries.find((r) => r.service === 'writer')!.registry.metrics();
+    const sample = (name: string, label = '') => Number(text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label))?.split(' ').at(-1));
+    const observed = sample('writer_end_to_end_seconds_count');
+    expect(observed).toBeGreaterThanOrEqual(result.readings);
+    expect(sample('writer_end_to_end_seconds_bucket', 'le="+Inf"')).toBe(observed);
+    for (const hop of ['device_to_gateway', 'gateway_to_normalized', 'normalized_to_stored']) expect(sample('writer_hop_seconds_count', `hop="${hop}"`)).toBe(observed);
   });
 });
