@@ -55,6 +55,56 @@ describe('SqliteBus', () => {
     await bus.close();
   });
 
+  it('serves the consumers of one topic from shared reads: each group still gets every record once, in order, and an erased key is not served after its erasure', async () => {
+    const bus = new SqliteBus(file());
+    await bus.ensureTopics([{ topic: 't', partitions: 2, replicationFactor: 1 }]);
+    const p = await bus.producer();
+    const groups = await Promise.all(['g1', 'g2', 'g3'].map((g) => collect(bus, g)));
+    // Appends while the groups read, in sends of several records, so their reads overlap and lag each other.
+    for (let i = 0; i < 60; i++) await p.send('t', [{ key: `d${i % 5}`, value: String(i) }, { key: `d${(i + 2) % 5}`, value: `${i}b` }]);
+    await waitFor(() => groups.every((g) => g.seen.length === 120));
+    const sorted = (seen: (typeof groups)[number]['seen']) => [...seen].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    for (const g of groups) {
+      expect(sorted(g.seen)).toEqual(sorted(groups[0]!.seen));
+      for (const part of [0, 1]) {
+        const offsets = g.seen.filter((s) => s.partition === part).map((s) => s.offset);
+        expect(offsets).toEqual(offsets.map((_, i) => i)); // each offset once, in order
+      }
+    }
+    await Promise.all(groups.map((g) => g.consumer.stop()));
+    // A group that read the whole log from the start, and holds its batches (so its read stays the last);
+    // then d1 is erased, and a new group reading from the start must not be served it.
+    let release = () => undefined as void;
+    const held = new Promise<void>((r) => (release = r));
+    let heldRecords = 0;
+    const early = await bus.consume({
+      groupId: 'early',
+      topic: 't',
+      concurrency: 2, // a batch of each partition held at once
+      log,
+      metrics: createConsumerMetrics(new Registry(), 'early'),
+      onFatal: (err) => {
+        throw err;
+      },
+      handle: async (batch: BusBatch) => {
+        heldRecords += batch.messages.length;
+        await held;
+        return {};
+      },
+    });
+    await waitFor(() => heldRecords === 120);
+    const erased = await bus.deleteKey('t', 'd1');
+    expect(erased).toBeGreaterThan(0);
+    const late = await collect(bus, 'late');
+    await waitFor(() => late.seen.length === 120 - erased);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(late.seen.some((s) => s.key === 'd1')).toBe(false);
+    release();
+    await early.stop();
+    await late.consumer.stop();
+    await bus.close();
+  });
+
   it("shares one writer between two threads' logs on a file: appends from both interleave without reusing an offset, and each side's consumers get the other's records", async () => {
     const path = file();
     const first = new SqliteBus(path);

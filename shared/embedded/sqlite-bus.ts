@@ -13,11 +13,11 @@
 import { EventEmitter } from 'node:events';
 import { retryBatch } from '../stages/retry-batch.ts';
 import { sleep } from '../time.ts';
-import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type Committed, type ConsumeOptions, type TopicSpec, singleTopic } from '../bus/bus.ts';
+import { type Bus, type BusBatch, type BusConsumer, type BusProducer, type BusRecord, type Committed, type ConsumeOptions, type TopicSpec, singleTopic } from '../bus/bus.ts';
 import { batchRetryOptions } from '../bus/consumer-metrics.ts';
 import { storedLogEnd } from './log-records.ts';
 import type { AppendedNotice, logWriterCalls } from './log-writer-thread.ts';
-import { openDatabase, type Db } from './sqlite.ts';
+import { openDatabase, type Db, type Statement } from './sqlite.ts';
 import { ThreadCalls } from '../thread-calls.ts';
 import type { MessagePort } from 'node:worker_threads';
 
@@ -27,6 +27,13 @@ const FETCH_WAIT_MS = 10;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_MIN_AGE_MS = 3_600_000;
 const RETENTION_MS = 7 * 86_400_000;
+
+interface LogRow {
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  ts: number;
+}
 
 export class SqliteBus implements Bus {
   readonly kind = 'embedded';
@@ -43,6 +50,13 @@ export class SqliteBus implements Bus {
   /** Emits `topic:partition` once records appended to that partition are on disk. */
   private readonly appended = new EventEmitter();
   private readonly pruner: NodeJS.Timeout | undefined;
+  /**
+   * The last read of each `topic:partition` in this thread. The stages that consume one topic here
+   * (writer, aggregator, alarms …) wake on the same append and ask for the same records: the first
+   * reads them from the file, the others get them from here — one SQLite query and one copy of
+   * each record instead of one per stage (the queries were a fifth of `npm start`'s stages thread).
+   */
+  private readonly lastRead = new Map<string, BusRecord[]>();
 
   readonly path: string;
 
@@ -147,7 +161,7 @@ export class SqliteBus implements Bus {
     const committed = await this.committed(o.groupId, o.topic);
     // A new group is registered at offset 0, so retention keeps what it has not read yet.
     for (let p = 0; p < n; p++) if (!committed.has(p)) await this.commit(o.groupId, o.topic, p, { offset: '0' });
-    const read = this.db.prepare<[string, number, number, number], { offset: number; key: Buffer | null; value: Buffer | null; ts: number }>(
+    const read = this.db.prepare<[string, number, number, number], LogRow>(
       'SELECT offset, key, value, ts FROM records WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
     );
     let running = true;
@@ -187,7 +201,7 @@ export class SqliteBus implements Bus {
       while (running) {
         let rows;
         try {
-          rows = read.all(o.topic, partition, position, BATCH_RECORDS);
+          rows = this.readRecords(read, o.topic, partition, position);
         } catch (err) {
           // The log file itself failing (I/O error): wait and read again, as Kafka's fetch would.
           o.log.error({ partition, err: (err as Error).message }, 'reading the embedded log failed; retrying');
@@ -205,8 +219,8 @@ export class SqliteBus implements Bus {
           topic: o.topic,
           partition,
           // Rows committed by the writer thread can be read before its answer moved the end here.
-          highWatermark: String(Math.max(this.end(o.topic, partition), rows.at(-1)!.offset + 1)),
-          messages: rows.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value, timestamp: String(r.ts) })),
+          highWatermark: String(Math.max(this.end(o.topic, partition), Number(rows.at(-1)!.offset) + 1)),
+          messages: rows,
         };
         await acquire();
         let done;
@@ -222,7 +236,7 @@ export class SqliteBus implements Bus {
         }
         if (!done) return; // stopping
         o.metrics.records.inc({ topic: o.topic }, rows.length);
-        position = rows.at(-1)!.offset + 1;
+        position = Number(rows.at(-1)!.offset) + 1;
         o.metrics.lag.set({ topic: o.topic, partition: String(partition) }, Math.max(0, this.end(o.topic, partition) - position));
       }
     };
@@ -238,6 +252,24 @@ export class SqliteBus implements Bus {
     };
   }
 
+  /**
+   * Records of a partition from `position` on, at most `BATCH_RECORDS`: from the last read when it
+   * holds `position`, else from the file. The last read holds every record from its first offset to
+   * its last (records are only ever appended after them), so its tail from `position` is a true,
+   * if shorter, answer; the next read goes on from there.
+   */
+  private readRecords(read: Statement<[string, number, number, number], LogRow>, topic: string, partition: number, position: number): BusRecord[] {
+    const k = `${topic}:${partition}`;
+    const last = this.lastRead.get(k);
+    if (last && last.length > 0 && Number(last[0]!.offset) <= position) {
+      const at = last.findIndex((r) => Number(r.offset) >= position);
+      if (at >= 0) return last.slice(at); // a batch of its own for each consumer; the records are shared
+    }
+    const records = read.all(topic, partition, position, BATCH_RECORDS).map((r): BusRecord => ({ offset: String(r.offset), key: r.key, value: r.value, timestamp: String(r.ts) }));
+    this.lastRead.set(k, records);
+    return records;
+  }
+
   /** Deletes what every group has committed past (and is over an hour old), and expired records of unconsumed topics. */
   async recordsWithKey(topic: string, key: string): Promise<string[]> {
     return this.db
@@ -247,10 +279,12 @@ export class SqliteBus implements Bus {
   }
 
   async deleteKey(topic: string, key: string): Promise<number> {
+    this.lastRead.clear();
     return this.db.prepare('DELETE FROM records WHERE topic = ? AND key = ?').run(topic, Buffer.from(key)).changes;
   }
 
   prune(now: number): number {
+    this.lastRead.clear();
     let deleted = 0;
     for (const [topic, n] of this.partitions) {
       for (let p = 0; p < n; p++) {
