@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { BENCH_GATEWAY_ENV } from './launch.ts';
 
 export interface BenchNpmStart {
   node: ChildProcess;
@@ -15,8 +16,9 @@ export interface BenchNpmStart {
 }
 
 export async function startBenchNpmStart(dataDir: string, ports: { mqtt: number; http: number; httpIngest: number; opsBase: number }): Promise<BenchNpmStart> {
-  // LOGIN_QUEUE: the load generator's devices all connect at once from one address (see bench/pipeline-services.ts).
-  const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: String(ports.opsBase), HTTP_INGEST_PORT: String(ports.httpIngest), LOG_LEVEL: 'warn', LOGIN_QUEUE: '10000' };
+  // The same gateway settings as the pipeline's (until 2026-12-07 only the login queue: its devices
+  // were paced at the default 50 publishes a second each, which set its 1-reading ceiling).
+  const env: NodeJS.ProcessEnv = { ...process.env, OPS_PORT_BASE: String(ports.opsBase), HTTP_INGEST_PORT: String(ports.httpIngest), LOG_LEVEL: 'warn', ...BENCH_GATEWAY_ENV };
   delete env.KAFKA_BROKERS;
   delete env.INFLUX_URL;
   const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []; // e.g. --cpu-prof --cpu-prof-dir=…

@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { provisionStore, storeEnvFor, type StoreAccess } from '../engines/influxdb.ts';
-import { launchServices, PIPELINE_SERVICES, type LaunchedServices } from './launch.ts';
+import { BENCH_GATEWAY_ENV, launchServices, PIPELINE_SERVICES, type LaunchedServices } from './launch.ts';
 
 export const BENCH_MQTT_PORT = 18830;
 /** Each stage on a reading's path gets an ops port of the bench's own range, in catalogue order. */
@@ -35,11 +35,7 @@ export async function startBenchPipeline(engineEnv: Record<string, string>, id: 
     LOG_LEVEL: 'warn',
     MQTT_HOST: '127.0.0.1',
     MQTT_PORT: String(BENCH_MQTT_PORT),
-    DEVICE_RATE_LIMIT: '100000',
-    DEVICE_RATE_BURST: '100000',
-    // The load generator's devices all connect at once from one address; a real fleet comes from
-    // many. At the default (64 waiting logins per address) two thirds of them were turned away.
-    LOGIN_QUEUE: '10000',
+    ...BENCH_GATEWAY_ENV,
     IDLE_CLOSE_MS: '5000',
   };
   const services = await launchServices({
