@@ -270,7 +270,6 @@ export class SqliteBus implements Bus {
     return records;
   }
 
-  /** Deletes what every group has committed past (and is over an hour old), and expired records of unconsumed topics. */
   async recordsWithKey(topic: string, key: string): Promise<string[]> {
     return this.db
       .prepare<[string, Buffer], { value: Buffer | null }>('SELECT value FROM records WHERE topic = ? AND key = ? ORDER BY partition, offset')
@@ -279,10 +278,13 @@ export class SqliteBus implements Bus {
   }
 
   async deleteKey(topic: string, key: string): Promise<number> {
+    // No shared read may serve an erased record (erasure runs on dead letters, which no stage here
+    // consumes; this holds for any topic).
     this.lastRead.clear();
     return this.db.prepare('DELETE FROM records WHERE topic = ? AND key = ?').run(topic, Buffer.from(key)).changes;
   }
 
+  /** Deletes what every group has committed past (and is over an hour old), and expired records of unconsumed topics. */
   prune(now: number): number {
     this.lastRead.clear();
     let deleted = 0;
