@@ -1,6 +1,6 @@
 /**
- * Four costs kafkajs 2.2.4 (no release since 2023) pays on every record it produces, made what
- * they should be; loaded before any kafkajs producer encodes a batch (shared/kafka/client.ts imports
+ * Costs kafkajs 2.2.4 (no release since 2023) pays on every record it produces or consumes, made
+ * what they should be; loaded before any kafkajs producer encodes a batch (shared/kafka/client.ts imports
  * it first). A profile of producing `telemetry.normalized` records of 10 readings (about 2 KB,
  * `npm run bench:kafka-clients`) put 14 % of the producer's CPU in the record batch's CRC-32C,
  * computed byte by byte in JavaScript, and 21 % in zero-filling the encoder's buffers as they grow.
