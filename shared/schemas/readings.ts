@@ -176,7 +176,9 @@ export function decodeNormalizedRecord(value: Buffer | null | undefined): Normal
   if (!isObject(m)) return refused('(record)', 'not an object');
   const kind = m.kind;
   if (typeof kind !== 'string' || !Object.hasOwn(VOCABULARY, kind)) return refused('kind', 'not a known kind');
-  for (const name of ['deviceId', 'municipality', 'gatewayId'] as const) if (typeof m[name] !== 'string' || m[name] === '') return refused(name, 'not a name');
+  for (const name of ['deviceId', 'municipality'] as const) if (typeof m[name] !== 'string' || m[name] === '') return refused(name, 'not a name');
+  // Any string, as the schema has it (the stages store nothing by it).
+  if (typeof m.gatewayId !== 'string') return refused('gatewayId', 'not a name');
   if (!isFiniteNumber(m.receivedAt)) return refused('receivedAt', 'not a time');
   if (!isObject(m.attrs)) return refused('attrs', 'not an object');
   const readings = m.readings;
