@@ -9,21 +9,18 @@ import { decodeRecord, fastCrc, groupByPartition, linearGrouping, recordBatchCrc
 const require = createRequire(import.meta.url);
 /** kafkajs's own byte-by-byte CRC-32C (the inner module, which is not swapped). */
 const kafkajsCrc = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js') as (b: Buffer) => number;
-/** kafkajs's own `groupMessagesPerPartition`, compiled from its file (the module kafkajs loads is the replacement). */
-const kafkajsGrouping = (() => {
-  const m = { exports: {} as typeof groupByPartition };
-  const load = compileFunction(readFileSync(require.resolve('kafkajs/src/producer/groupMessagesPerPartition.js'), 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
-  load(m, m.exports, require);
-  return m.exports;
-})();
-/** kafkajs's own encoder, compiled from its file (the class kafkajs uses is patched). */
-const KafkajsEncoder = (() => {
-  const path = require.resolve('kafkajs/src/protocol/encoder.js');
+/**
+ * A kafkajs module as kafkajs ships it, compiled from its file in a module of its own (the module
+ * kafkajs loads is the replacement, or patched), its requires resolved beside it.
+ */
+function kafkajsOwn<T>(module: string): T {
+  const path = require.resolve(module);
   const m = { exports: {} as unknown };
   const load = compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
   load(m, m.exports, createRequire(path));
-  return m.exports as VarintEncoderClass;
-})();
+  return m.exports as T;
+}
+const kafkajsGrouping = kafkajsOwn<typeof groupByPartition>('kafkajs/src/producer/groupMessagesPerPartition.js');
 interface VarintEncoder {
   writeVarInt(v: number): VarintEncoder;
   writeUVarInt(v: number): VarintEncoder;
@@ -31,14 +28,8 @@ interface VarintEncoder {
   buffer: Buffer;
 }
 type VarintEncoderClass = (new () => VarintEncoder) & { sizeOfVarLong(v: unknown): number };
-/** kafkajs's own record decoder, compiled from its file (the module kafkajs loads is the replacement). */
-const kafkajsDecodeRecord = (() => {
-  const path = require.resolve('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
-  const m = { exports: {} as unknown };
-  const load = compileFunction(readFileSync(path, 'utf8'), ['module', 'exports', 'require']) as (module: typeof m, exports: unknown, req: NodeJS.Require) => void;
-  load(m, m.exports, createRequire(path));
-  return m.exports as typeof decodeRecord;
-})();
+const KafkajsEncoder = kafkajsOwn<VarintEncoderClass>('kafkajs/src/protocol/encoder.js');
+const kafkajsDecodeRecord = kafkajsOwn<typeof decodeRecord>('kafkajs/src/protocol/recordBatch/record/v0/decoder.js');
 const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r: object) => { buffer: Buffer };
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => Parameters<typeof decodeRecord>[0];
 /** What a call returned, or the kind of error it threw. */

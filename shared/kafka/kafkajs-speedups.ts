@@ -78,19 +78,18 @@ interface KafkajsEncoder {
   ensureAvailable(length: number): void;
   writeUVarInt: (this: KafkajsEncoder, value: number) => KafkajsEncoder;
   writeVarLong: (this: KafkajsEncoder, value: unknown) => KafkajsEncoder;
+  writeVarInt(value: number): KafkajsEncoder;
 }
 type EncoderClass = (new (initialSize?: number) => KafkajsEncoder) & {
   prototype: KafkajsEncoder;
   nextPowerOfTwo(n: number): number;
   sizeOfVarLong(value: unknown): number;
+  sizeOfVarInt(value: number): number;
   unzeroed?: true;
 };
 
-/** The zigzag encoding of `value` (`(v << 1) ^ (v >> 63)`) as a number, when it fits in 32 bits; else undefined. */
-function zigzag32(value: unknown): number | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < -0x80000000 || value > 0x7fffffff) return undefined;
-  return value >= 0 ? value * 2 : -value * 2 - 1;
-}
+/** A 32-bit signed integer: its zigzag varlong is the same bytes as its zigzag varint. */
+const isInt32 = (value: unknown): value is number => typeof value === 'number' && (value | 0) === value;
 const ENCODER_MODULE = require.resolve('kafkajs/src/protocol/encoder.js');
 const Encoder = require(ENCODER_MODULE) as EncoderClass;
 
@@ -112,24 +111,14 @@ if (!Encoder.unzeroed) {
     this.buf[this.offset++] = value & 0x7f;
     return this;
   };
-  // A varlong of a small integer (a record's time from its batch's first) is the varint of its
-  // zigzag, without kafkajs's 64-bit Long arithmetic, which allocates at every step.
+  // A varlong of a 32-bit integer (a record's time from its batch's first) is written and sized as
+  // kafkajs's own varint of it, without its 64-bit Long arithmetic, which allocates at every step.
   const writeVarLong = Encoder.prototype.writeVarLong;
   Encoder.prototype.writeVarLong = function (this: KafkajsEncoder, value: unknown): KafkajsEncoder {
-    const zz = zigzag32(value);
-    return zz === undefined ? writeVarLong.call(this, value) : this.writeUVarInt(zz);
+    return isInt32(value) ? this.writeVarInt(value) : writeVarLong.call(this, value);
   };
   const sizeOfVarLong = Encoder.sizeOfVarLong.bind(Encoder);
-  Encoder.sizeOfVarLong = (value: unknown): number => {
-    let zz = zigzag32(value);
-    if (zz === undefined) return sizeOfVarLong(value);
-    let bytes = 1;
-    while ((zz & 0xffffff80) !== 0) {
-      bytes++;
-      zz >>>= 7;
-    }
-    return bytes;
-  };
+  Encoder.sizeOfVarLong = (value: unknown): number => (isInt32(value) ? Encoder.sizeOfVarInt(value) : sizeOfVarLong(value));
   class UnzeroedEncoder extends Encoder {
     static override readonly unzeroed = true;
     constructor(initialSize = 511) {
