@@ -41,10 +41,8 @@ const authError = (message: string, returnCode: 4 | 5): AuthenticateError => Obj
 export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> {
   const { cfg, registry, authenticator, throttle, limiter, ingest, budget, refusalLog, metrics, log } = ctx;
   const packetLimits = { connectBytes: cfg.MQTT_MAX_CONNECT_BYTES, packetBytes: cfg.MQTT_MAX_PACKET_BYTES || cfg.MAX_PAYLOAD_BYTES + 4096 };
-  /** The device behind each authenticated client. */
-  const devices = new WeakMap<Client, DeviceAddress>();
-  /** Each authenticated client's publish decision, made once at login (access.ts). */
-  const decisions = new WeakMap<Client, (topic: string) => PublishDecision>();
+  /** The device behind each authenticated client, with its publish decision made once at login (access.ts). */
+  const devices = new WeakMap<Client, DeviceAddress & { decide: (topic: string) => PublishDecision }>();
   const open = new DeviceConnections<Client>((delta) => metrics.connectedDevices.inc(delta));
 
   const broker = await Aedes.createBroker({
@@ -62,8 +60,7 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
         if (open.othersThan(device.id, client.id) >= cfg.MAX_SESSIONS_PER_DEVICE) return refuse(CONNECT_REFUSAL.TOO_MANY_SESSIONS, { max: cfg.MAX_SESSIONS_PER_DEVICE });
         const conn = client.conn as unknown as GuardedConnection;
         const address: DeviceAddress = { municipality: device.municipality, kind: device.kind, deviceId: device.id };
-        devices.set(client, address);
-        decisions.set(client, publishDecider(address));
+        devices.set(client, { ...address, decide: publishDecider(address) });
         open.add(device.id, { client, clientId: client.id, conn });
         budget.settle(conn.socket);
         // From now on its publishes are paced on the wire, before they are parsed (packet-guard.ts).
@@ -99,7 +96,7 @@ export async function startMqttSource(ctx: GatewayContext): Promise<MqttSource> 
         refusalLog.warn(`${reason}|${device.deviceId}`, { device: device.deviceId, topic: bounded(packet.topic), qos: packet.qos, reason, ...extra }, 'publish refused');
         done(new Error(reason));
       };
-      const decision = decisions.get(client)!(packet.topic);
+      const decision = device.decide(packet.topic);
       if (!decision.allowed) return refuse(decision.reason);
       const size = packet.payload.length;
       if (size > cfg.MAX_PAYLOAD_BYTES) return refuse(PUBLISH_REFUSAL.PAYLOAD_TOO_LARGE, { bytes: size, max: cfg.MAX_PAYLOAD_BYTES });
