@@ -11,6 +11,7 @@ import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.t
 import { createLogger } from '#shared/logging.ts';
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
 import type { StageDeps } from '#shared/stages/stage.ts';
+import { niceThisProcess } from '#shared/thread-priority.ts';
 import { CATALOGUE, STAGE_NAMES, stageNamed } from './catalogue.ts';
 
 const name = process.argv[2] ?? '';
@@ -20,7 +21,7 @@ if (!stage) {
   process.exit(2);
 }
 
-const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number };
+const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number; STAGES_NICE?: number };
 // The engines it will open, by its rights: a wrong Kafka or InfluxDB setting is the same one line.
 const { consumes = [], produces = [], store: storeRights } = stage.rights;
 try {
@@ -31,6 +32,9 @@ try {
   process.exit(2);
 }
 const log = createLogger(name, cfg.LOG_LEVEL);
+// A stage that only works through the log yields the CPU to a gateway or API sharing the machine,
+// as in `npm start`; before anything starts, so every thread it has is lowered.
+if (stage.thread === 'log' && cfg.STAGES_NICE !== undefined) log.info(`${name} ${niceThisProcess(cfg.STAGES_NICE)}`);
 const registry = createMetricsRegistry(name);
 const closers: (() => void | Promise<void>)[] = [];
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { commonEnv, port } from '../../shared/config.ts';
 import { AGG_STORE_DAYS, RAW_STORE_DAYS } from '../../shared/privacy/retention.ts';
+import { stagesNiceSetting } from '../../shared/thread-priority.ts';
 
 export const singleNodeEnv = {
   ...commonEnv,
@@ -17,7 +18,7 @@ export const singleNodeEnv = {
   OPS_PORT_BASE: z.coerce.number().int().min(0).max(65_000).default(9100).describe("the stages' /healthz /readyz /metrics listen on their service ports moved by base − 9100 (9101 … with the default); 0 = any free ports"),
   RAW_RETENTION_DAYS: z.coerce.number().int().min(1).default(RAW_STORE_DAYS).describe('embedded store: raw readings are kept this long'),
   AGG_RETENTION_DAYS: z.coerce.number().int().min(1).default(AGG_STORE_DAYS).describe('embedded store: aggregates are kept this long'),
-  STAGES_NICE: z.coerce.number().int().min(0).max(19).default(19).describe("nice value of the thread running the normaliser, writer and aggregator (Linux): above 0, a busy machine serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over"),
+  STAGES_NICE: stagesNiceSetting(19),
   LOG_FILE_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(16 * 1024 * 1024).describe('the log file (logs/pipeline.log) is rotated when it reaches this size'),
   LOG_FILE_KEEP: z.coerce.number().int().min(1).max(100).default(4).describe('rotated log files kept (pipeline.log.1 …); the logs take at most (LOG_FILE_KEEP + 1) × LOG_FILE_MAX_BYTES'),
   KAFKA_BROKERS: z.string().min(1).optional().meta({ description: 'set: the bus is Kafka instead of the embedded log', docDefault: 'unset (embedded log)' }),

@@ -5,6 +5,7 @@ import type { Bus, BusConsumer, ConsumeOptions } from '../bus/bus.ts';
 import { createConsumerMetrics } from '../bus/consumer-metrics.ts';
 import { commonEnv, int, busEnv, port } from '../config.ts';
 import type { Logger } from '../logging.ts';
+import { stagesNiceSetting } from '../thread-priority.ts';
 
 /** What every stream worker is given by its `main.ts` (or a test). */
 export interface WorkerDeps {
@@ -30,6 +31,7 @@ export const workerEnv = (defaultOpsPort: number, defaultGroup: string) => ({
   BUS_GROUP_ID: z.string().min(1).default(defaultGroup).describe('consumer group: more processes in it share the partitions'),
   SHUTDOWN_TIMEOUT_MS: int(20_000, 100).describe('drain deadline on SIGTERM'),
   BUS_SESSION_TIMEOUT_MS: int(30_000, 6000, 300_000).describe('a member silent this long is dropped from its group and its partitions move on'),
+  STAGES_NICE: stagesNiceSetting(10),
 });
 
 /** The consumer settings every worker takes from its config: its group, session timeout, metrics. */
