@@ -32,9 +32,10 @@ try {
   process.exit(2);
 }
 const log = createLogger(name, cfg.LOG_LEVEL);
-// A stage that only works through the log yields the CPU to a gateway or API sharing the machine,
-// as in `npm start`; before anything starts, so every thread it has is lowered.
-if (stage.thread === 'log' && cfg.STAGES_NICE !== undefined) log.info(`${name} ${niceThisProcess(cfg.STAGES_NICE)}`);
+// A stage that only works through the log (every such stage has STAGES_NICE) yields the CPU to a
+// gateway or API sharing the machine, as in `npm start`; before anything starts, so every thread
+// it has is lowered.
+if (cfg.STAGES_NICE !== undefined) log.info(`${name} ${niceThisProcess(cfg.STAGES_NICE)}`);
 const registry = createMetricsRegistry(name);
 const closers: (() => void | Promise<void>)[] = [];
 

@@ -8,7 +8,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { getPriority, setPriority } from 'node:os';
-import { z } from 'zod';
+import { int } from './config.ts';
 
 /**
  * `STAGES_NICE`, defined once for `npm start` (its stages' thread) and for each stage service (its
@@ -18,15 +18,9 @@ import { z } from 'zod';
  * (docs/benchmarks.md).
  */
 export const stagesNiceSetting = (defaultNice: number) =>
-  z.coerce
-    .number()
-    .int()
-    .min(0)
-    .max(19)
-    .default(defaultNice)
-    .describe(
-      "nice value of the stages that work through the log — the normaliser, writer, aggregator, alarms… (Linux; `npm start`: their thread, a service: its process): above 0, a machine they share with a gateway serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over",
-    );
+  int(defaultNice, 0, 19).describe(
+    "nice value of the stages that work through the log — the normaliser, writer, aggregator, alarms… (Linux; `npm start`: their thread, a service: its process): above 0, a machine they share with a gateway serves devices' PUBACKs and the API first, and the stages work through the log with the CPU left over",
+  );
 
 /** Sets the calling thread's nice value (0–19, higher yields more). Says what happened, for the log. */
 export function niceThisThread(nice: number): string {
