@@ -11,6 +11,7 @@ import { createMetricsRegistry, startOpsServer } from '#shared/http/ops-server.t
 import { createLogger } from '#shared/logging.ts';
 import { exitOnFatal, onShutdown } from '#shared/shutdown.ts';
 import type { StageDeps } from '#shared/stages/stage.ts';
+import { restartWithNodeFlags } from '#shared/node-flags.ts';
 import { niceThisProcess } from '#shared/thread-priority.ts';
 import { CATALOGUE, STAGE_NAMES, stageNamed } from './catalogue.ts';
 
@@ -20,6 +21,8 @@ if (!stage) {
   process.stderr.write(`usage: npm run service -- <${STAGE_NAMES.join('|')}>\n`);
   process.exit(2);
 }
+// Before anything is opened: when flags are missing, the process is replaced here.
+const withoutFlags = restartWithNodeFlags(stage.nodeFlags ?? []);
 
 const cfg = loadConfig(stage.env) as { LOG_LEVEL: string; DATA_DIR: string; OPS_PORT: number; SHUTDOWN_TIMEOUT_MS: number; STAGES_NICE?: number };
 // The engines it will open, by its rights: a wrong Kafka or InfluxDB setting is the same one line.
@@ -32,6 +35,7 @@ try {
   process.exit(2);
 }
 const log = createLogger(name, cfg.LOG_LEVEL);
+if (withoutFlags) log.warn(`${name} ${withoutFlags}`);
 // A stage that only works through the log (every such stage has STAGES_NICE) yields the CPU to a
 // gateway or API sharing the machine, as in `npm start`; before anything starts, so every thread
 // it has is lowered.

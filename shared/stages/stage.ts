@@ -86,6 +86,11 @@ export interface StageDefinition<S extends z.ZodRawShape = z.ZodRawShape> {
   thread: 'front' | 'log';
   /** On the path of every reading (device → store): what the benchmark launches. */
   carriesReadings: boolean;
+  /**
+   * Node.js flags its process must start with (heap sizes, which V8 fixes at start): run as a
+   * service, it starts itself again with them when they are missing (shared/node-flags.ts).
+   */
+  nodeFlags?: readonly string[];
   rights: StageRights;
   /** What its dead letters say in `stage` (a stage whose rights produce dead letters has one). */
   deadLetterStage?: string;
