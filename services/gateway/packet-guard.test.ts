@@ -80,12 +80,19 @@ describe('GuardedConnection', () => {
   it('sends the packets written in one tick (as mqtt-packet writes them, a few chunks each) in one socket write, intact', async () => {
     const { server, client, accepted } = await socketPair();
     try {
+      // What the socket hands to the kernel: each _write or _writev is one system call.
       const writes: number[] = [];
-      const write = accepted.write.bind(accepted) as (chunk: Buffer, cb: () => void) => boolean;
-      accepted.write = ((chunk: Buffer, cb: () => void) => {
-        writes.push(chunk.length);
-        return write(chunk, cb);
-      }) as typeof accepted.write;
+      const sock = accepted as unknown as { _write: (c: Buffer, e: string, cb: () => void) => void; _writev: (cs: { chunk: Buffer }[], cb: () => void) => void };
+      const single = sock._write.bind(accepted);
+      const vector = sock._writev.bind(accepted);
+      sock._write = (c, e, cb) => {
+        writes.push(c.length);
+        single(c, e, cb);
+      };
+      sock._writev = (cs, cb) => {
+        writes.push(cs.reduce((n, x) => n + x.chunk.length, 0));
+        vector(cs, cb);
+      };
       const conn = new GuardedConnection(accepted, new PacketSizeGuard(limits), () => undefined);
       const pubacks = [1, 2, 3, 4, 5].map((messageId) => mqttPacket.generate({ cmd: 'puback', messageId }));
       const expected = Buffer.concat(pubacks);
@@ -94,9 +101,28 @@ describe('GuardedConnection', () => {
       for (const messageId of [1, 2, 3, 4, 5]) mqttPacket.writeToStream({ cmd: 'puback', messageId }, conn);
       while (Buffer.concat(received).length < expected.length) await once(client, 'data');
       expect(Buffer.concat(received)).toEqual(expected);
-      // Without _writev each packet's chunks went out one system call at a time (here 15).
+      // Without a cork on the socket each packet's chunks went out one system call at a time (here 15).
       expect(writes.length).toBeLessThanOrEqual(2);
       expect(writes.reduce((a, b) => a + b, 0)).toBe(expected.length);
+    } finally {
+      client.destroy();
+      accepted.destroy();
+      server.close();
+    }
+  });
+
+  it('says when the socket is full, and when it has drained (aedes waits for that before writing more)', async () => {
+    const { server, client, accepted } = await socketPair();
+    try {
+      client.pause();
+      const conn = new GuardedConnection(accepted, new PacketSizeGuard(limits), () => undefined);
+      const big = Buffer.alloc(1 << 20);
+      let full = false;
+      for (let i = 0; i < 64 && !full; i++) full = !conn.write(big);
+      expect(full).toBe(true);
+      const drained = once(conn, 'drain');
+      client.resume();
+      await drained;
     } finally {
       client.destroy();
       accepted.destroy();
