@@ -19,16 +19,31 @@ export function expectAggregatesEqual(actual: Map<string, Record<string, number>
 /**
  * Reads the expected windows (late ones are rewritten as they come) until they all hold their
  * expected values and `ready` agrees, or `timeoutMs` passes; then asserts, and returns what it read.
+ * Windows beyond the expected ones are left out of the comparison (see `aggregatesSettle`).
  */
 export async function settledAggregates(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean> = () => true): Promise<Map<string, Record<string, number>>> {
-  let got = new Map<string, Record<string, number>>();
-  const readExpected = async () => {
-    got = await read();
+  const expectedOnly = async () => {
+    const got = await read();
     for (const key of [...got.keys()]) if (!expected.has(key)) got.delete(key);
+    return got;
   };
+  return readUntilEqual(expectedOnly, expected, what, timeoutMs, ready);
+}
+
+/**
+ * Reads every window until the set equals `expected`, each with its expected values, or
+ * `timeoutMs` passes; then asserts. A window is written field by field and rewritten as late
+ * readings and replays come, so one read right after the last reading can meet it half-written.
+ */
+export async function aggregatesSettle(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number): Promise<void> {
+  await readUntilEqual(read, expected, what, timeoutMs, () => true);
+}
+
+async function readUntilEqual(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean>): Promise<Map<string, Record<string, number>>> {
+  let got = new Map<string, Record<string, number>>();
   await waitUntil(
     async () => {
-      await readExpected();
+      got = await read();
       if (!(await ready())) return false;
       try {
         expectAggregatesEqual(got, expected, what);
