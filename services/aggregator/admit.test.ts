@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BusBatch } from '../../shared/bus/bus.ts';
-import type { CanonicalReading } from '../../shared/schemas/readings.ts';
+import { toNormalizedMessage, type CanonicalReading } from '../../shared/schemas/readings.ts';
 import { admitBatch } from './admit.ts';
 import { restorePartition } from './partition-state.ts';
 
@@ -9,9 +9,9 @@ const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 6, 12);
 const timing = { delayMs: 0, latenessMs: 0, quietMs: 10 * MIN };
 const reading = (ts: number, deviceId = 'm1'): CanonicalReading => ({ kind: 'energy', deviceId, municipality: 'kalamata', ts, tsFromGateway: false, receivedAt: NOW, gatewayId: 'g', attrs: {}, values: { energy_wh: ts / 1000 } });
-/** A batch of records from offset `from`, one per message. */
+/** A batch of records from offset `from`, one per message (each a list of one device's readings). */
 const batchOf = (from: number, ...messages: CanonicalReading[][]) => {
-  const records = messages.map((readings, i) => ({ record: { offset: String(from + i), key: null, value: Buffer.from('{}'), timestamp: '0' }, value: readings }));
+  const records = messages.map((readings, i) => ({ record: { offset: String(from + i), key: null, value: Buffer.from('{}'), timestamp: '0' }, value: toNormalizedMessage(readings) }));
   const batch: BusBatch = { topic: 't', partition: 0, highWatermark: String(from + messages.length), messages: records.map((r) => r.record) };
   return { batch, records };
 };

@@ -12,7 +12,7 @@
  * need.
  */
 import { Counter, Gauge } from 'prom-client';
-import { readingsOfRecord, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { decodeNormalizedRecord, type NormalizedMessage } from '../../shared/schemas/readings.ts';
 import { runBatches, type BatchProcessor } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { TelemetryStore } from '../../shared/store/store.ts';
@@ -25,7 +25,7 @@ import { commitInfo, isIdle, type PartitionState } from './partition-state.ts';
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   // A late reading reopens its window only while the store keeps the window's raw readings.
-  const horizonOf = (r: CanonicalReading) => Math.min(cfg.REOPEN_HORIZON_MS, rawRetentionDays(cfg, r.kind, r.municipality) * 86_400_000);
+  const horizonOf = (d: Pick<NormalizedMessage, 'kind' | 'municipality'>) => Math.min(cfg.REOPEN_HORIZON_MS, rawRetentionDays(cfg, d.kind, d.municipality) * 86_400_000);
   const { bus, log, registry, store } = deps;
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: "Late readings older than the raw readings' retention (dead-lettered: the store no longer keeps what their window needs)", labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records that are not normalised messages (skipped; the writer dead-letters them)', registers: [registry] });
@@ -44,8 +44,12 @@ export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & 
   const windows = new ClosedWindows({ bus, store, log, registry, cfg, rules, owns: (p, st) => partitions.owns(p, st), onStoreBack: () => partitions.touch() });
 
   // The runner decodes, stores the windows, dead-letters the late readings and commits; the windows are this worker's.
-  const processor: BatchProcessor<CanonicalReading[] | undefined> = {
-    decode: (m) => readingsOfRecord(m.value),
+  // Each record decoded once, its readings kept as parsed (windows.ts: WindowReading).
+  const processor: BatchProcessor<NormalizedMessage | undefined> = {
+    decode: (m) => {
+      const r = decodeNormalizedRecord(m.value);
+      return r.ok ? r.message : undefined;
+    },
     // A partition's batches and idle closes one at a time, each through its store writes and commit.
     serialize: (partition, run) => partitions.serialize(partition, run),
     async process({ bus: batch, records }) {

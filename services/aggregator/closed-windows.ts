@@ -73,9 +73,9 @@ export class ClosedWindows {
    */
   async close(partition: number, st: PartitionState, storedUpTo: number, reopened = new Map<string, Reopened>()): Promise<ClosedOutput> {
     const closed = st.windows.takeClosed();
-    for (const w of closed) if (w.fromStore) reopen(reopened, { ...w, ts: w.start });
+    for (const w of closed) if (w.fromStore) reopen(reopened, w, w.start);
     const inMemory = closed.filter((w) => !reopened.has(w.deviceId));
-    for (const w of closed) if (reopened.has(w.deviceId)) reopen(reopened, { ...w, ts: w.start });
+    for (const w of closed) if (reopened.has(w.deviceId)) reopen(reopened, w, w.start);
     const points: StorePoint[] = [];
     if (inMemory.length > 0) {
       await this.carries.resolve(inMemory, (measurement, before, devices) => this.retry('carry lookup', partition, st, () => loadCarries(this.o.store, measurement, before, devices)));

@@ -16,7 +16,7 @@ import { sleep } from '../../shared/time.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
 import { aggregatePoint, loadCarries } from './carry-store.ts';
 import type { FleetRules } from './window-math.ts';
-import { WINDOWS, windowStart, type OpenWindow } from './windows.ts';
+import { WINDOWS, windowStart, type OpenWindow, type WindowReading } from './windows.ts';
 
 /** A device with late readings, and the span of windows they reopen. */
 export interface Reopened {
@@ -30,11 +30,11 @@ export interface Reopened {
   lastLate: number;
 }
 
-/** Collects the windows to recompute per device: a late reading's, or a closing window's. */
-export function reopen(into: Map<string, Reopened>, r: Pick<CanonicalReading, 'kind' | 'deviceId' | 'municipality' | 'attrs' | 'ts'>): void {
-  const start = windowStart(r.ts, WINDOWS[r.kind].sizeMs);
-  const o = into.get(r.deviceId);
-  if (!o) into.set(r.deviceId, { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, from: start, lastLate: start });
+/** Collects the windows to recompute per device: the window of a late reading's time `ts`, or a closing window's start. */
+export function reopen(into: Map<string, Reopened>, device: Pick<CanonicalReading, 'kind' | 'deviceId' | 'municipality' | 'attrs'>, ts: number): void {
+  const start = windowStart(ts, WINDOWS[device.kind].sizeMs);
+  const o = into.get(device.deviceId);
+  if (!o) into.set(device.deviceId, { kind: device.kind, deviceId: device.deviceId, municipality: device.municipality, attrs: device.attrs, from: start, lastLate: start });
   else {
     o.from = Math.min(o.from, start);
     o.lastLate = Math.max(o.lastLate, start);
@@ -64,7 +64,7 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
     const to = Math.min(until, from + RECOMPUTE_SPAN_WINDOWS * sizeMs);
     const [raw, old] = await Promise.all([store.devicePoints(o.kind, o.deviceId, from, to), store.devicePoints(measurement, o.deviceId, from, to)]);
     const oldCarry = new Map(old.map((p) => [p.ts, p.fields.carry]));
-    const byWindow = new Map<number, CanonicalReading[]>();
+    const byWindow = new Map<number, WindowReading[]>();
     for (const p of raw) {
       // A point the writer is storing at this moment may show some of its fields and not yet the
       // others (InfluxDB 1.x keeps each field as its own series). It lies past the writer's fence,
@@ -73,7 +73,7 @@ export async function recompute(store: TelemetryStore, rules: FleetRules, o: Reo
       if (!values.success) continue;
       const start = windowStart(p.ts, sizeMs);
       const list = byWindow.get(start) ?? [];
-      list.push({ ts: p.ts, values: values.data } as CanonicalReading);
+      list.push({ ts: p.ts, values: values.data });
       byWindow.set(start, list);
     }
     const points: StorePoint[] = [];

@@ -21,8 +21,8 @@ describe('partition state', () => {
   it('holds the commit at the oldest open window and round-trips through the commit metadata', () => {
     const st = restorePartition(undefined, timing, 0);
     const t = Date.UTC(2026, 10, 20, 10);
-    st.windows.add(reading(t), 5);
-    st.windows.add(reading(t + 60_000), 6);
+    st.windows.add(reading(t), reading(t), 5);
+    st.windows.add(reading(t + 60_000), reading(t + 60_000), 6);
     st.next = 7;
     const c = commitInfo(st);
     expect(c.offset).toBe('5'); // the open window's first record

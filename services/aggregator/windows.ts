@@ -30,6 +30,16 @@ export interface WindowSpec {
 /** Each kind's window, from the domain vocabulary. */
 export const WINDOWS = Object.fromEntries(Object.entries(VOCABULARY).map(([k, v]) => [k, { sizeMs: v.windowMs, measurement: v.aggregate }])) as Record<Kind, WindowSpec>;
 
+/**
+ * What a window keeps of each reading: its time and values. The device is the window's, so a
+ * reading is held as its message brought it (no copy with the device's fields): an open window
+ * holds every reading until it closes, and each copy was heap for the collector to mark.
+ */
+export type WindowReading = Pick<CanonicalReading, 'ts' | 'values'>;
+
+/** The device a reading comes from: its normalised message (or a canonical reading, which carries the same fields). */
+export type ReadingSource = Pick<CanonicalReading, 'kind' | 'deviceId' | 'municipality' | 'receivedAt' | 'attrs'>;
+
 export interface OpenWindow {
   kind: Kind;
   deviceId: string;
@@ -37,7 +47,7 @@ export interface OpenWindow {
   attrs: CanonicalReading['attrs'];
   start: number;
   end: number;
-  readings: CanonicalReading[];
+  readings: WindowReading[];
   /** No reading in `readings` is newer than this: a reading after it is new without a lookup. */
   newestTs: number;
   /**
@@ -98,22 +108,22 @@ export class PartitionWindows {
     return this.open.size;
   }
 
-  /** Adds a reading; 'late' when its device's window has closed (or its watermark passed it before it opened). */
-  add(r: CanonicalReading, offset: number): 'accepted' | 'late' {
-    const { sizeMs } = WINDOWS[r.kind];
+  /** Adds a reading of `source`; 'late' when its device's window has closed (or its watermark passed it before it opened). */
+  add(source: ReadingSource, r: WindowReading, offset: number): 'accepted' | 'late' {
+    const { sizeMs } = WINDOWS[source.kind];
     const start = windowStart(r.ts, sizeMs);
     const end = start + sizeMs;
-    let d = this.devices.get(r.deviceId);
-    if (!d) this.devices.set(r.deviceId, (d = { watermark: -Infinity, lastSeen: -Infinity, closedUntil: -Infinity }));
-    d.lastSeen = Math.max(d.lastSeen, r.receivedAt);
-    this.clock = Math.max(this.clock, r.receivedAt);
-    const key = `${r.deviceId}|${r.kind}|${start}`;
+    let d = this.devices.get(source.deviceId);
+    if (!d) this.devices.set(source.deviceId, (d = { watermark: -Infinity, lastSeen: -Infinity, closedUntil: -Infinity }));
+    d.lastSeen = Math.max(d.lastSeen, source.receivedAt);
+    this.clock = Math.max(this.clock, source.receivedAt);
+    const key = `${source.deviceId}|${source.kind}|${start}`;
     let w = this.open.get(key);
     // A window still in memory takes the reading even if the device's watermark has passed it
     // since (within this batch): it has not been written yet.
     if (!w && (end <= d.closedUntil || end + this.timing.latenessMs <= d.watermark)) return 'late';
     if (!w) {
-      w = { kind: r.kind, deviceId: r.deviceId, municipality: r.municipality, attrs: r.attrs, start, end, readings: [], newestTs: -Infinity, firstOffset: offset };
+      w = { kind: source.kind, deviceId: source.deviceId, municipality: source.municipality, attrs: source.attrs, start, end, readings: [], newestTs: -Infinity, firstOffset: offset };
       if (start <= this.writtenBefore) w.fromStore = true;
       this.open.set(key, w);
     }
@@ -130,7 +140,7 @@ export class PartitionWindows {
     }
     // The gateway's clock bounds the watermark: a device whose clock runs ahead cannot close its
     // windows early (its reading still counts, at the time it claims).
-    d.watermark = Math.max(d.watermark, Math.min(r.ts, r.receivedAt) - this.timing.delayMs);
+    d.watermark = Math.max(d.watermark, Math.min(r.ts, source.receivedAt) - this.timing.delayMs);
     this.newest = Math.max(this.newest, r.ts);
     return 'accepted';
   }

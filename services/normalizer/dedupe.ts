@@ -76,3 +76,26 @@ export class Deduper {
     return n;
   }
 }
+
+/**
+ * The first reading of each timestamp, in order. Readings in time order, as devices send them,
+ * are all kept without a lookup; a set of times is built only once one is not newer than all
+ * before it.
+ */
+export function firstOfEachTime<R extends { ts: number }>(readings: R[]): R[] {
+  let newest = -Infinity;
+  let seen: Set<number> | undefined;
+  const kept: R[] = [];
+  for (const r of readings) {
+    if (r.ts > newest) {
+      newest = r.ts;
+      seen?.add(r.ts);
+    } else {
+      seen ??= new Set(kept.map((k) => k.ts));
+      if (seen.has(r.ts)) continue;
+      seen.add(r.ts);
+    }
+    kept.push(r);
+  }
+  return kept;
+}

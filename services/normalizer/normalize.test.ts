@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { normalizeRecord, type NormalizeOptions } from './normalize.ts';
 import { PrivateUsePolicy } from '../../shared/privacy/private-use.ts';
 import { parseNormalizedMessage, toNormalizedMessage } from '../../shared/schemas/readings.ts';
-import { Deduper } from './dedupe.ts';
+import { Deduper, firstOfEachTime } from './dedupe.ts';
 
 const receivedAt = Date.UTC(2026, 10, 25, 12, 0, 0);
 const opts: NormalizeOptions = { maxFutureMs: 3_600_000, attributesOf: (id) => (id === 'kal-m-1' ? { district: 'paralia', building: 'school-1' } : undefined) };
@@ -132,6 +132,23 @@ describe('Deduper', () => {
         }
       }),
     );
+  });
+});
+
+describe('firstOfEachTime', () => {
+  it('keeps the first reading of each timestamp, in order, whatever the order they come in', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), (times) => {
+        const readings = times.map((ts, i) => ({ ts, i }));
+        const model = readings.filter((r, i) => readings.findIndex((o) => o.ts === r.ts) === i);
+        expect(firstOfEachTime(readings)).toEqual(model);
+      }),
+    );
+  });
+
+  it('keeps readings in time order as they are', () => {
+    const readings = [1, 2, 5, 9].map((ts) => ({ ts }));
+    expect(firstOfEachTime(readings)).toEqual(readings);
   });
 });
 

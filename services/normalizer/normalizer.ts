@@ -18,10 +18,10 @@ import { DeadLetterBudget, type DeadLetterInput } from '../../shared/schemas/dea
 import { runBatches, type BatchProcessor } from '../../shared/stages/batch-runner.ts';
 import type { RunningWorker, WorkerDeps } from '../../shared/stages/worker.ts';
 import type { NormalizerConfig } from './config.ts';
-import { Deduper } from './dedupe.ts';
+import { Deduper, firstOfEachTime } from './dedupe.ts';
 import { normalizeRecord, type Normalized } from './normalize.ts';
 import { PrivateUsePolicy, WITHHELD_PRIVATE_USE } from '../../shared/privacy/private-use.ts';
-import { toNormalizedMessage, type CanonicalReading } from '../../shared/schemas/readings.ts';
+import { toNormalizedMessage } from '../../shared/schemas/readings.ts';
 
 export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & { devices: DeviceRegistry }): Promise<RunningWorker> {
   const { log, registry, devices } = deps;
@@ -67,16 +67,8 @@ export async function startNormalizer(cfg: NormalizerConfig, deps: WorkerDeps & 
       for (const { record: m, value: result } of records) {
         if (result.positionsDropped) dropped.set(result.envelope!.municipality, (dropped.get(result.envelope!.municipality) ?? 0) + result.positionsDropped);
         // A reading repeated inside the message counts once (the first; the same for every replay).
-        const seenHere = new Set<number>();
-        const readings: CanonicalReading[] = [];
-        for (const r of result.readings) {
-          if (seenHere.has(r.ts)) {
-            duplicates++;
-            continue;
-          }
-          seenHere.add(r.ts);
-          readings.push(r);
-        }
+        const readings = firstOfEachTime(result.readings);
+        duplicates += result.readings.length - readings.length;
         const allSeen = readings.length > 0 && readings.every((r) => inBatch.get(r.deviceId)?.has(r.ts) === true || deduper.has(r.deviceId, r.ts));
         if (allSeen) duplicates += readings.length;
         else if (readings.length > 0) {
