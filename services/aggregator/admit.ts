@@ -13,7 +13,7 @@ import type { Kind } from '../../shared/schemas/topics.ts';
 import type { DecodedRecord } from '../../shared/stages/batch-runner.ts';
 import { reopen, type Reopened } from './late-windows.ts';
 import type { PartitionState } from './partition-state.ts';
-import { WINDOWS } from './windows.ts';
+import { WINDOWS, type ReadingSource } from './windows.ts';
 
 export interface Admitted {
   /** Devices with late readings, and the windows they reopen. */
@@ -30,7 +30,7 @@ export interface Admitted {
  * how old a late reading of the message's device may be and still reopen its window (its raw
  * readings' retention).
  */
-export function admitBatch(st: PartitionState, batch: BusBatch, records: DecodedRecord<NormalizedMessage | undefined>[], horizonMs: (device: Pick<NormalizedMessage, 'kind' | 'municipality'>) => number): Admitted {
+export function admitBatch(st: PartitionState, batch: BusBatch, records: DecodedRecord<NormalizedMessage | undefined>[], horizonMs: (device: Pick<ReadingSource, 'kind' | 'municipality'>) => number): Admitted {
   const out: Admitted = { reopened: new Map(), deadLetters: [], lateKinds: [], invalid: 0 };
   for (const { record: m, value: message } of records) {
     const offset = Number(m.offset);

@@ -22,10 +22,11 @@ import { AssignedPartitions } from './assigned-partitions.ts';
 import { ClosedWindows } from './closed-windows.ts';
 import type { AggregatorConfig } from './config.ts';
 import { commitInfo, isIdle, type PartitionState } from './partition-state.ts';
+import type { ReadingSource } from './windows.ts';
 
 export async function startAggregator(cfg: AggregatorConfig, deps: WorkerDeps & { store: TelemetryStore }): Promise<RunningWorker> {
   // A late reading reopens its window only while the store keeps the window's raw readings.
-  const horizonOf = (d: Pick<NormalizedMessage, 'kind' | 'municipality'>) => Math.min(cfg.REOPEN_HORIZON_MS, rawRetentionDays(cfg, d.kind, d.municipality) * 86_400_000);
+  const horizonOf = (d: Pick<ReadingSource, 'kind' | 'municipality'>) => Math.min(cfg.REOPEN_HORIZON_MS, rawRetentionDays(cfg, d.kind, d.municipality) * 86_400_000);
   const { bus, log, registry, store } = deps;
   const lateCount = new Counter({ name: 'aggregator_late_readings_total', help: "Late readings older than the raw readings' retention (dead-lettered: the store no longer keeps what their window needs)", labelNames: ['kind'], registers: [registry] });
   const invalidCount = new Counter({ name: 'aggregator_invalid_records_total', help: 'Records that are not normalised messages (skipped; the writer dead-letters them)', registers: [registry] });

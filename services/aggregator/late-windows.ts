@@ -16,7 +16,7 @@ import { sleep } from '../../shared/time.ts';
 import { aggregateWindow, type Carry } from './aggregate.ts';
 import { aggregatePoint, loadCarries } from './carry-store.ts';
 import type { FleetRules } from './window-math.ts';
-import { WINDOWS, windowStart, type OpenWindow, type WindowReading } from './windows.ts';
+import { WINDOWS, windowStart, type OpenWindow, type ReadingSource, type WindowReading } from './windows.ts';
 
 /** A device with late readings, and the span of windows they reopen. */
 export interface Reopened {
@@ -31,7 +31,7 @@ export interface Reopened {
 }
 
 /** Collects the windows to recompute per device: the window of a late reading's time `ts`, or a closing window's start. */
-export function reopen(into: Map<string, Reopened>, device: Pick<CanonicalReading, 'kind' | 'deviceId' | 'municipality' | 'attrs'>, ts: number): void {
+export function reopen(into: Map<string, Reopened>, device: Pick<ReadingSource, 'kind' | 'deviceId' | 'municipality' | 'attrs'>, ts: number): void {
   const start = windowStart(ts, WINDOWS[device.kind].sizeMs);
   const o = into.get(device.deviceId);
   if (!o) into.set(device.deviceId, { kind: device.kind, deviceId: device.deviceId, municipality: device.municipality, attrs: device.attrs, from: start, lastLate: start });

@@ -3,6 +3,9 @@ import { expect } from 'vitest';
 import { waitUntil } from './gateway.ts';
 import type { Expected } from './recompute.ts';
 
+/** Reads the windows of one measurement: key → fields. */
+type ReadWindows = () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>;
+
 export function expectAggregatesEqual(actual: Map<string, Record<string, number>>, expected: Expected, what: string) {
   expect([...actual.keys()].sort(), `${what}: windows`).toEqual([...expected.keys()].sort());
   const diffs: string[] = [];
@@ -21,7 +24,7 @@ export function expectAggregatesEqual(actual: Map<string, Record<string, number>
  * expected values and `ready` agrees, or `timeoutMs` passes; then asserts, and returns what it read.
  * Windows beyond the expected ones are left out of the comparison (see `aggregatesSettle`).
  */
-export async function settledAggregates(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean> = () => true): Promise<Map<string, Record<string, number>>> {
+export async function settledAggregates(read: ReadWindows, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean> = () => true): Promise<Map<string, Record<string, number>>> {
   const expectedOnly = async () => {
     const got = await read();
     for (const key of [...got.keys()]) if (!expected.has(key)) got.delete(key);
@@ -35,11 +38,11 @@ export async function settledAggregates(read: () => Map<string, Record<string, n
  * `timeoutMs` passes; then asserts. A window is written field by field and rewritten as late
  * readings and replays come, so one read right after the last reading can meet it half-written.
  */
-export async function aggregatesSettle(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number): Promise<void> {
+export async function aggregatesSettle(read: ReadWindows, expected: Expected, what: string, timeoutMs: number): Promise<void> {
   await readUntilEqual(read, expected, what, timeoutMs, () => true);
 }
 
-async function readUntilEqual(read: () => Map<string, Record<string, number>> | Promise<Map<string, Record<string, number>>>, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean>): Promise<Map<string, Record<string, number>>> {
+async function readUntilEqual(read: ReadWindows, expected: Expected, what: string, timeoutMs: number, ready: () => boolean | Promise<boolean>): Promise<Map<string, Record<string, number>>> {
   let got = new Map<string, Record<string, number>>();
   await waitUntil(
     async () => {
